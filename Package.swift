@@ -1,0 +1,136 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// One set of compiler settings for every target: Swift 6 language mode (strict concurrency)
+/// plus the upcoming features the Swift server community builds with.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Areo",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "areo", targets: ["AreoCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+    ],
+    targets: [
+        // MARK: Pure layers (no database, no server)
+
+        /// Pass files, space packets, CRCs, the spacecraft clock, fragments, housekeeping, plans.
+        .target(
+            name: "AreoTelemetry",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Persistence
+
+        /// PostgreSQL: connection, migrations, the embedded cluster, repositories.
+        .target(
+            name: "AreoStore",
+            dependencies: [
+                "AreoTelemetry",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Application layers
+
+        /// Ingest of pass files, plans and housekeeping; first-stage validation and reports.
+        .target(
+            name: "AreoIngest",
+            dependencies: [
+                "AreoTelemetry",
+                "AreoStore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        /// The HTTP server (Hummingbird 2).
+        .target(
+            name: "AreoServer",
+            dependencies: [
+                "AreoStore",
+                "AreoIngest",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        /// The `areo` command: argument parsing and wiring only.
+        .executableTarget(
+            name: "AreoCLI",
+            dependencies: [
+                "AreoTelemetry",
+                "AreoStore",
+                "AreoIngest",
+                "AreoServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+
+        .testTarget(
+            name: "AreoTelemetryTests",
+            dependencies: ["AreoTelemetry"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AreoStoreTests",
+            dependencies: [
+                "AreoStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AreoIngestTests",
+            dependencies: [
+                "AreoIngest", "AreoStore", "AreoTelemetry",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AreoServerTests",
+            dependencies: [
+                "AreoServer", "AreoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

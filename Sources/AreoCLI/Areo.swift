@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `areo`: the on-demand archive server for Mars orbiter imaging data.
+@main
+struct Areo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "areo",
+        abstract: "On-demand archive server for Mars orbiter imaging data.",
+        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self])
+}
