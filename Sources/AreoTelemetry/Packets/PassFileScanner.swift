@@ -1,0 +1,122 @@
+/// Reads the records of a pass file (ICD §2) and says what is wrong with the rest.
+///
+/// The scanner never stops on bad input. A record whose header is implausible, whose packet
+/// breaks ICD §3's structure, or that runs past the end of the file is reported as damage with
+/// its offset and the rule; the scanner then resynchronises on the next offset where a plausible
+/// record starts (structurally valid, and either its CRC is good or the record after it is valid
+/// too) and goes on. Packets with a bad CRC but a sound structure are delivered, flagged.
+public struct PassFileScanner: Sendable {
+    /// One thing found in the file.
+    public enum Event: Sendable, Equatable {
+        /// A record with a structurally valid packet (its CRC may still be bad).
+        case record(Record)
+        /// Bytes that are not a valid record, skipped.
+        case damage(Damage)
+    }
+
+    /// A delivery record: header and packet, and where it starts in the file.
+    public struct Record: Sendable, Equatable {
+        public let offset: Int
+        public let header: DeliveryHeader
+        public let packet: SpacePacket
+    }
+
+    /// Skipped bytes: where, how many, and which rule they break.
+    public struct Damage: Sendable, Equatable {
+        public enum Kind: String, Sendable, Codable {
+            /// Bytes between records that are no record at all.
+            case strayBytes = "stray_bytes"
+            /// The last record runs past the end of the file.
+            case truncatedRecord = "truncated_record"
+        }
+        public let kind: Kind
+        public let offset: Int
+        public let length: Int
+        public let rule: String
+    }
+
+    let bytes: [UInt8]
+
+    public init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// Every record and every damaged stretch, in file order.
+    public func scan() -> [Event] {
+        var events: [Event] = []
+        forEachEvent { events.append($0) }
+        return events
+    }
+
+    /// Calls `body` for every record and damaged stretch in file order, without collecting them.
+    public func forEachEvent(_ body: (Event) throws -> Void) rethrows {
+        var offset = 0
+        while offset < bytes.count {
+            switch check(at: offset) {
+            case .valid(let record, let next):
+                try body(.record(record))
+                offset = next
+            case .runsPastEnd(let rule):
+                // Either truly the last record, cut short, or garbage: look for a valid record after it.
+                if let resume = nextValidOffset(after: offset) {
+                    try body(.damage(Damage(kind: .strayBytes, offset: offset, length: resume - offset, rule: rule)))
+                    offset = resume
+                } else {
+                    try body(.damage(Damage(kind: .truncatedRecord, offset: offset, length: bytes.count - offset, rule: rule)))
+                    offset = bytes.count
+                }
+            case .invalid(let rule):
+                let resume = nextValidOffset(after: offset) ?? bytes.count
+                let kind: Damage.Kind = resume == bytes.count && bytes.count - offset < DeliveryHeader.size
+                    ? .truncatedRecord : .strayBytes
+                try body(.damage(Damage(kind: kind, offset: offset, length: resume - offset, rule: rule)))
+                offset = resume
+            }
+        }
+    }
+
+    enum Check {
+        case valid(Record, next: Int)
+        case runsPastEnd(String)
+        case invalid(String)
+    }
+
+    func check(at offset: Int) -> Check {
+        let remaining = bytes.count - offset
+        guard remaining >= DeliveryHeader.size else {
+            return .runsPastEnd("ICD §2: \(remaining) byte(s) left, fewer than an 18-byte delivery header")
+        }
+        let header = DeliveryHeader(bytes: bytes[offset..<(offset + DeliveryHeader.size)])
+        let length = Int(header.packetLength)
+        guard DeliveryHeader.plausiblePacketLengths.contains(length) else {
+            return .invalid("ICD §2: implausible packet length \(length) (must be 16…65542)")
+        }
+        guard header.ertMicroseconds < 1_000_000 else {
+            return .invalid("ICD §2: ERT microseconds \(header.ertMicroseconds) ≥ 1 000 000")
+        }
+        guard header.timeQuality <= 2 else {
+            return .invalid("ICD §2: time quality \(header.timeQuality) is not 0, 1 or 2")
+        }
+        let start = offset + DeliveryHeader.size
+        guard start + length <= bytes.count else {
+            return .runsPastEnd("ICD §2: record of \(length)-byte packet runs \(start + length - bytes.count) byte(s) past the end of the file")
+        }
+        let packet = SpacePacket(bytes: Array(bytes[start..<(start + length)]))
+        if let rule = packet.structuralViolations.first { return .invalid(rule) }
+        return .valid(Record(offset: offset, header: header, packet: packet), next: start + length)
+    }
+
+    /// The first offset after `offset` where a record can be trusted to start.
+    func nextValidOffset(after offset: Int) -> Int? {
+        var candidate = offset + 1
+        while candidate + DeliveryHeader.size + SpacePacket.minimumSize <= bytes.count {
+            if case .valid(let record, let next) = check(at: candidate) {
+                if record.packet.isCRCValid { return candidate }
+                if next == bytes.count { return candidate }
+                if case .valid = check(at: next) { return candidate }
+            }
+            candidate += 1
+        }
+        return nil
+    }
+}
