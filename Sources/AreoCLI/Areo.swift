@@ -6,5 +6,8 @@ struct Areo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "areo",
         abstract: "On-demand archive server for Mars orbiter imaging data.",
-        subcommands: [ServeCommand.self, MigrateCommand.self, DatabaseCommand.self])
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, IngestCommand.self, PlanCommand.self,
+            HousekeepingCommand.self, ReportCommand.self, PacketsCommand.self,
+        ])
 }

@@ -1,6 +1,7 @@
 import AreoStore
 import Foundation
 import Logging
+import PostgresNIO
 
 /// The database a command works against: the given URL, or the embedded cluster (started if
 /// needed, and stopped again at the end if this process started it).
@@ -32,9 +33,15 @@ struct DatabaseSession {
         let migrations = try options.loadMigrations()
         let session = try await open(options, logger: logger)
         defer { session.close() }
-        return try await Database.withDatabase(location: session.location, logger: logger) { database in
-            if migrate { try await MigrationRunner(client: database.client, logger: logger).migrate(migrations) }
-            return try await body(database)
+        do {
+            return try await Database.withDatabase(location: session.location, logger: logger) { database in
+                if migrate { try await MigrationRunner(client: database.client, logger: logger).migrate(migrations) }
+                return try await body(database)
+            }
+        } catch let error as PSQLError {
+            // The detail (server message, query) goes to the log; the user gets a plain sentence.
+            logger.error("database error", metadata: ["detail": "\(String(reflecting: error))"])
+            throw StoreError(.queryFailed, "a database operation failed: \(error.serverInfo?[.message] ?? "connection problem") (details in the log)")
         }
     }
 }

@@ -16,6 +16,7 @@ public struct StoreError: Error, CustomStringConvertible, CustomDebugStringConve
         case migrationFailed
         case migrationChanged
         case databaseUnavailable
+        case queryFailed
     }
 
     public let code: Code

@@ -11,6 +11,15 @@ public struct HousekeepingDictionary: Sendable, Codable, Equatable {
         public var yellow: [Double]
         public var red: [Double]
 
+        public init(id: UInt16, name: String, unit: String, coefficients: [Double], yellow: [Double], red: [Double]) {
+            self.id = id
+            self.name = name
+            self.unit = unit
+            self.coefficients = coefficients
+            self.yellow = yellow
+            self.red = red
+        }
+
         public func engineering(raw: UInt16) -> Double {
             var value = 0.0, power = 1.0
             for c in coefficients {
@@ -34,6 +43,11 @@ public struct HousekeepingDictionary: Sendable, Codable, Equatable {
 
     public var dictionaryID: String
     public var channels: [Channel]
+
+    public init(dictionaryID: String, channels: [Channel]) {
+        self.dictionaryID = dictionaryID
+        self.channels = channels
+    }
 
     enum CodingKeys: String, CodingKey {
         case dictionaryID = "dictionary_id"

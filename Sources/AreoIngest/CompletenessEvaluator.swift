@@ -1,0 +1,53 @@
+import AreoStore
+import AreoTelemetry
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Compares observations with their plans and replaces their observation-level anomalies with
+/// what the comparison finds now (so a fragment completed by a later pass stops being reported).
+struct CompletenessEvaluator {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    func evaluate(observations: Set<Int>) async throws {
+        for observation in observations.sorted() {
+            let comparison = try await comparison(for: observation)
+            try await connection.query(
+                """
+                DELETE FROM anomalies WHERE observation_id = \(observation)
+                AND kind = ANY(\(Anomaly.Kind.observationLevel.map(\.rawValue))::text[])
+                """, logger: logger)
+            let anomalies = comparison.findings.map { finding in
+                Anomaly(
+                    kind: Anomaly.Kind(rawValue: finding.kind.rawValue)!,
+                    severity: finding.kind == .fragmentMissing || finding.kind == .fragmentIncomplete ? .warning : .error,
+                    observationID: observation,
+                    evidence: ["framelet": String(finding.frameletIndex), "band": finding.band, "detail": finding.detail],
+                    dedupKey: "\(finding.kind.rawValue):\(observation):\(finding.frameletIndex):\(finding.band)")
+            }
+            try await PassIngestor.insertAnomalies(anomalies, packetIDs: [:], connection: connection, logger: logger)
+        }
+    }
+
+    func comparison(for observation: Int) async throws -> PlanComparison {
+        try await Self.comparison(for: observation, query: { try await connection.query($0, logger: logger) })
+    }
+
+    /// Builds the comparison from stored plan and fragments through `query` (a connection or the pool).
+    static func comparison(for observation: Int, query: (PostgresQuery) async throws -> PostgresRowSequence) async throws -> PlanComparison {
+        var plan: ObservationPlan? = nil
+        for try await json in try await query("SELECT plan::text FROM plans WHERE observation_id = \(observation)").decode(String.self) {
+            plan = try JSONDecoder().decode(ObservationPlan.self, from: Data(json.utf8))
+        }
+        var arrivals: [PlanComparison.Arrival] = []
+        let rows = try await query(
+            "SELECT header::text, exposure_start, status, packet_count FROM fragments WHERE observation_id = \(observation) ORDER BY framelet_index, band")
+        for try await (headerJSON, start, status, packets) in rows.decode((String, Double, String, Int).self) {
+            let header = try JSONDecoder().decode(FragmentHeader.self, from: Data(headerJSON.utf8))
+            arrivals.append(.init(header: header, correctedStart: start, status: .init(rawValue: status) ?? .incomplete, packetCount: packets))
+        }
+        return PlanComparison(plan: plan, arrivals: arrivals)
+    }
+}

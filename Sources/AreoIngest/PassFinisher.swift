@@ -1,0 +1,130 @@
+import AreoStore
+import AreoTelemetry
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The last transaction of a pass: reassemble fragments (also those begun in earlier passes),
+/// find sequence gaps, compare observations with their plans, save the stream state, and mark
+/// the pass complete. Everything here is recomputed from stored packets, so it is idempotent.
+struct PassFinisher {
+    let database: Database
+    let logger: Logger
+
+    struct Outcome {
+        var fragmentsCompleted = 0
+    }
+
+    func finish(passID: Int, records: Int, damagedBytes: Int, context: BatchContext) async throws -> Outcome {
+        let logger = self.logger
+        return try await database.client.inTransaction(logger: logger) { connection in
+            // One finisher at a time: reassembly reads and writes shared state.
+            try await connection.query("SELECT pg_advisory_xact_lock(4242)", logger: logger)
+            var outcome = Outcome()
+            let touched = try await Reassembler(connection: connection, logger: logger).reassemble()
+            outcome.fragmentsCompleted = touched.completed
+            try await Self.findSequenceGaps(context: context, connection: connection, logger: logger)
+            try await Self.recordClockWraps(connection: connection, logger: logger)
+            var observations = touched.observations
+            observations.formUnion(try await Self.observationsReceived(passID: passID, connection: connection, logger: logger))
+            try await CompletenessEvaluator(connection: connection, logger: logger).evaluate(observations: observations)
+            for (apid, detector) in context.detectors {
+                guard let state = detector.state else { continue }
+                try await connection.query(
+                    """
+                    INSERT INTO stream_state (apid, last_sequence_count, last_sclk, last_ert_us, wrap_correction)
+                    VALUES (\(Int(apid)), \(Int(state.sequenceCount)), \(state.sclk), \(state.ertMicroseconds), \(state.wraps))
+                    ON CONFLICT (apid) DO UPDATE SET last_sequence_count = EXCLUDED.last_sequence_count,
+                        last_sclk = EXCLUDED.last_sclk, last_ert_us = EXCLUDED.last_ert_us, wrap_correction = EXCLUDED.wrap_correction
+                    """, logger: logger)
+            }
+            try await connection.query(
+                "UPDATE passes SET completed_at = now(), records = \(records), damaged_bytes = \(damagedBytes) WHERE id = \(passID)",
+                logger: logger)
+            return outcome
+        }
+    }
+
+    /// Sequence gaps among the stored packets of each APID, in generation order, over the span
+    /// this pass delivered (extended to its neighbours on both sides).
+    static func findSequenceGaps(context: BatchContext, connection: PostgresConnection, logger: Logger) async throws {
+        var anomalies: [Anomaly] = []
+        for (apid, range) in context.sclkRange where apid != SpacePacket.APID.idle {
+            let rows = try await connection.query(
+                """
+                (SELECT sequence_count, sclk, id FROM packets WHERE apid = \(Int(apid)) AND sclk < \(range.lowerBound)
+                   ORDER BY sclk DESC, sequence_count DESC LIMIT 1)
+                UNION ALL
+                (SELECT sequence_count, sclk, id FROM packets WHERE apid = \(Int(apid)) AND sclk BETWEEN \(range.lowerBound) AND \(range.upperBound))
+                UNION ALL
+                (SELECT sequence_count, sclk, id FROM packets WHERE apid = \(Int(apid)) AND sclk > \(range.upperBound)
+                   ORDER BY sclk, sequence_count LIMIT 1)
+                ORDER BY 2, 1
+                """, logger: logger)
+            var previous: (seq: Int, sclk: Double)? = nil
+            for try await (seq, sclk, _) in rows.decode((Int, Double, Int).self) {
+                if let p = previous {
+                    let step = (seq - p.seq) & 0x3FFF
+                    if step > 1 && step < 8192 {
+                        anomalies.append(Anomaly(
+                            kind: .sequenceGap, severity: .warning,
+                            evidence: [
+                                "apid": String(apid), "after_sequence_count": String(p.seq), "before_sequence_count": String(seq),
+                                "missing_packets": String(step - 1), "after_sclk": String(p.sclk), "before_sclk": String(sclk),
+                            ],
+                            dedupKey: "sequence_gap:\(apid):\(p.seq):\(p.sclk)"))
+                    }
+                }
+                previous = (seq, sclk)
+            }
+        }
+        try await PassIngestor.insertAnomalies(anomalies, packetIDs: [:], connection: connection, logger: logger)
+    }
+
+    /// One clock-wrap anomaly per observation with corrected packets, with the evidence: how many
+    /// packets, the first raw and corrected times, and the plan window the corrected times fit.
+    static func recordClockWraps(connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try await connection.query(
+            """
+            SELECT f.observation_id, count(*)::int8, min(p.sequence_count)::int8, max(p.sequence_count)::int8,
+                   min(p.sclk_coarse_raw + p.sclk_fine / 65536.0)::float8, min(p.sclk), max(p.wrap_correction)::int8,
+                   pl.start_sclk, pl.end_sclk
+            FROM packets p JOIN fragments f ON f.id = p.fragment_id LEFT JOIN plans pl ON pl.observation_id = f.observation_id
+            WHERE p.wrap_correction <> 0
+            GROUP BY f.observation_id, pl.start_sclk, pl.end_sclk
+            """, logger: logger)
+        var anomalies: [Anomaly] = []
+        for try await (observation, count, firstSeq, lastSeq, firstRaw, firstCorrected, wraps, planStart, planEnd)
+            in rows.decode((Int, Int, Int, Int, Double, Double, Int, Double?, Double?).self)
+        {
+            var evidence = [
+                "corrected_packets": String(count), "first_sequence_count": String(firstSeq), "last_sequence_count": String(lastSeq),
+                "first_raw_sclk": String(firstRaw), "first_corrected_sclk": String(firstCorrected),
+                "offset_s": String(Double(wraps) * SpacecraftClock.wrapPeriod),
+                "evidence": "SCLK jumped by 65536 s while sequence count and ERT advanced continuously",
+            ]
+            if let planStart, let planEnd { evidence["plan_window_sclk"] = "[\(planStart), \(planEnd)]" }
+            anomalies.append(Anomaly(
+                kind: .clockWrap, severity: .warning, observationID: observation, evidence: evidence,
+                dedupKey: "clock_wrap:\(observation)"))
+        }
+        // The evidence grows as passes bring more packets: replace, keyed by observation.
+        for a in anomalies {
+            try await connection.query("DELETE FROM anomalies WHERE dedup_key = \(a.dedupKey)", logger: logger)
+        }
+        try await PassIngestor.insertAnomalies(anomalies, packetIDs: [:], connection: connection, logger: logger)
+    }
+
+    static func observationsReceived(passID: Int, connection: PostgresConnection, logger: Logger) async throws -> Set<Int> {
+        let rows = try await connection.query(
+            """
+            SELECT DISTINCT f.observation_id FROM fragments f
+            JOIN packets p ON p.fragment_id = f.id JOIN receptions r ON r.packet_id = p.id
+            WHERE r.pass_id = \(passID)
+            """, logger: logger)
+        var result = Set<Int>()
+        for try await id in rows.decode(Int.self) { result.insert(id) }
+        return result
+    }
+}

@@ -1,0 +1,266 @@
+import AreoStore
+import AreoTelemetry
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+extension PassIngestor {
+    /// Classifies and writes one batch of records, with the pass-level anomalies found before
+    /// them, in one transaction.
+    func writeBatch(
+        _ records: [PassFileScanner.Record], anomalies pending: [Anomaly], context: inout BatchContext,
+        report: inout Report, logger: Logger
+    ) async throws {
+        guard !records.isEmpty || !pending.isEmpty else { return }
+        let keys = records.map { PacketKey($0.packet) }
+        let earlier = try await firstReceptions(of: keys)
+
+        var anomalies = pending
+        var newRows: [NewPacket] = []
+        var housekeeping: [HousekeepingRow] = []
+        for (index, record) in records.enumerated() {
+            let packet = record.packet
+            let key = keys[index]
+            if packet.apid == SpacePacket.APID.idle {
+                report.idlePackets += 1
+                continue
+            }
+            // Reception order within this pass, duplicates included: a step back is a reordering.
+            if let last = context.lastSequenceInPass[packet.apid] {
+                let step = Int((packet.sequenceCount &- last) & 0x3FFF)
+                if step > 8192 {
+                    anomalies.append(Anomaly(
+                        kind: .outOfOrder, severity: .info, passID: context.passID, fileOffset: record.offset,
+                        evidence: ["apid": String(packet.apid), "sequence_count": String(packet.sequenceCount), "after_sequence_count": String(last)],
+                        dedupKey: "out_of_order:\(context.passID):\(record.offset)"))
+                }
+            }
+            context.lastSequenceInPass[packet.apid] = packet.sequenceCount
+            // A duplicate: received before, in an earlier pass or earlier in this one.
+            var firstSeen: (pass: Int, offset: Int)? = nil
+            if let e = earlier[index], e.pass < context.passID || (e.pass == context.passID && e.offset < record.offset) {
+                firstSeen = e
+            } else if let offset = context.seenInPass[key], offset < record.offset {
+                firstSeen = (context.passID, offset)
+            }
+            if let firstSeen {
+                report.duplicates += 1
+                anomalies.append(Anomaly(
+                    kind: .duplicatePacket, severity: .info, passID: context.passID, fileOffset: record.offset,
+                    evidence: [
+                        "apid": String(packet.apid), "sequence_count": String(packet.sequenceCount), "sclk": packet.sclk.description,
+                        "first_pass_id": String(firstSeen.pass), "first_offset": String(firstSeen.offset),
+                    ],
+                    dedupKey: "duplicate_packet:\(context.passID):\(record.offset)"))
+                newRows.append(NewPacket(record: record, key: key, wraps: 0, isNew: false))
+                continue
+            }
+            context.seenInPass[key] = record.offset
+
+            let crcValid = packet.isCRCValid
+            if !crcValid {
+                report.crcErrors += 1
+                anomalies.append(Anomaly(
+                    kind: .packetCRCError, severity: .error, passID: context.passID, fileOffset: record.offset,
+                    evidence: [
+                        "file": context.fileName, "offset": String(record.offset), "apid": String(packet.apid),
+                        "sequence_count": String(packet.sequenceCount), "stored_crc": String(packet.storedCRC),
+                        "computed_crc": String(packet.computedCRC), "rule": "ICD §3: CRC-16/CCITT-FALSE mismatch",
+                    ],
+                    dedupKey: "packet_crc_error:\(context.passID):\(record.offset)"))
+            }
+
+            var detector = context.detectors[packet.apid] ?? ClockWrapDetector(state: nil)
+            let verdict = detector.judge(
+                sclk: packet.sclk, sequenceCount: packet.sequenceCount,
+                ertMicroseconds: record.header.ertMicrosecondsSinceUnixEpoch, trusted: crcValid)
+            context.detectors[packet.apid] = detector
+            // Housekeeping is never affected by the wrap (ICD §6).
+            let wraps = packet.apid == SpacePacket.APID.science ? verdict.wraps : 0
+
+            switch packet.apid {
+            case SpacePacket.APID.science:
+                if wraps != 0 {
+                    report.clockWrapCorrected += 1
+                    if report.clockWrapCorrected == 1 {
+                        logger.warning("clock-wrapped time stamps corrected (ICD §6)", metadata: verdict.evidence.mapValues { .string($0) })
+                    }
+                }
+            case SpacePacket.APID.housekeeping:
+                do {
+                    let samples = try HousekeepingSample.decode(userData: packet.userData)
+                    for sample in samples {
+                        let channel = context.dictionary?.channel(id: sample.channelID)
+                        let value = channel?.engineering(raw: sample.raw)
+                        housekeeping.append(HousekeepingRow(offset: record.offset, channelID: Int(sample.channelID), sclk: packet.sclk.seconds, raw: Int(sample.raw), value: value))
+                        if let channel, let value, let level = channel.limitLevel(of: value) {
+                            let limits = level == .red ? channel.red : channel.yellow
+                            anomalies.append(Anomaly(
+                                kind: level == .red ? .housekeepingRed : .housekeepingYellow,
+                                severity: level == .red ? .alarm : .warning, passID: context.passID, fileOffset: record.offset,
+                                evidence: [
+                                    "channel": channel.name, "value": String(value), "unit": channel.unit,
+                                    "limits": "[\(limits[0]), \(limits[1])]", "sclk": String(packet.sclk.seconds),
+                                ],
+                                dedupKey: "hk:\(packet.sclk.ticks):\(packet.sequenceCount):\(channel.id)"))
+                        }
+                    }
+                } catch {
+                    anomalies.append(Anomaly(
+                        kind: .malformedHousekeeping, severity: .warning, passID: context.passID, fileOffset: record.offset,
+                        evidence: ["rule": error.rule, "offset": String(record.offset)],
+                        dedupKey: "malformed_housekeeping:\(context.passID):\(record.offset)"))
+                }
+            default:
+                if !context.unknownAPIDsReported.contains(packet.apid) {
+                    context.unknownAPIDsReported.insert(packet.apid)
+                    logger.notice("packets of an APID the ICD does not define are kept raw", metadata: ["apid": "\(packet.apid)"])
+                    anomalies.append(Anomaly(
+                        kind: .unknownAPID, severity: .info, passID: context.passID, fileOffset: record.offset,
+                        evidence: ["apid": String(packet.apid)], dedupKey: "unknown_apid:\(context.passID):\(packet.apid)"))
+                }
+            }
+            let corrected = packet.sclk.shifted(byWraps: wraps).seconds
+            let range = context.sclkRange[packet.apid].map { min($0.lowerBound, corrected)...max($0.upperBound, corrected) } ?? corrected...corrected
+            context.sclkRange[packet.apid] = range
+            newRows.append(NewPacket(record: record, key: key, wraps: wraps, isNew: true))
+        }
+
+        let passID = context.passID
+        let inserted = try await database.client.inTransaction(logger: logger) { connection in
+            let inserted = try await Self.insertPackets(newRows.filter(\.isNew), passID: passID, connection: connection, logger: logger)
+            let ids = try await Self.packetIDs(newRows.map(\.key), connection: connection, logger: logger)
+            var offsetToPacket: [Int: Int] = [:]
+            for (row, id) in zip(newRows, ids) { offsetToPacket[row.record.offset] = id }
+            try await Self.insertReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)
+            try await Self.insertHousekeeping(housekeeping, packetIDs: offsetToPacket, connection: connection, logger: logger)
+            try await Self.insertAnomalies(anomalies, packetIDs: offsetToPacket, connection: connection, logger: logger)
+            return inserted
+        }
+        report.newPackets += inserted
+    }
+
+    struct NewPacket {
+        let record: PassFileScanner.Record
+        let key: PacketKey
+        let wraps: Int
+        let isNew: Bool
+    }
+
+    struct HousekeepingRow {
+        let offset: Int
+        let channelID: Int
+        let sclk: Double
+        let raw: Int
+        let value: Double?
+    }
+
+    /// For each key, the first reception of the packet if it is already stored.
+    private func firstReceptions(of keys: [PacketKey]) async throws -> [Int: (pass: Int, offset: Int)] {
+        guard !keys.isEmpty else { return [:] }
+        let rows = try await database.client.query(
+            """
+            SELECT k.ord::int8, first.pass_id, first.file_offset
+            FROM unnest(\(keys.map { Int($0.apid) })::int8[], \(keys.map { Int($0.sequenceCount) })::int8[],
+                        \(keys.map { Int($0.coarse) })::int8[], \(keys.map { Int($0.fine) })::int8[],
+                        \(keys.map { ByteBuffer(bytes: $0.hash) })::bytea[])
+                 WITH ORDINALITY AS k(apid, seq, coarse, fine, hash, ord)
+            JOIN packets p ON p.apid = k.apid AND p.sequence_count = k.seq AND p.sclk_coarse_raw = k.coarse
+                          AND p.sclk_fine = k.fine AND p.content_hash = k.hash
+            JOIN LATERAL (SELECT pass_id, file_offset FROM receptions r WHERE r.packet_id = p.id
+                          ORDER BY pass_id, file_offset LIMIT 1) first ON true
+            """, logger: logger)
+        var result: [Int: (Int, Int)] = [:]
+        for try await (ordinal, pass, offset) in rows.decode((Int, Int, Int).self) { result[ordinal - 1] = (pass, offset) }
+        return result
+    }
+
+    private static func insertPackets(_ rows: [NewPacket], passID: Int, connection: PostgresConnection, logger: Logger) async throws -> Int {
+        guard !rows.isEmpty else { return 0 }
+        let p = rows.map(\.record.packet)
+        let query: PostgresQuery = """
+            WITH ins AS (
+              INSERT INTO packets (apid, sequence_flags, sequence_count, sclk_coarse_raw, sclk_fine, wrap_correction, sclk,
+                                   service_type, service_subtype, crc_ok, content_hash, bytes, first_pass_id, first_ert_us)
+              SELECT * FROM unnest(
+                \(p.map { Int($0.apid) })::int4[], \(p.map { Int($0.sequenceFlags.rawValue) })::int2[],
+                \(p.map { Int($0.sequenceCount) })::int4[], \(p.map { Int($0.sclk.coarse) })::int8[],
+                \(p.map { Int($0.sclk.fine) })::int4[], \(rows.map(\.wraps))::int4[],
+                \(zip(p, rows).map { $0.sclk.shifted(byWraps: $1.wraps).seconds })::float8[],
+                \(p.map { Int($0.serviceType) })::int2[], \(p.map { Int($0.serviceSubtype) })::int2[],
+                \(p.map(\.isCRCValid))::bool[], \(rows.map { ByteBuffer(bytes: $0.key.hash) })::bytea[],
+                \(p.map { ByteBuffer(bytes: $0.bytes) })::bytea[],
+                array_fill(\(passID)::int8, ARRAY[\(rows.count)::int4]),
+                \(rows.map { $0.record.header.ertMicrosecondsSinceUnixEpoch })::int8[])
+              ON CONFLICT ON CONSTRAINT packets_identity DO NOTHING
+              RETURNING 1)
+            SELECT count(*) FROM ins
+            """
+        for try await n in try await connection.query(query, logger: logger).decode(Int.self) { return n }
+        return 0
+    }
+
+    private static func packetIDs(_ keys: [PacketKey], connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        guard !keys.isEmpty else { return [] }
+        let rows = try await connection.query(
+            """
+            SELECT p.id FROM unnest(\(keys.map { Int($0.apid) })::int8[], \(keys.map { Int($0.sequenceCount) })::int8[],
+                        \(keys.map { Int($0.coarse) })::int8[], \(keys.map { Int($0.fine) })::int8[],
+                        \(keys.map { ByteBuffer(bytes: $0.hash) })::bytea[])
+                 WITH ORDINALITY AS k(apid, seq, coarse, fine, hash, ord)
+            JOIN packets p ON p.apid = k.apid AND p.sequence_count = k.seq AND p.sclk_coarse_raw = k.coarse
+                          AND p.sclk_fine = k.fine AND p.content_hash = k.hash
+            ORDER BY k.ord
+            """, logger: logger)
+        var ids: [Int] = []
+        ids.reserveCapacity(keys.count)
+        for try await id in rows.decode(Int.self) { ids.append(id) }
+        guard ids.count == keys.count else { throw IngestError(file: "", "internal: \(ids.count) packet ids for \(keys.count) keys") }
+        return ids
+    }
+
+    private static func insertReceptions(_ rows: [NewPacket], ids: [Int], passID: Int, connection: PostgresConnection, logger: Logger) async throws {
+        guard !rows.isEmpty else { return }
+        let h = rows.map(\.record.header)
+        try await connection.query(
+            """
+            INSERT INTO receptions (pass_id, file_offset, packet_id, ert_us, station_id, virtual_channel, delivery_service_type, time_quality)
+            SELECT \(passID), * FROM unnest(\(rows.map(\.record.offset))::int8[], \(ids)::int8[],
+                \(h.map(\.ertMicrosecondsSinceUnixEpoch))::int8[], \(h.map { Int($0.stationID) })::int4[],
+                \(h.map { Int($0.virtualChannel) })::int4[], \(h.map { Int($0.deliveryServiceType) })::int2[],
+                \(h.map { Int($0.timeQuality) })::int2[])
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+    }
+
+    private static func insertHousekeeping(_ rows: [HousekeepingRow], packetIDs: [Int: Int], connection: PostgresConnection, logger: Logger) async throws {
+        let rows = rows.filter { packetIDs[$0.offset] != nil }
+        guard !rows.isEmpty else { return }
+        try await connection.query(
+            """
+            INSERT INTO housekeeping (packet_id, channel_id, sclk, raw, value)
+            SELECT * FROM unnest(\(rows.map { packetIDs[$0.offset]! })::int8[], \(rows.map(\.channelID))::int4[],
+                \(rows.map(\.sclk))::float8[], \(rows.map(\.raw))::int4[],
+                (SELECT array_agg(NULLIF(v, '')::float8 ORDER BY i) FROM unnest(\(rows.map { $0.value.map { "\($0)" } ?? "" })::text[]) WITH ORDINALITY AS t(v, i)))
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+    }
+
+    static func insertAnomalies(_ anomalies: [Anomaly], packetIDs: [Int: Int], connection: PostgresConnection, logger: Logger) async throws {
+        guard !anomalies.isEmpty else { return }
+        let packetIDText = anomalies.map { a in a.fileOffset.flatMap { packetIDs[$0] }.map(String.init) ?? "" }
+        try await connection.query(
+            """
+            INSERT INTO anomalies (kind, severity, observation_id, pass_id, packet_id, file_offset, evidence, dedup_key)
+            SELECT kind, severity, NULLIF(obs, '')::int8, NULLIF(pass, '')::int8, NULLIF(pkt, '')::int8, NULLIF(off, '')::int8, evidence::jsonb, key
+            FROM unnest(\(anomalies.map(\.kind.rawValue))::text[], \(anomalies.map(\.severity.rawValue))::text[],
+                        \(anomalies.map { $0.observationID.map(String.init) ?? "" })::text[],
+                        \(anomalies.map { $0.passID.map(String.init) ?? "" })::text[], \(packetIDText)::text[],
+                        \(anomalies.map { $0.fileOffset.map(String.init) ?? "" })::text[],
+                        \(anomalies.map(\.evidenceJSON))::text[], \(anomalies.map(\.dedupKey))::text[])
+                 AS a(kind, severity, obs, pass, pkt, off, evidence, key)
+            ON CONFLICT (dedup_key) DO NOTHING
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,144 @@
+import AreoIngest
+import AreoStore
+import AreoTelemetry
+import Foundation
+import Logging
+import PostgresNIO
+import Testing
+
+/// Ingests the independent producer's sample missions and checks the reports against truth.json.
+@Suite struct SampleMissionIngestTests {
+    static var samples: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/samples")
+    }
+
+    struct Truth: Decodable {
+        struct Injected: Decodable {
+            let kind: String
+            let count: Int?
+            let pass: Int?
+            let channel: String?
+            let packets: [DroppedPacket]?
+        }
+        struct DroppedPacket: Decodable {
+            let obs: Int
+            let frag: [Int]
+            let chunk: Int
+        }
+        let injected: [Injected]
+        let packets_total: Int
+        let wrap_observation: Int?
+    }
+
+    /// Migrates, loads the ICD's housekeeping dictionary and the plans, ingests the three passes.
+    static func ingestMission(_ name: String, into database: Database) async throws -> [PassIngestor.Report] {
+        let logger = TestDatabase.logger
+        try await MigrationRunner(client: database.client, logger: logger).migrate(Migration.load(from: TestDatabase.migrationsDirectory))
+        let dictionaryURL = samples.deletingLastPathComponent().appendingPathComponent("icd/hk-dictionary.json")
+        _ = try await HousekeepingRepository(database: database, logger: logger).load(Data(contentsOf: dictionaryURL), file: "hk-dictionary.json")
+        let mission = samples.appendingPathComponent(name)
+        _ = try await PlanRepository(database: database, logger: logger).load(
+            Data(contentsOf: mission.appendingPathComponent("plans.plan.jsonl")), file: "plans.plan.jsonl")
+        var reports: [PassIngestor.Report] = []
+        for n in 1...3 {
+            reports.append(try await PassIngestor(database: database, logger: logger).ingest(file: mission.appendingPathComponent("pass_00\(n).dds")))
+        }
+        return reports
+    }
+
+    @Test func cleanMissionIsCompleteWithOnlyTheInjectedHousekeepingAlarm() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            let reports = try await Self.ingestMission("tiny-clean", into: database)
+            #expect(reports.map(\.records).reduce(0, +) == 1340)
+            let report = try await Reports(database: database, logger: TestDatabase.logger).completeness()
+            #expect(report.observations.map(\.status) == [.complete, .complete, .complete])
+            #expect(report.observations.map(\.completeFragments).reduce(0, +) == 144)
+            let kinds = report.anomalies.map(\.kind)
+            #expect(kinds == ["hk_red"], "\(report.anomalies)")
+            #expect(report.anomalies.first?.evidence["channel"] == "FPA_TEMP")
+        }
+    }
+
+    @Test func faultyMissionReportsExactlyTheInjectedFaults() async throws {
+        let truth = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: Self.samples.appendingPathComponent("tiny-faults/truth.json")))
+        try await TestDatabase.withFreshDatabase { database in
+            let reports = try await Self.ingestMission("tiny-faults", into: database)
+            let all = try await Reports(database: database, logger: TestDatabase.logger).completeness()
+            let anomalies = all.anomalies
+            func of(_ kind: String) -> [Reports.AnomalyRow] { anomalies.filter { $0.kind == kind } }
+
+            // Duplicates, per pass.
+            for fault in truth.injected where fault.kind == "duplicate" {
+                let pass = reports[fault.pass! - 1].passID
+                #expect(of("duplicate_packet").filter { $0.passID == pass }.count == fault.count, "pass \(fault.pass!)")
+                #expect(reports[fault.pass! - 1].duplicates == fault.count)
+            }
+            // Stray bytes and the truncated record.
+            let stray = try #require(truth.injected.first { $0.kind == "stray_bytes" })
+            #expect(of("stray_bytes").count == 1)
+            #expect(of("stray_bytes").first?.passID == reports[stray.pass! - 1].passID)
+            #expect(of("stray_bytes").first?.evidence["length"] == String(stray.count!))
+            #expect(of("truncated_record").map(\.passID) == [reports[2].passID])
+            // Reordered records: one packet arrived after its successor.
+            #expect(of("out_of_order").map(\.passID) == [reports[1].passID])
+            // Bit flips: CRC errors and the fragments they spoil.
+            let flipped = truth.injected.first { $0.kind == "bitflip" }!.packets!
+            #expect(of("packet_crc_error").count == flipped.count)
+            #expect(Set(of("fragment_corrupt").map { "\($0.observationID!)/\($0.evidence["framelet"]!)/\($0.evidence["band"]!)" })
+                == Set(flipped.map { "\($0.obs)/\($0.frag[0])/\(Band(rawValue: UInt8($0.frag[1]))!.name)" }))
+            // Dropped packets: gaps and the incomplete fragments.
+            let dropped = truth.injected.first { $0.kind == "dropped" }!.packets!
+            #expect(of("sequence_gap").count == dropped.count)
+            #expect(of("sequence_gap").allSatisfy { $0.evidence["missing_packets"] == "1" })
+            #expect(Set(of("fragment_incomplete").map { "\($0.observationID!)/\($0.evidence["framelet"]!)/\($0.evidence["band"]!)" })
+                == Set(dropped.map { "\($0.obs)/\($0.frag[0])/\(Band(rawValue: UInt8($0.frag[1]))!.name)" }))
+            // The housekeeping red-limit violation.
+            #expect(of("hk_red").map { $0.evidence["channel"] } == ["FPA_TEMP"])
+            // The clock wrap of the planned observation, detected and corrected.
+            let wrapObservation = try #require(truth.wrap_observation)
+            #expect(of("clock_wrap").map(\.observationID) == [wrapObservation])
+            #expect(of("plan_spans_clock_wrap").map(\.observationID) == [wrapObservation])
+            let wrapped = try #require(all.observations.first { $0.observationID == wrapObservation })
+            #expect(wrapped.clockWrapCorrected)
+            #expect(wrapped.headerMismatches == 0, "corrected start times match the plan: \(wrapped.findings)")
+            #expect(wrapped.receivedFragments == 48)
+
+            // Nothing else.
+            let expectedKinds: Set<String> = [
+                "duplicate_packet", "stray_bytes", "truncated_record", "out_of_order", "packet_crc_error", "fragment_corrupt",
+                "sequence_gap", "fragment_incomplete", "hk_red", "clock_wrap", "plan_spans_clock_wrap",
+            ]
+            #expect(Set(anomalies.map(\.kind)).subtracting(expectedKinds).isEmpty, "\(anomalies.filter { !expectedKinds.contains($0.kind) })")
+            #expect(all.observations.first { $0.observationID == 5402 }?.status == .complete)
+            #expect(reports.map(\.records).reduce(0, +) + 0 >= truth.packets_total - 3)
+        }
+    }
+
+    @Test func reingestingChangesNothing() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            _ = try await Self.ingestMission("tiny-faults", into: database)
+            let before = try await Self.fingerprint(database)
+            let again = try await PassIngestor(database: database, logger: TestDatabase.logger)
+                .ingest(file: Self.samples.appendingPathComponent("tiny-faults/pass_002.dds"))
+            #expect(again.alreadyIngested)
+            #expect(try await Self.fingerprint(database) == before)
+        }
+    }
+
+    /// Row counts and content digests of every archive table.
+    static func fingerprint(_ database: Database) async throws -> [String] {
+        var result: [String] = []
+        for (table, order) in [("packets", "id"), ("receptions", "pass_id, file_offset"), ("fragments", "observation_id, framelet_index, band"), ("housekeeping", "packet_id, channel_id"),
+                               ("anomalies", "dedup_key"), ("stream_state", "apid"), ("passes", "id")] {
+            let columns = table == "anomalies" ? "kind, severity, observation_id, pass_id, packet_id, file_offset, evidence, dedup_key"
+                : table == "passes" ? "id, file_name, sha256, records, damaged_bytes, completed_at IS NOT NULL"
+                : table == "fragments" ? "observation_id, framelet_index, band, status, bytes, exposure_start" : "*"
+            let rows = try await database.client.query(
+                "SELECT count(*)::int8, coalesce(md5(string_agg(t::text, '|' ORDER BY \(unescaped: order))), '') FROM (SELECT \(unescaped: columns) FROM \(unescaped: table)) t",
+                logger: TestDatabase.logger)
+            for try await (n, digest) in rows.decode((Int, String).self) { result.append("\(table):\(n):\(digest)") }
+        }
+        return result
+    }
+}
