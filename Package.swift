@@ -96,6 +96,17 @@ let package = Package(
 
         // MARK: Tests
 
+        /// Helpers the integration tests share: test databases, sample and binary locations.
+        .target(
+            name: "AreoTestSupport",
+            dependencies: [
+                "AreoStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/AreoTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AreoTelemetryTests",
             dependencies: ["AreoTelemetry"],
@@ -104,7 +115,7 @@ let package = Package(
         .testTarget(
             name: "AreoStoreTests",
             dependencies: [
-                "AreoStore",
+                "AreoStore", "AreoTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "AreoIngestTests",
             dependencies: [
-                "AreoIngest", "AreoStore", "AreoTelemetry",
+                "AreoIngest", "AreoStore", "AreoTelemetry", "AreoTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

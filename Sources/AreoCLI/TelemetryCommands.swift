@@ -19,16 +19,19 @@ struct IngestCommand: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @Flag(help: "Print the reports as JSON.") var json = false
+    @Option(help: "Records written per transaction.") var batchSize = 4000
     @Argument(help: "Pass files (*.dds).") var passes: [String]
 
     func run() async throws {
         LoggingSetup.once
         let logger = common.makeLogger()
-        let files = passes
+        let (files, batchSize) = (passes, self.batchSize)
         let reports = try await DatabaseSession.withDatabase(common, logger: logger) { database in
             var reports: [PassIngestor.Report] = []
             for file in files {
-                reports.append(try await PassIngestor(database: database, logger: logger).ingest(file: URL(fileURLWithPath: file)))
+                var ingestor = PassIngestor(database: database, logger: logger)
+                ingestor.batchSize = max(1, batchSize)
+                reports.append(try await ingestor.ingest(file: URL(fileURLWithPath: file)))
             }
             return reports
         }

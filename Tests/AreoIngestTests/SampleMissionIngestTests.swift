@@ -1,5 +1,6 @@
 import AreoIngest
 import AreoStore
+import AreoTestSupport
 import AreoTelemetry
 import Foundation
 import Logging
@@ -126,19 +127,7 @@ import Testing
         }
     }
 
-    /// Row counts and content digests of every archive table.
     static func fingerprint(_ database: Database) async throws -> [String] {
-        var result: [String] = []
-        for (table, order) in [("packets", "id"), ("receptions", "pass_id, file_offset"), ("fragments", "observation_id, framelet_index, band"), ("housekeeping", "packet_id, channel_id"),
-                               ("anomalies", "dedup_key"), ("stream_state", "apid"), ("passes", "id")] {
-            let columns = table == "anomalies" ? "kind, severity, observation_id, pass_id, packet_id, file_offset, evidence, dedup_key"
-                : table == "passes" ? "id, file_name, sha256, records, damaged_bytes, completed_at IS NOT NULL"
-                : table == "fragments" ? "observation_id, framelet_index, band, status, bytes, exposure_start" : "*"
-            let rows = try await database.client.query(
-                "SELECT count(*)::int8, coalesce(md5(string_agg(t::text, '|' ORDER BY \(unescaped: order))), '') FROM (SELECT \(unescaped: columns) FROM \(unescaped: table)) t",
-                logger: TestDatabase.logger)
-            for try await (n, digest) in rows.decode((Int, String).self) { result.append("\(table):\(n):\(digest)") }
-        }
-        return result
+        try await ArchiveFingerprint.of(database)
     }
 }

@@ -1,4 +1,5 @@
 import AreoStore
+import AreoTestSupport
 import Foundation
 import PostgresNIO
 import Testing

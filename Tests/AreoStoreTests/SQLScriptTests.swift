@@ -1,4 +1,5 @@
 import AreoStore
+import AreoTestSupport
 import Testing
 
 @Suite struct SQLScriptTests {
