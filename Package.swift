@@ -33,6 +33,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// Geometry kernels (ICD §7) and, later, the camera model and map projections.
+        .target(
+            name: "AreoGeometry",
+            dependencies: ["AreoTelemetry"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Persistence
 
         /// PostgreSQL: connection, migrations, the embedded cluster, repositories.
@@ -56,6 +63,7 @@ let package = Package(
             name: "AreoIngest",
             dependencies: [
                 "AreoTelemetry",
+                "AreoGeometry",
                 "AreoStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -81,6 +89,7 @@ let package = Package(
             name: "AreoCLI",
             dependencies: [
                 "AreoTelemetry",
+                "AreoGeometry",
                 "AreoStore",
                 "AreoIngest",
                 "AreoServer",
@@ -113,6 +122,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AreoGeometryTests",
+            dependencies: ["AreoGeometry", "AreoTelemetry", "AreoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "AreoStoreTests",
             dependencies: [
                 "AreoStore", "AreoTestSupport",
@@ -125,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "AreoIngestTests",
             dependencies: [
-                "AreoIngest", "AreoStore", "AreoTelemetry", "AreoTestSupport",
+                "AreoIngest", "AreoStore", "AreoTelemetry", "AreoTestSupport", "AreoGeometry",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,3 +1,4 @@
+import AreoGeometry
 import AreoIngest
 import AreoStore
 import AreoTestSupport
@@ -129,5 +130,25 @@ import Testing
 
     static func fingerprint(_ database: Database) async throws -> [String] {
         try await ArchiveFingerprint.of(database)
+    }
+}
+
+@Suite struct ClockWrapCalendarTests {
+    @Test func wrapsNeedAKernelAndThenListTheWrapWithItsObservation() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            _ = try await SampleMissionIngestTests.ingestMission("tiny-faults", into: database)
+            let clock = ClockService(database: database, logger: TestDatabase.logger)
+            let from = GroundTime.date(t: 830_000_000), to = GroundTime.date(t: 830_010_000)
+            await #expect(throws: ClockService.NoClockCorrelation.self) { try await clock.wraps(from: from, to: to) }
+
+            let url = TestDatabase.samplesDirectory.appendingPathComponent("tiny-faults/geometry/reconstructed.json")
+            _ = try await clock.loadKernel(Data(contentsOf: url), file: "reconstructed.json")
+            let wraps = try await clock.wraps(from: from, to: to)
+            #expect(wraps.map(\.coarseSCLK) == [720_896_000])
+            #expect(wraps.first?.observations == [5401])
+            // SCLK 720896000 is 151 s after the kernel's first correlation point (t = 830004110 − 849 s … ).
+            let kernel = try GeometryKernel.parse(Data(contentsOf: url), file: "k")
+            #expect(abs((wraps.first?.t ?? 0) - kernel.clockCorrelation.t(sclk: 720_896_000)) < 1e-6)
+        }
     }
 }

@@ -94,7 +94,8 @@ public struct ObservationPlan: Sendable, Codable, Equatable {
         return plans
     }
 
-    static func describe(_ error: DecodingError) -> String {
+    /// A one-line account of a JSON decoding failure, naming the field.
+    public static func describe(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
             context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
         }

@@ -1,0 +1,64 @@
+import AreoGeometry
+import AreoIngest
+import AreoStore
+import AreoTelemetry
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `areo geometry load KERNEL.json…`
+struct GeometryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "geometry", abstract: "Geometry kernels (ICD §7).", subcommands: [Load.self])
+
+    struct Load: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate and store geometry kernels.")
+        @OptionGroup var common: CommonOptions
+        @Argument var files: [String]
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            let files = self.files
+            let kernels = try await DatabaseSession.withDatabase(common, logger: logger) { database in
+                var loaded: [String] = []
+                for file in files {
+                    guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+                    let kernel = try await ClockService(database: database, logger: logger).loadKernel(data, file: file)
+                    loaded.append("\(kernel.kernelID) (\(kernel.kind.rawValue), produced \(kernel.produced))")
+                }
+                return loaded
+            }
+            for k in kernels { print("loaded \(k)") }
+        }
+    }
+}
+
+/// `areo clock wraps --from UTC --to UTC`
+struct ClockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "clock", abstract: "The spacecraft clock (ICD §1, §6).", subcommands: [Wraps.self])
+
+    struct Wraps: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the UTC moments at which the coarse clock wraps (multiples of 65 536 s).")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Start, ISO 8601 UTC.") var from: String
+        @Option(help: "End, ISO 8601 UTC.") var to: String
+        @Flag var json = false
+
+        func run() async throws {
+            LoggingSetup.once
+            guard let start = GroundTime.parse(from), let end = GroundTime.parse(to), start <= end else {
+                throw ValidationError("--from and --to must be ISO 8601 UTC times, from ≤ to")
+            }
+            let logger = common.makeLogger()
+            let wraps = try await DatabaseSession.withDatabase(common, logger: logger) { database in
+                try await ClockService(database: database, logger: logger).wraps(from: start, to: end)
+            }
+            if json { try printJSON(wraps); return }
+            if wraps.isEmpty { print("no coarse-clock wrap between \(from) and \(to)") }
+            for w in wraps {
+                let spanning = w.observations.isEmpty ? "" : " — planned observations spanning it: \(w.observations.map(String.init).joined(separator: ", "))"
+                print("\(w.utc)  coarse SCLK \(w.coarseSCLK)  (kernel \(w.kernelID))\(spanning)")
+            }
+        }
+    }
+}

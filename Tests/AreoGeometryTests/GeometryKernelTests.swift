@@ -1,0 +1,32 @@
+import AreoGeometry
+import AreoTelemetry
+import AreoTestSupport
+import Foundation
+import Testing
+
+@Suite struct GeometryKernelTests {
+    @Test func sampleKernelsAreValid() throws {
+        for name in ["predicted", "reconstructed"] {
+            let url = TestDatabase.samplesDirectory.appendingPathComponent("tiny-faults/geometry/\(name).json")
+            let kernel = try GeometryKernel.parse(Data(contentsOf: url), file: url.lastPathComponent)
+            #expect(kernel.kind.rawValue == name)
+            #expect(kernel.kind > .predicted || name == "predicted")
+        }
+    }
+
+    @Test func invalidKernelsNameTheRule() throws {
+        let url = TestDatabase.samplesDirectory.appendingPathComponent("tiny-faults/geometry/reconstructed.json")
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        json["frame"] = "J2000"
+        let error = #expect(throws: TelemetryError.self) {
+            try GeometryKernel.parse(JSONSerialization.data(withJSONObject: json), file: "k.json")
+        }
+        #expect(error?.description == "k.json: ICD §7: frame must be MARS_FIXED, is 'J2000'")
+        json["frame"] = "MARS_FIXED"
+        json.removeValue(forKey: "clock")
+        let missing = #expect(throws: TelemetryError.self) {
+            try GeometryKernel.parse(JSONSerialization.data(withJSONObject: json), file: "k.json")
+        }
+        #expect(missing?.rule.contains("clock") == true)
+    }
+}
