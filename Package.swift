@@ -148,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "AreoServerTests",
             dependencies: [
-                "AreoServer", "AreoStore",
+                "AreoServer", "AreoStore", "AreoIngest", "AreoTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

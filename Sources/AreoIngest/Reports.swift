@@ -259,6 +259,51 @@ public struct Reports: Sendable {
         return result
     }
 
+    public struct FragmentRow: Sendable, Codable, Equatable {
+        public var observationID: Int
+        public var framelet: Int
+        public var band: String
+        public var compression: String
+        public var status: String
+        public var exposureStart: Double
+        public var exposureStartRaw: Double
+        public var bytes: Int
+        public var packets: Int
+        public var firstERT: String
+
+        enum CodingKeys: String, CodingKey {
+            case framelet, band, compression, status, bytes, packets
+            case observationID = "observation_id"
+            case exposureStart = "exposure_start_sclk"
+            case exposureStartRaw = "exposure_start_sclk_raw"
+            case firstERT = "first_ert"
+        }
+    }
+
+    /// Fragments whose (corrected) exposure start is in an SCLK range, or whose first packet was
+    /// received in an ERT range (Unix µs).
+    public func fragments(sclk: ClosedRange<Double>?, ertMicroseconds: ClosedRange<Int64>?, limit: Int = 1000) async throws -> [FragmentRow] {
+        let s = sclk ?? -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude
+        let e = ertMicroseconds ?? Int64.min...Int64.max
+        let rows = try await database.client.query(
+            """
+            SELECT f.observation_id, f.framelet_index, f.band, f.compression, f.status, f.exposure_start, f.exposure_start_raw,
+                   octet_length(f.bytes), f.packet_count, p.first_ert_us
+            FROM fragments f JOIN packets p ON p.id = f.first_packet_id
+            WHERE f.exposure_start BETWEEN \(s.lowerBound) AND \(s.upperBound) AND p.first_ert_us BETWEEN \(e.lowerBound) AND \(e.upperBound)
+            ORDER BY f.exposure_start, f.band LIMIT \(limit)
+            """, logger: logger)
+        var result: [FragmentRow] = []
+        for try await (obs, k, band, compression, status, start, raw, bytes, packets, ert) in rows.decode((Int, Int, Int, Int, String, Double, Double, Int, Int, Int64).self) {
+            result.append(FragmentRow(
+                observationID: obs, framelet: k, band: Band(rawValue: UInt8(band))?.name ?? String(band),
+                compression: Compression(rawValue: UInt8(compression))?.name ?? String(compression), status: status,
+                exposureStart: start, exposureStartRaw: raw, bytes: bytes, packets: packets,
+                firstERT: GroundTime.iso8601(Date(timeIntervalSince1970: Double(ert) / 1e6))))
+        }
+        return result
+    }
+
     private func idSet(_ query: PostgresQuery) async throws -> Set<Int> {
         var result = Set<Int>()
         for try await id in try await database.client.query(query, logger: logger).decode(Int.self) { result.insert(id) }

@@ -20,7 +20,10 @@ public enum AreoServer {
         let router = Router()
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: ProblemMiddleware())
         HealthController(database: database, migrations: migrations).addRoutes(to: router)
+        TelemetryController(database: database, maximumUploadBytes: configuration.maximumUploadBytes)
+            .addRoutes(to: router.group("/v1"))
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "areo"),

@@ -1,0 +1,63 @@
+import AreoIngest
+import AreoStore
+import AreoTelemetry
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// An RFC 9457 problem document: every error the API returns is one of these, as JSON.
+struct ProblemDocument: HTTPResponseError, Sendable {
+    let status: HTTPResponse.Status
+    let title: String
+    let detail: String
+
+    init(_ status: HTTPResponse.Status, _ detail: String, title: String? = nil) {
+        self.status = status
+        self.detail = detail
+        self.title = title ?? status.reasonPhrase
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = ProblemBody(type: "about:blank", title: title, status: status.code, detail: detail, instance: request.uri.path)
+        let data = try JSONEncoder().encode(body)
+        return Response(
+            status: status, headers: [.contentType: "application/problem+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+struct ProblemBody: Encodable {
+    let type: String
+    let title: String
+    let status: Int
+    let detail: String
+    let instance: String
+}
+
+/// Maps every error to a problem document at the HTTP boundary. Domain errors keep their
+/// message (they name the rule and the place); anything else becomes a 500 with no internals,
+/// its detail logged under the request id.
+struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as ProblemDocument {
+            throw error
+        } catch let error as HTTPError {
+            throw ProblemDocument(error.status, error.body ?? error.status.reasonPhrase)
+        } catch let error as TelemetryError {
+            context.logger.warning("rejected input", metadata: ["error": "\(error)"])
+            throw ProblemDocument(.unprocessableContent, error.description, title: "Input does not conform to the ICD")
+        } catch let error as IngestError {
+            context.logger.warning("rejected request", metadata: ["error": "\(error)"])
+            throw ProblemDocument(.badRequest, error.description)
+        } catch let error as ClockService.NoClockCorrelation {
+            throw ProblemDocument(.conflict, error.description)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
+            throw ProblemDocument(.internalServerError, "the request could not be completed; quote request id \(context.id) to the operators")
+        }
+    }
+}
