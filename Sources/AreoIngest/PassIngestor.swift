@@ -44,20 +44,40 @@ public struct PassIngestor: Sendable {
         public var anomalies = 0
     }
 
-    /// Ingests a pass file from disk.
+    /// Ingests a pass file from disk, reading it window by window (memory bounded by the
+    /// window and batch sizes, not by the file's size).
     public func ingest(file: URL) async throws -> Report {
-        guard let data = FileManager.default.contents(atPath: file.path) else {
+        guard let handle = try? FileHandle(forReadingFrom: file) else {
             throw IngestError(file: file.path, "cannot read the pass file")
         }
-        return try await ingest(bytes: [UInt8](data), fileName: file.lastPathComponent)
+        var hasher = SHA256()
+        var size = 0
+        while let chunk = try handle.read(upToCount: 8 << 20), !chunk.isEmpty {
+            hasher.update(data: chunk)
+            size += chunk.count
+        }
+        try? handle.close()
+        let digest = ByteBuffer(bytes: hasher.finalize())
+        return try await ingest(fileName: file.lastPathComponent, digest: digest, size: size) { body in
+            try await PassFileReader(url: file).forEachWindow(body)
+        }
     }
 
     /// Ingests the bytes of a pass file named `fileName` (for messages and the pass record).
     public func ingest(bytes: [UInt8], fileName: String) async throws -> Report {
+        let digest = ByteBuffer(bytes: SHA256.hash(data: bytes))
+        return try await ingest(fileName: fileName, digest: digest, size: bytes.count) { body in
+            try await body(PassFileScanner(bytes: bytes).scan())
+        }
+    }
+
+    private func ingest(
+        fileName: String, digest: ByteBuffer, size: Int,
+        events produce: (([PassFileScanner.Event]) async throws -> Void) async throws -> Void
+    ) async throws -> Report {
         var logger = self.logger
         logger[metadataKey: "pass"] = "\(fileName)"
-        let digest = ByteBuffer(bytes: SHA256.hash(data: bytes))
-        let (passID, completed) = try await registerPass(fileName: fileName, sha256: digest, size: bytes.count)
+        let (passID, completed) = try await registerPass(fileName: fileName, sha256: digest, size: size)
         var report = Report(file: fileName, passID: passID, alreadyIngested: completed)
         if completed {
             logger.info("pass already ingested; nothing to do")
@@ -68,7 +88,8 @@ public struct PassIngestor: Sendable {
         var context = BatchContext(passID: passID, fileName: fileName, streams: try await loadStreamState(), dictionary: dictionary)
         var batch: [PassFileScanner.Record] = []
         var pendingAnomalies: [Anomaly] = []
-        try await PassFileScanner(bytes: bytes).forEachEventAsync { event in
+        try await produce { events in
+          for event in events {
             switch event {
             case .record(let record):
                 batch.append(record)
@@ -87,6 +108,7 @@ public struct PassIngestor: Sendable {
                     evidence: ["file": fileName, "offset": String(damage.offset), "length": String(damage.length), "rule": damage.rule],
                     dedupKey: "\(damage.kind.rawValue):\(passID):\(damage.offset)"))
             }
+          }
         }
         try await writeBatch(batch, anomalies: pendingAnomalies, context: &context, report: &report, logger: logger)
 
@@ -169,16 +191,5 @@ struct PacketKey: Hashable {
         coarse = packet.sclk.coarse
         fine = packet.sclk.fine
         hash = Array(SHA256.hash(data: packet.bytes))
-    }
-}
-
-extension PassFileScanner {
-    /// `forEachEvent` for an async body.
-    func forEachEventAsync(_ body: (Event) async throws -> Void) async throws {
-        var events: [Event] = []
-        events.reserveCapacity(1024)
-        // The scanner is synchronous; collect events in slices to keep memory per slice bounded.
-        forEachEvent { events.append($0) }
-        for event in events { try await body(event) }
     }
 }

@@ -36,9 +36,25 @@ public struct PassFileScanner: Sendable {
     }
 
     let bytes: [UInt8]
+    /// Offset of `bytes[0]` in the file.
+    let baseOffset: Int
+    /// Whether `bytes` runs to the end of the file; otherwise the scanner stops where a record or
+    /// a resynchronisation could need bytes beyond the window.
+    let isFinal: Bool
 
+    /// Bytes a record and the record after it may need: what a window must hold past a position.
+    public static let lookahead = 2 * (DeliveryHeader.size + DeliveryHeader.plausiblePacketLengths.upperBound) + 1
+
+    /// A scanner over a whole file.
     public init(bytes: [UInt8]) {
-        self.bytes = bytes
+        self.init(window: bytes, baseOffset: 0, isFinal: true)
+    }
+
+    /// A scanner over a window of a file starting at `baseOffset`.
+    public init(window: [UInt8], baseOffset: Int, isFinal: Bool) {
+        self.bytes = window
+        self.baseOffset = baseOffset
+        self.isFinal = isFinal
     }
 
     /// Every record and every damaged stretch, in file order.
@@ -49,30 +65,42 @@ public struct PassFileScanner: Sendable {
     }
 
     /// Calls `body` for every record and damaged stretch in file order, without collecting them.
-    public func forEachEvent(_ body: (Event) throws -> Void) rethrows {
+    /// - Returns: how many bytes of the window were consumed (all of them for a final window).
+    @discardableResult
+    public func forEachEvent(_ body: (Event) throws -> Void) rethrows -> Int {
+        // In a non-final window, stop where what follows might not be in the window yet.
+        let stop = isFinal ? bytes.count : max(0, bytes.count - Self.lookahead)
         var offset = 0
-        while offset < bytes.count {
+        while offset < stop {
             switch check(at: offset) {
             case .valid(let record, let next):
                 try body(.record(record))
                 offset = next
             case .runsPastEnd(let rule):
                 // Either truly the last record, cut short, or garbage: look for a valid record after it.
-                if let resume = nextValidOffset(after: offset) {
-                    try body(.damage(Damage(kind: .strayBytes, offset: offset, length: resume - offset, rule: rule)))
+                if let resume = nextValidOffset(after: offset, before: stop) {
+                    try body(.damage(damage(.strayBytes, offset, resume - offset, rule)))
                     offset = resume
-                } else {
-                    try body(.damage(Damage(kind: .truncatedRecord, offset: offset, length: bytes.count - offset, rule: rule)))
+                } else if isFinal {
+                    try body(.damage(damage(.truncatedRecord, offset, bytes.count - offset, rule)))
                     offset = bytes.count
+                } else {
+                    try body(.damage(damage(.strayBytes, offset, stop - offset, rule)))
+                    offset = stop
                 }
             case .invalid(let rule):
-                let resume = nextValidOffset(after: offset) ?? bytes.count
-                let kind: Damage.Kind = resume == bytes.count && bytes.count - offset < DeliveryHeader.size
+                let resume = nextValidOffset(after: offset, before: stop) ?? stop
+                let kind: Damage.Kind = isFinal && resume == bytes.count && bytes.count - offset < DeliveryHeader.size
                     ? .truncatedRecord : .strayBytes
-                try body(.damage(Damage(kind: kind, offset: offset, length: resume - offset, rule: rule)))
+                try body(.damage(damage(kind, offset, resume - offset, rule)))
                 offset = resume
             }
         }
+        return offset
+    }
+
+    private func damage(_ kind: Damage.Kind, _ offset: Int, _ length: Int, _ rule: String) -> Damage {
+        Damage(kind: kind, offset: baseOffset + offset, length: length, rule: rule)
     }
 
     enum Check {
@@ -103,13 +131,13 @@ public struct PassFileScanner: Sendable {
         }
         let packet = SpacePacket(bytes: Array(bytes[start..<(start + length)]))
         if let rule = packet.structuralViolations.first { return .invalid(rule) }
-        return .valid(Record(offset: offset, header: header, packet: packet), next: start + length)
+        return .valid(Record(offset: baseOffset + offset, header: header, packet: packet), next: start + length)
     }
 
     /// The first offset after `offset` where a record can be trusted to start.
-    func nextValidOffset(after offset: Int) -> Int? {
+    func nextValidOffset(after offset: Int, before limit: Int) -> Int? {
         var candidate = offset + 1
-        while candidate + DeliveryHeader.size + SpacePacket.minimumSize <= bytes.count {
+        while candidate < limit && candidate + DeliveryHeader.size + SpacePacket.minimumSize <= bytes.count {
             if case .valid(let record, let next) = check(at: candidate) {
                 if record.packet.isCRCValid { return candidate }
                 if next == bytes.count { return candidate }
