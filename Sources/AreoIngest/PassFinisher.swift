@@ -22,7 +22,9 @@ struct PassFinisher {
             // One finisher at a time: reassembly reads and writes shared state.
             try await connection.query("SELECT pg_advisory_xact_lock(4242)", logger: logger)
             var outcome = Outcome()
+            let t0 = ContinuousClock.now
             let touched = try await Reassembler(connection: connection, logger: logger).reassemble()
+            logger.debug("reassembled", metadata: ["seconds": "\(ContinuousClock.now - t0)"])
             outcome.fragmentsCompleted = touched.completed
             try await Self.findSequenceGaps(context: context, connection: connection, logger: logger)
             try await Self.recordClockWraps(connection: connection, logger: logger)

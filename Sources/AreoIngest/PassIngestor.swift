@@ -112,6 +112,8 @@ public struct PassIngestor: Sendable {
         }
         try await writeBatch(batch, anomalies: pendingAnomalies, context: &context, report: &report, logger: logger)
 
+        let finishStart = ContinuousClock.now
+        defer { logger.debug("finished pass", metadata: ["seconds": "\(ContinuousClock.now - finishStart)"]) }
         let finish = try await PassFinisher(database: database, logger: logger).finish(
             passID: passID, records: report.records, damagedBytes: report.damagedBytes, context: context)
         report.fragmentsCompleted = finish.fragmentsCompleted

@@ -18,7 +18,7 @@ struct Reassembler {
     }
 
     func reassemble() async throws -> Outcome {
-        let rows = try await connection.query(
+        let packetRows = try await connection.query(
             """
             SELECT p.id, p.sequence_flags, p.sequence_count, p.crc_ok, p.bytes, p.sclk
             FROM packets p LEFT JOIN fragments f ON f.id = p.fragment_id
@@ -27,7 +27,7 @@ struct Reassembler {
             """, logger: logger)
         var pieces: [FragmentAssembler<Int>.Piece] = []
         var firstPacketSCLK: [Int: Double] = [:]
-        for try await (id, flags, seq, crcOK, bytes, sclk) in rows.decode((Int, Int, Int, Bool, ByteBuffer, Double).self) {
+        for try await (id, flags, seq, crcOK, bytes, sclk) in packetRows.decode((Int, Int, Int, Bool, ByteBuffer, Double).self) {
             let packet = Array(bytes.readableBytesView)
             guard packet.count >= SpacePacket.minimumSize else { continue }
             pieces.append(.init(
@@ -38,6 +38,14 @@ struct Reassembler {
         let result = FragmentAssembler<Int>().assemble(pieces)
         var outcome = Outcome()
         var orphanAnomalies: [Anomaly] = []
+        struct Row {
+            let header: FragmentHeader
+            let fragment: FragmentAssembler<Int>.Fragment
+            let correctedStart: Double
+            let headerJSON: String
+        }
+        var rows: [Row] = []
+        let encoder = JSONEncoder()
         for fragment in result.fragments {
             guard let header = fragment.header, let firstID = fragment.references.first else {
                 orphanAnomalies.append(orphanAnomaly(fragment.references, reason: "fragment shorter than its header"))
@@ -50,30 +58,62 @@ struct Reassembler {
             let firstPacketTime = firstPacketSCLK[firstID] ?? header.exposureStart.seconds
             let headerWraps = Int(((header.exposureStart.seconds - firstPacketTime) / SpacecraftClock.wrapPeriod).rounded())
             let corrected = header.exposureStart.shifted(byWraps: headerWraps).seconds
-            let headerJSON = String(decoding: try JSONEncoder().encode(header), as: UTF8.self)
-            let status = fragment.status.rawValue
-            let changed = try await connection.query(
-                """
-                INSERT INTO fragments (observation_id, framelet_index, band, compression, status, problems, missing_packets,
-                                       exposure_start_raw, exposure_start, header, bytes, first_packet_id, packet_count)
-                VALUES (\(Int(header.observationID)), \(Int(header.frameletIndex)), \(Int(header.bandCode)), \(Int(header.compressionCode)),
-                        \(status), \(fragment.problems), \(fragment.missingPackets), \(header.exposureStart.seconds), \(corrected),
-                        \(headerJSON)::jsonb, \(ByteBuffer(bytes: fragment.bytes)), \(firstID), \(fragment.references.count))
-                ON CONFLICT (observation_id, framelet_index, band) DO UPDATE SET
-                    compression = EXCLUDED.compression, status = EXCLUDED.status, problems = EXCLUDED.problems,
-                    missing_packets = EXCLUDED.missing_packets, exposure_start_raw = EXCLUDED.exposure_start_raw,
-                    exposure_start = EXCLUDED.exposure_start, header = EXCLUDED.header, bytes = EXCLUDED.bytes,
-                    first_packet_id = EXCLUDED.first_packet_id, packet_count = EXCLUDED.packet_count, updated_at = now()
-                WHERE fragments.status <> 'complete'
-                RETURNING id
-                """, logger: logger)
-            var fragmentID: Int? = nil
-            for try await id in changed.decode(Int.self) { fragmentID = id }
-            guard let fragmentID else { continue }  // a complete fragment of that identity exists already
+            rows.append(Row(header: header, fragment: fragment, correctedStart: corrected,
+                            headerJSON: String(decoding: try encoder.encode(header), as: UTF8.self)))
+        }
+        // Two fragments of one identity in this set (a retransmitted observation): keep the best.
+        var best: [String: Int] = [:]
+        let rank: [FragmentAssembler<Int>.Status: Int] = [.complete: 3, .corrupt: 2, .open: 1, .incomplete: 0]
+        for (index, row) in rows.enumerated() {
+            let key = "\(row.header.observationID)/\(row.header.frameletIndex)/\(row.header.bandCode)"
+            if let other = best[key], rank[rows[other].fragment.status]! >= rank[row.fragment.status]! { continue }
+            best[key] = index
+        }
+        rows = best.values.sorted().map { rows[$0] }
+        guard !rows.isEmpty else {
+            if !result.orphans.isEmpty { orphanAnomalies.append(orphanAnomaly(result.orphans, reason: "no first segment before them")) }
+            try await PassIngestor.insertAnomalies(orphanAnomalies, packetIDs: [:], connection: connection, logger: logger)
+            return outcome
+        }
+        let changed = try await connection.query(
+            """
+            INSERT INTO fragments (observation_id, framelet_index, band, compression, status, problems, missing_packets,
+                                   exposure_start_raw, exposure_start, header, bytes, first_packet_id, packet_count)
+            SELECT obs, k, band, comp, status, string_to_array(problems, E'\\n'), missing, raw, corrected, header::jsonb, bytes, first, n
+            FROM unnest(\(rows.map { Int($0.header.observationID) })::int8[], \(rows.map { Int($0.header.frameletIndex) })::int4[],
+                        \(rows.map { Int($0.header.bandCode) })::int2[], \(rows.map { Int($0.header.compressionCode) })::int2[],
+                        \(rows.map(\.fragment.status.rawValue))::text[], \(rows.map { $0.fragment.problems.joined(separator: "\n") })::text[],
+                        \(rows.map(\.fragment.missingPackets))::int4[], \(rows.map(\.header.exposureStart.seconds))::float8[],
+                        \(rows.map(\.correctedStart))::float8[], \(rows.map(\.headerJSON))::text[],
+                        \(rows.map { ByteBuffer(bytes: $0.fragment.bytes) })::bytea[], \(rows.map { $0.fragment.references[0] })::int8[],
+                        \(rows.map(\.fragment.references.count))::int4[])
+                 AS f(obs, k, band, comp, status, problems, missing, raw, corrected, header, bytes, first, n)
+            ON CONFLICT (observation_id, framelet_index, band) DO UPDATE SET
+                compression = EXCLUDED.compression, status = EXCLUDED.status, problems = EXCLUDED.problems,
+                missing_packets = EXCLUDED.missing_packets, exposure_start_raw = EXCLUDED.exposure_start_raw,
+                exposure_start = EXCLUDED.exposure_start, header = EXCLUDED.header, bytes = EXCLUDED.bytes,
+                first_packet_id = EXCLUDED.first_packet_id, packet_count = EXCLUDED.packet_count, updated_at = now()
+            WHERE fragments.status <> 'complete'
+            RETURNING id, first_packet_id, status
+            """, logger: logger)
+        var fragmentOfFirstPacket: [Int: Int] = [:]
+        for try await (id, first, status) in changed.decode((Int, Int, String).self) {
+            fragmentOfFirstPacket[first] = id
+            if status == "complete" { outcome.completed += 1 }
+        }
+        var packetIDs: [Int] = [], fragmentIDs: [Int] = []
+        for row in rows {
+            guard let id = fragmentOfFirstPacket[row.fragment.references[0]] else { continue }  // a complete one exists already
+            outcome.observations.insert(Int(row.header.observationID))
+            packetIDs.append(contentsOf: row.fragment.references)
+            fragmentIDs.append(contentsOf: repeatElement(id, count: row.fragment.references.count))
+        }
+        if !packetIDs.isEmpty {
             try await connection.query(
-                "UPDATE packets SET fragment_id = \(fragmentID) WHERE id = ANY(\(fragment.references)::int8[])", logger: logger)
-            outcome.observations.insert(Int(header.observationID))
-            if fragment.status == .complete { outcome.completed += 1 }
+                """
+                UPDATE packets p SET fragment_id = m.fragment FROM unnest(\(packetIDs)::int8[], \(fragmentIDs)::int8[]) AS m(packet, fragment)
+                WHERE p.id = m.packet AND p.fragment_id IS DISTINCT FROM m.fragment
+                """, logger: logger)
         }
         if !result.orphans.isEmpty { orphanAnomalies.append(orphanAnomaly(result.orphans, reason: "no first segment before them")) }
         try await PassIngestor.insertAnomalies(orphanAnomalies, packetIDs: [:], connection: connection, logger: logger)
