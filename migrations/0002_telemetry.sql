@@ -32,12 +32,10 @@ CREATE TABLE packets (
     bytes bytea NOT NULL,
     first_pass_id bigint NOT NULL REFERENCES passes (id),
     first_ert_us bigint NOT NULL,
-    fragment_id bigint,
     CONSTRAINT packets_identity UNIQUE (apid, sequence_count, sclk_coarse_raw, sclk_fine, content_hash)
 );
 CREATE INDEX packets_apid_sclk ON packets (apid, sclk, sequence_count);
 CREATE INDEX packets_ert ON packets (first_ert_us);
-CREATE INDEX packets_unassigned ON packets (apid) WHERE fragment_id IS NULL;
 
 -- Each delivery of a packet: the delivery header and where it was in which pass.
 CREATE TABLE receptions (
@@ -74,6 +72,23 @@ CREATE TABLE fragments (
     UNIQUE (observation_id, framelet_index, band)
 );
 CREATE INDEX fragments_start ON fragments (exposure_start);
+-- Compressed payloads do not compress again: store them out of line without trying.
+ALTER TABLE fragments ALTER COLUMN bytes SET STORAGE EXTERNAL;
+
+-- Which packets make up which fragment (narrow, so assigning packets never rewrites them).
+CREATE TABLE fragment_packets (
+    packet_id bigint PRIMARY KEY REFERENCES packets (id),
+    fragment_id bigint NOT NULL REFERENCES fragments (id)
+);
+CREATE INDEX fragment_packets_fragment ON fragment_packets (fragment_id);
+
+-- Science packets not yet part of a complete fragment: all that reassembly has to read.
+CREATE TABLE reassembly_pending (
+    packet_id bigint PRIMARY KEY REFERENCES packets (id),
+    sclk double precision NOT NULL,
+    sequence_count integer NOT NULL
+);
+CREATE INDEX reassembly_pending_order ON reassembly_pending (sclk, sequence_count);
 
 -- Commanded observations (ICD §10).
 CREATE TABLE plans (

@@ -92,7 +92,7 @@ struct PassFinisher {
             SELECT f.observation_id, count(*)::int8, min(p.sequence_count)::int8, max(p.sequence_count)::int8,
                    min(p.sclk_coarse_raw + p.sclk_fine / 65536.0)::float8, min(p.sclk), max(p.wrap_correction)::int8,
                    pl.start_sclk, pl.end_sclk
-            FROM packets p JOIN fragments f ON f.id = p.fragment_id LEFT JOIN plans pl ON pl.observation_id = f.observation_id
+            FROM packets p JOIN fragment_packets fp ON fp.packet_id = p.id JOIN fragments f ON f.id = fp.fragment_id LEFT JOIN plans pl ON pl.observation_id = f.observation_id
             WHERE p.wrap_correction <> 0
             GROUP BY f.observation_id, pl.start_sclk, pl.end_sclk
             """, logger: logger)
@@ -122,7 +122,7 @@ struct PassFinisher {
         let rows = try await connection.query(
             """
             SELECT DISTINCT f.observation_id FROM fragments f
-            JOIN packets p ON p.fragment_id = f.id JOIN receptions r ON r.packet_id = p.id
+            JOIN fragment_packets fp ON fp.fragment_id = f.id JOIN receptions r ON r.packet_id = fp.packet_id
             WHERE r.pass_id = \(passID)
             """, logger: logger)
         var result = Set<Int>()

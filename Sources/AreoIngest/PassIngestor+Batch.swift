@@ -134,6 +134,15 @@ extension PassIngestor {
             var offsetToPacket: [Int: Int] = [:]
             for (row, id) in zip(newRows, ids) { offsetToPacket[row.record.offset] = id }
             try await Self.insertReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)
+            let science = zip(newRows, ids).filter { $0.0.isNew && $0.0.record.packet.apid == SpacePacket.APID.science }.map(\.1)
+            if !science.isEmpty {
+                try await connection.query(
+                    """
+                    INSERT INTO reassembly_pending (packet_id, sclk, sequence_count)
+                    SELECT id, sclk, sequence_count FROM packets WHERE id = ANY(\(science)::int8[])
+                    ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
             try await Self.insertHousekeeping(housekeeping, packetIDs: offsetToPacket, connection: connection, logger: logger)
             try await Self.insertAnomalies(anomalies, packetIDs: offsetToPacket, connection: connection, logger: logger)
             return inserted

@@ -21,9 +21,8 @@ struct Reassembler {
         let packetRows = try await connection.query(
             """
             SELECT p.id, p.sequence_flags, p.sequence_count, p.crc_ok, p.bytes, p.sclk
-            FROM packets p LEFT JOIN fragments f ON f.id = p.fragment_id
-            WHERE p.apid = \(Int(SpacePacket.APID.science)) AND (p.fragment_id IS NULL OR f.status <> 'complete')
-            ORDER BY p.sclk, p.sequence_count
+            FROM reassembly_pending r JOIN packets p ON p.id = r.packet_id
+            ORDER BY r.sclk, r.sequence_count
             """, logger: logger)
         var pieces: [FragmentAssembler<Int>.Piece] = []
         var firstPacketSCLK: [Int: Double] = [:]
@@ -35,6 +34,7 @@ struct Reassembler {
                 sequenceCount: UInt16(seq), crcValid: crcOK, userData: packet[SpacePacket.headerSize..<(packet.count - 2)]))
             firstPacketSCLK[id] = sclk
         }
+        logger.debug("reassembling", metadata: ["pending_packets": "\(pieces.count)"])
         let result = FragmentAssembler<Int>().assemble(pieces)
         var outcome = Outcome()
         var orphanAnomalies: [Anomaly] = []
@@ -101,19 +101,29 @@ struct Reassembler {
             fragmentOfFirstPacket[first] = id
             if status == "complete" { outcome.completed += 1 }
         }
-        var packetIDs: [Int] = [], fragmentIDs: [Int] = []
+        var packetIDs: [Int] = [], fragmentIDs: [Int] = [], settled: [Int] = []
         for row in rows {
-            guard let id = fragmentOfFirstPacket[row.fragment.references[0]] else { continue }  // a complete one exists already
+            guard let id = fragmentOfFirstPacket[row.fragment.references[0]] else {
+                // A complete fragment of that identity exists already: these packets are superseded.
+                settled.append(contentsOf: row.fragment.references)
+                continue
+            }
             outcome.observations.insert(Int(row.header.observationID))
             packetIDs.append(contentsOf: row.fragment.references)
             fragmentIDs.append(contentsOf: repeatElement(id, count: row.fragment.references.count))
+            if row.fragment.status == .complete { settled.append(contentsOf: row.fragment.references) }
         }
         if !packetIDs.isEmpty {
             try await connection.query(
+                "DELETE FROM fragment_packets WHERE fragment_id = ANY(\(Array(Set(fragmentIDs)))::int8[])", logger: logger)
+            try await connection.query(
                 """
-                UPDATE packets p SET fragment_id = m.fragment FROM unnest(\(packetIDs)::int8[], \(fragmentIDs)::int8[]) AS m(packet, fragment)
-                WHERE p.id = m.packet AND p.fragment_id IS DISTINCT FROM m.fragment
+                INSERT INTO fragment_packets (packet_id, fragment_id) SELECT * FROM unnest(\(packetIDs)::int8[], \(fragmentIDs)::int8[])
+                ON CONFLICT (packet_id) DO UPDATE SET fragment_id = EXCLUDED.fragment_id
                 """, logger: logger)
+        }
+        if !settled.isEmpty {
+            try await connection.query("DELETE FROM reassembly_pending WHERE packet_id = ANY(\(settled)::int8[])", logger: logger)
         }
         if !result.orphans.isEmpty { orphanAnomalies.append(orphanAnomaly(result.orphans, reason: "no first segment before them")) }
         try await PassIngestor.insertAnomalies(orphanAnomalies, packetIDs: [:], connection: connection, logger: logger)

@@ -67,8 +67,8 @@ public struct Reports: Sendable {
             ids.insert(observationID)
         } else if let passID {
             ids = try await idSet("""
-                SELECT DISTINCT f.observation_id FROM fragments f JOIN packets p ON p.fragment_id = f.id
-                JOIN receptions r ON r.packet_id = p.id WHERE r.pass_id = \(passID)
+                SELECT DISTINCT f.observation_id FROM fragments f JOIN fragment_packets fp ON fp.fragment_id = f.id
+                JOIN receptions r ON r.packet_id = fp.packet_id WHERE r.pass_id = \(passID)
                 """)
         } else {
             ids = try await idSet("SELECT observation_id FROM plans UNION SELECT observation_id FROM fragments")
@@ -245,7 +245,8 @@ public struct Reports: Sendable {
         let rows = try await database.client.query(
             """
             SELECT id, apid, sequence_count, sclk_coarse_raw::text || '.' || sclk_fine::text, sclk, wrap_correction, crc_ok,
-                   octet_length(bytes), first_ert_us, first_pass_id, fragment_id
+                   octet_length(bytes), first_ert_us, first_pass_id,
+                   (SELECT fragment_id FROM fragment_packets fp WHERE fp.packet_id = packets.id)
             FROM packets
             WHERE (\(apidFilter) < 0 OR apid = \(apidFilter)) AND sclk BETWEEN \(s.lowerBound) AND \(s.upperBound)
               AND first_ert_us BETWEEN \(e.lowerBound) AND \(e.upperBound)

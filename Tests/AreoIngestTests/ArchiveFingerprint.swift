@@ -10,7 +10,7 @@ enum ArchiveFingerprint {
         ("packets", """
             SELECT apid, sequence_count, sclk_coarse_raw, sclk_fine, wrap_correction, sclk, crc_ok, encode(content_hash, 'hex'),
                    md5(bytes), (SELECT file_name FROM passes WHERE id = first_pass_id), first_ert_us,
-                   (SELECT observation_id || '/' || framelet_index || '/' || band FROM fragments WHERE id = fragment_id)
+                   (SELECT observation_id || '/' || framelet_index || '/' || band FROM fragments f JOIN fragment_packets fp ON fp.fragment_id = f.id WHERE fp.packet_id = packets.id)
             FROM packets ORDER BY apid, sclk, sequence_count, 8
             """),
         ("receptions", """
@@ -31,6 +31,7 @@ enum ArchiveFingerprint {
             ORDER BY 1, 2, 3, 4, 5, 6
             """),
         ("stream_state", "SELECT * FROM stream_state ORDER BY apid"),
+        ("reassembly_pending", "SELECT encode(p.content_hash, 'hex'), r.sclk FROM reassembly_pending r JOIN packets p ON p.id = r.packet_id ORDER BY 2, 1"),
     ]
 
     static func of(_ database: Database) async throws -> [String] {
