@@ -141,6 +141,7 @@ let package = Package(
             dependencies: [
                 "AreoIngest", "AreoStore", "AreoTelemetry", "AreoTestSupport", "AreoGeometry",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -204,18 +204,8 @@ struct PacketsCommand: AsyncParsableCommand {
     func run() async throws {
         LoggingSetup.once
         let logger = common.makeLogger()
-        let sclkRange = try sclk.map { text -> ClosedRange<Double> in
-            let parts = text.split(separator: ":").compactMap { Double($0) }
-            guard parts.count == 2, parts[0] <= parts[1] else { throw ValidationError("--sclk must be FROM:TO seconds") }
-            return parts[0]...parts[1]
-        }
-        let ertRange = try ert.map { text -> ClosedRange<Int64> in
-            // ISO times contain colons: split on the colon between two times ("…Z:…").
-            guard let split = text.range(of: "Z:"), let a = GroundTime.parse(String(text[..<split.lowerBound]) + "Z"),
-                  let b = GroundTime.parse(String(text[split.upperBound...]))
-            else { throw ValidationError("--ert must be FROM:TO as ISO 8601 UTC times ending in Z") }
-            return Int64(a.timeIntervalSince1970 * 1e6)...Int64(b.timeIntervalSince1970 * 1e6)
-        }
+        let sclkRange = try sclk.map(RangeArgument.sclk)
+        let ertRange = try ert.map(RangeArgument.ert)
         let (apid, limit) = (self.apid, self.limit)
         let rows = try await DatabaseSession.withDatabase(common, logger: logger) { database in
             try await Reports(database: database, logger: logger).packets(apid: apid, sclk: sclkRange, ertMicroseconds: ertRange, limit: limit)
@@ -225,5 +215,53 @@ struct PacketsCommand: AsyncParsableCommand {
             print("packet \(p.id) apid \(p.apid) seq \(p.sequenceCount) sclk \(p.sclkRaw)\(p.wrapCorrection != 0 ? " (corrected \(p.sclk))" : "") "
                 + "\(p.length) B \(p.crcOK ? "" : "CRC-ERROR ")ert \(p.firstERT) pass \(p.passID)")
         }
+    }
+}
+
+/// `areo fragments --sclk FROM:TO | --ert FROM:TO`
+struct FragmentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fragments", abstract: "Query reassembled fragments by exposure start (SCLK) or by earth received time.")
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Corrected exposure-start SCLK range FROM:TO in seconds.") var sclk: String?
+    @Option(help: "ERT range FROM:TO, ISO 8601 UTC.") var ert: String?
+    @Option(help: "At most this many fragments.") var limit = 1000
+    @Flag var json = false
+
+    func validate() throws {
+        guard sclk != nil || ert != nil else { throw ValidationError("give --sclk FROM:TO or --ert FROM:TO") }
+    }
+
+    func run() async throws {
+        LoggingSetup.once
+        let logger = common.makeLogger()
+        let sclkRange = try sclk.map(RangeArgument.sclk)
+        let ertRange = try ert.map(RangeArgument.ert)
+        let limit = self.limit
+        let rows = try await DatabaseSession.withDatabase(common, logger: logger) { database in
+            try await Reports(database: database, logger: logger).fragments(sclk: sclkRange, ertMicroseconds: ertRange, limit: limit)
+        }
+        if json { try printJSON(rows); return }
+        for f in rows {
+            print("observation \(f.observationID) framelet \(f.framelet) \(f.band) \(f.compression) \(f.status) start \(f.exposureStart)"
+                + "\(f.exposureStart != f.exposureStartRaw ? " (raw \(f.exposureStartRaw))" : "") \(f.bytes) B in \(f.packets) packets, ert \(f.firstERT)")
+        }
+    }
+}
+
+/// Parsing of the `FROM:TO` range options.
+enum RangeArgument {
+    static func sclk(_ text: String) throws -> ClosedRange<Double> {
+        let parts = text.split(separator: ":").compactMap { Double($0) }
+        guard parts.count == 2, parts[0] <= parts[1] else { throw ValidationError("an SCLK range must be FROM:TO seconds, is '\(text)'") }
+        return parts[0]...parts[1]
+    }
+
+    /// ISO times contain colons: the range splits on the colon after the first time's `Z`.
+    static func ert(_ text: String) throws -> ClosedRange<Int64> {
+        guard let split = text.range(of: "Z:"), let a = GroundTime.parse(String(text[..<split.lowerBound]) + "Z"),
+              let b = GroundTime.parse(String(text[split.upperBound...])), a <= b
+        else { throw ValidationError("an ERT range must be FROM:TO as ISO 8601 UTC times ending in Z, is '\(text)'") }
+        return Int64(a.timeIntervalSince1970 * 1e6)...Int64(b.timeIntervalSince1970 * 1e6)
     }
 }

@@ -5,6 +5,7 @@ import AreoTestSupport
 import AreoTelemetry
 import Foundation
 import Logging
+import NIOCore
 import PostgresNIO
 import Testing
 
@@ -149,6 +150,57 @@ import Testing
             // SCLK 720896000 is 151 s after the kernel's first correlation point (t = 830004110 − 849 s … ).
             let kernel = try GeometryKernel.parse(Data(contentsOf: url), file: "k")
             #expect(abs((wraps.first?.t ?? 0) - kernel.clockCorrelation.t(sclk: 720_896_000)) < 1e-6)
+        }
+    }
+}
+
+@Suite struct HealthAndStrayAPIDTests {
+    @Test func healthReportSummarisesTheDayAndItsViolations() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            _ = try await SampleMissionIngestTests.ingestMission("tiny-faults", into: database)
+            // The day of the passes' earth received times.
+            let pass = try Data(contentsOf: TestDatabase.samplesDirectory.appendingPathComponent("tiny-faults/pass_001.dds"))
+            let ert = DeliveryHeader(bytes: [UInt8](pass.prefix(18))).ertSeconds
+            let day = String(GroundTime.iso8601(Date(timeIntervalSince1970: Double(ert))).prefix(10))
+            let health = try await Reports(database: database, logger: TestDatabase.logger).health(day: day)
+            let fpa = try #require(health.channels.first { $0.name == "FPA_TEMP" })
+            #expect(fpa.redViolations == 1)
+            #expect(fpa.max == 25.0)
+            #expect(fpa.samples == health.channels.first { $0.name == "PSU_28V" }?.samples)
+            #expect(health.channels.count == 10)
+            #expect(health.violations.map(\.kind) == ["hk_red"])
+            #expect(health.commandsPending != nil)
+            let empty = try await Reports(database: database, logger: TestDatabase.logger).health(day: "2001-01-01")
+            #expect(empty.channels.isEmpty && empty.violations.isEmpty)
+            await #expect(throws: IngestError.self) { try await Reports(database: database, logger: TestDatabase.logger).health(day: "yesterday") }
+        }
+    }
+
+    @Test func idlePacketsAreSkippedAndUnknownAPIDsKeptRawAndReportedOncePerPass() async throws {
+        var writer = PassFileWriter()
+        let clock = SpacecraftClock(coarse: 800_000_000, fine: 0)
+        for i in 0..<3 {
+            writer.append(SpacePacket.make(apid: 2047, flags: .unsegmented, sequenceCount: UInt16(i), sclk: clock, serviceType: 0, serviceSubtype: 0, userData: [0, 0]), ertMicroseconds: 1_000_000 * Int64(i + 1))
+            writer.append(SpacePacket.make(apid: 42, flags: .unsegmented, sequenceCount: UInt16(i), sclk: clock, serviceType: 9, serviceSubtype: 9, userData: [1, 2, 3, UInt8(i)]), ertMicroseconds: 1_000_000 * Int64(i + 1) + 10)
+        }
+        let bytes = writer.drain()
+        try await TestDatabase.withFreshDatabase { database in
+            try await MigrationRunner(client: database.client, logger: TestDatabase.logger).migrate(Migration.load(from: TestDatabase.migrationsDirectory))
+            let report = try await PassIngestor(database: database, logger: TestDatabase.logger).ingest(bytes: bytes, fileName: "odd.dds")
+            #expect(report.idlePackets == 3)
+            #expect(report.newPackets == 3)
+            let stored = try await Reports(database: database, logger: TestDatabase.logger).packets(apid: 42, sclk: 0...1e10, ertMicroseconds: nil)
+            #expect(stored.count == 3)
+            #expect(try await Reports(database: database, logger: TestDatabase.logger).packets(apid: 2047, sclk: 0...1e10, ertMicroseconds: nil).isEmpty)
+            let anomalies = try await Reports(database: database, logger: TestDatabase.logger).anomalies()
+            #expect(anomalies.map(\.kind) == ["unknown_apid"])
+            #expect(anomalies.first?.evidence["apid"] == "42")
+            // Packets are kept byte-exact.
+            let rows = try await database.client.query("SELECT bytes FROM packets WHERE apid = 42 ORDER BY sequence_count", logger: TestDatabase.logger)
+            var kept: [[UInt8]] = []
+            for try await buffer in rows.decode(ByteBuffer.self) { kept.append(Array(buffer.readableBytesView)) }
+            #expect(kept.count == 3)
+            #expect(kept.first.map { SpacePacket(bytes: $0).isCRCValid } == true)
         }
     }
 }
