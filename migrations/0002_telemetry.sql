@@ -1,5 +1,10 @@
 -- Telemetry archive (ICD §2–6, §10): passes, packets kept byte-exact forever, their receptions,
 -- reassembled fragments, plans, housekeeping, anomalies and the per-APID stream state.
+--
+-- The high-volume tables (packets, receptions, housekeeping, fragment_packets,
+-- reassembly_pending) carry no foreign-key constraints: the archive is append-only, ingest writes
+-- parent and child rows in the same transaction, and a per-row foreign-key check would cost more
+-- than the insert itself at a million packets a pass (docs/architecture.md).
 
 -- One row per distinct pass file (identified by content); re-ingesting the same file finds it.
 CREATE TABLE passes (
@@ -30,7 +35,7 @@ CREATE TABLE packets (
     crc_ok boolean NOT NULL,
     content_hash bytea NOT NULL,
     bytes bytea NOT NULL,
-    first_pass_id bigint NOT NULL REFERENCES passes (id),
+    first_pass_id bigint NOT NULL,
     first_ert_us bigint NOT NULL,
     CONSTRAINT packets_identity UNIQUE (apid, sequence_count, sclk_coarse_raw, sclk_fine, content_hash)
 );
@@ -39,9 +44,9 @@ CREATE INDEX packets_ert ON packets (first_ert_us);
 
 -- Each delivery of a packet: the delivery header and where it was in which pass.
 CREATE TABLE receptions (
-    pass_id bigint NOT NULL REFERENCES passes (id),
+    pass_id bigint NOT NULL,
     file_offset bigint NOT NULL,
-    packet_id bigint NOT NULL REFERENCES packets (id),
+    packet_id bigint NOT NULL,
     ert_us bigint NOT NULL,
     station_id integer NOT NULL,
     virtual_channel integer NOT NULL,
@@ -52,7 +57,9 @@ CREATE TABLE receptions (
 CREATE INDEX receptions_packet ON receptions (packet_id, pass_id, file_offset);
 CREATE INDEX receptions_ert ON receptions (ert_us);
 
--- Reassembled image fragments, compressed as received (64-byte header + payload).
+-- Reassembled image fragments. Their bytes (64-byte header + payload, compressed as received)
+-- are not copied: they are the user data of their packets in order (fragment_packets), read
+-- back in one query (FragmentRepository), so the archive holds every byte once.
 CREATE TABLE fragments (
     id bigserial PRIMARY KEY,
     observation_id bigint NOT NULL,
@@ -65,26 +72,24 @@ CREATE TABLE fragments (
     exposure_start_raw double precision NOT NULL,
     exposure_start double precision NOT NULL,
     header jsonb NOT NULL,
-    bytes bytea NOT NULL,
+    byte_count integer NOT NULL,
     first_packet_id bigint NOT NULL,
     packet_count integer NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (observation_id, framelet_index, band)
 );
 CREATE INDEX fragments_start ON fragments (exposure_start);
--- Compressed payloads do not compress again: store them out of line without trying.
-ALTER TABLE fragments ALTER COLUMN bytes SET STORAGE EXTERNAL;
 
 -- Which packets make up which fragment (narrow, so assigning packets never rewrites them).
 CREATE TABLE fragment_packets (
-    packet_id bigint PRIMARY KEY REFERENCES packets (id),
-    fragment_id bigint NOT NULL REFERENCES fragments (id)
+    packet_id bigint PRIMARY KEY,
+    fragment_id bigint NOT NULL
 );
 CREATE INDEX fragment_packets_fragment ON fragment_packets (fragment_id);
 
 -- Science packets not yet part of a complete fragment: all that reassembly has to read.
 CREATE TABLE reassembly_pending (
-    packet_id bigint PRIMARY KEY REFERENCES packets (id),
+    packet_id bigint PRIMARY KEY,
     sclk double precision NOT NULL,
     sequence_count integer NOT NULL
 );
@@ -115,7 +120,7 @@ CREATE TABLE housekeeping_channels (
 
 -- Housekeeping as a time series: raw values always, engineering values when the channel is known.
 CREATE TABLE housekeeping (
-    packet_id bigint NOT NULL REFERENCES packets (id),
+    packet_id bigint NOT NULL,
     channel_id integer NOT NULL,
     sclk double precision NOT NULL,
     raw integer NOT NULL,

@@ -78,20 +78,20 @@ struct Reassembler {
         let changed = try await connection.query(
             """
             INSERT INTO fragments (observation_id, framelet_index, band, compression, status, problems, missing_packets,
-                                   exposure_start_raw, exposure_start, header, bytes, first_packet_id, packet_count)
-            SELECT obs, k, band, comp, status, string_to_array(problems, E'\\n'), missing, raw, corrected, header::jsonb, bytes, first, n
+                                   exposure_start_raw, exposure_start, header, byte_count, first_packet_id, packet_count)
+            SELECT obs, k, band, comp, status, string_to_array(problems, E'\\n'), missing, raw, corrected, header::jsonb, byte_count, first, n
             FROM unnest(\(rows.map { Int($0.header.observationID) })::int8[], \(rows.map { Int($0.header.frameletIndex) })::int4[],
                         \(rows.map { Int($0.header.bandCode) })::int2[], \(rows.map { Int($0.header.compressionCode) })::int2[],
                         \(rows.map(\.fragment.status.rawValue))::text[], \(rows.map { $0.fragment.problems.joined(separator: "\n") })::text[],
                         \(rows.map(\.fragment.missingPackets))::int4[], \(rows.map(\.header.exposureStart.seconds))::float8[],
                         \(rows.map(\.correctedStart))::float8[], \(rows.map(\.headerJSON))::text[],
-                        \(rows.map { ByteBuffer(bytes: $0.fragment.bytes) })::bytea[], \(rows.map { $0.fragment.references[0] })::int8[],
+                        \(rows.map(\.fragment.bytes.count))::int4[], \(rows.map { $0.fragment.references[0] })::int8[],
                         \(rows.map(\.fragment.references.count))::int4[])
-                 AS f(obs, k, band, comp, status, problems, missing, raw, corrected, header, bytes, first, n)
+                 AS f(obs, k, band, comp, status, problems, missing, raw, corrected, header, byte_count, first, n)
             ON CONFLICT (observation_id, framelet_index, band) DO UPDATE SET
                 compression = EXCLUDED.compression, status = EXCLUDED.status, problems = EXCLUDED.problems,
                 missing_packets = EXCLUDED.missing_packets, exposure_start_raw = EXCLUDED.exposure_start_raw,
-                exposure_start = EXCLUDED.exposure_start, header = EXCLUDED.header, bytes = EXCLUDED.bytes,
+                exposure_start = EXCLUDED.exposure_start, header = EXCLUDED.header, byte_count = EXCLUDED.byte_count,
                 first_packet_id = EXCLUDED.first_packet_id, packet_count = EXCLUDED.packet_count, updated_at = now()
             WHERE fragments.status <> 'complete'
             RETURNING id, first_packet_id, status

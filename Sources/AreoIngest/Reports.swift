@@ -289,7 +289,7 @@ public struct Reports: Sendable {
         let rows = try await database.client.query(
             """
             SELECT f.observation_id, f.framelet_index, f.band, f.compression, f.status, f.exposure_start, f.exposure_start_raw,
-                   octet_length(f.bytes), f.packet_count, p.first_ert_us
+                   f.byte_count, f.packet_count, p.first_ert_us
             FROM fragments f JOIN packets p ON p.id = f.first_packet_id
             WHERE f.exposure_start BETWEEN \(s.lowerBound) AND \(s.upperBound) AND p.first_ert_us BETWEEN \(e.lowerBound) AND \(e.upperBound)
             ORDER BY f.exposure_start, f.band LIMIT \(limit)

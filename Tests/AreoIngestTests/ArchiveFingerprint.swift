@@ -19,7 +19,7 @@ enum ArchiveFingerprint {
             """),
         ("fragments", """
             SELECT observation_id, framelet_index, band, status, problems, missing_packets, exposure_start_raw, exposure_start,
-                   md5(bytes), packet_count FROM fragments ORDER BY 1, 2, 3
+                   byte_count, packet_count FROM fragments ORDER BY 1, 2, 3
             """),
         ("housekeeping", """
             SELECT encode(p.content_hash, 'hex'), h.channel_id, h.sclk, h.raw, h.value

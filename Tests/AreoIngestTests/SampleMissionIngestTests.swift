@@ -204,3 +204,21 @@ import Testing
         }
     }
 }
+
+@Suite struct FragmentRepositoryTests {
+    @Test func storedFragmentsReadBackByteExact() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            _ = try await SampleMissionIngestTests.ingestMission("tiny-clean", into: database)
+            let repository = FragmentRepository(database: database, logger: TestDatabase.logger)
+            for (observation, framelet, band) in [(5300, 0, Band.pan), (5301, 11, .blu), (5302, 5, .nir)] {
+                let fragment = try #require(try await repository.fragment(observationID: observation, framelet: framelet, band: band))
+                #expect(fragment.status == "complete")
+                #expect(Int(fragment.header.frameletIndex) == framelet && fragment.header.band == band)
+                #expect(FragmentHeader(bytes: fragment.bytes) == fragment.header)
+                #expect(fragment.payload.count == Int(fragment.header.payloadLength))
+                #expect(CRC32.checksum(fragment.payload) == fragment.header.payloadCRC)
+            }
+            #expect(try await repository.fragment(observationID: 5300, framelet: 99, band: .pan) == nil)
+        }
+    }
+}
