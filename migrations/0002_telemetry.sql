@@ -93,7 +93,7 @@ CREATE TABLE reassembly_pending (
     sclk double precision NOT NULL,
     sequence_count integer NOT NULL
 );
-CREATE INDEX reassembly_pending_order ON reassembly_pending (sclk, sequence_count);
+CREATE INDEX reassembly_pending_order ON reassembly_pending (sclk, sequence_count, packet_id);
 
 -- Commanded observations (ICD §10).
 CREATE TABLE plans (

@@ -11,6 +11,7 @@ import PostgresNIO
 struct PassFinisher {
     let database: Database
     let logger: Logger
+    let reassemblyPageSize: Int
 
     struct Outcome {
         var fragmentsCompleted = 0
@@ -23,7 +24,7 @@ struct PassFinisher {
             try await connection.query("SELECT pg_advisory_xact_lock(4242)", logger: logger)
             var outcome = Outcome()
             let t0 = ContinuousClock.now
-            let touched = try await Reassembler(connection: connection, logger: logger).reassemble()
+            let touched = try await Reassembler(connection: connection, logger: logger, pageSize: reassemblyPageSize).reassemble()
             logger.debug("reassembled", metadata: ["seconds": "\(ContinuousClock.now - t0)"])
             outcome.fragmentsCompleted = touched.completed
             try await Self.findSequenceGaps(context: context, connection: connection, logger: logger)

@@ -17,6 +17,9 @@ extension PassIngestor {
         let earlier = try await firstReceptions(of: keys)
 
         var anomalies = pending
+        // Earlier batches of this pass are committed, so the database finds their duplicates;
+        // only duplicates within this batch need remembering here (memory stays per batch).
+        var seenInBatch: [PacketKey: Int] = [:]
         var newRows: [NewPacket] = []
         var housekeeping: [HousekeepingRow] = []
         for (index, record) in records.enumerated() {
@@ -41,7 +44,7 @@ extension PassIngestor {
             var firstSeen: (pass: Int, offset: Int)? = nil
             if let e = earlier[index], e.pass < context.passID || (e.pass == context.passID && e.offset < record.offset) {
                 firstSeen = e
-            } else if let offset = context.seenInPass[key], offset < record.offset {
+            } else if let offset = seenInBatch[key], offset < record.offset {
                 firstSeen = (context.passID, offset)
             }
             if let firstSeen {
@@ -56,7 +59,7 @@ extension PassIngestor {
                 newRows.append(NewPacket(record: record, key: key, wraps: 0, isNew: false))
                 continue
             }
-            context.seenInPass[key] = record.offset
+            seenInBatch[key] = record.offset
 
             let crcValid = packet.isCRCValid
             if !crcValid {

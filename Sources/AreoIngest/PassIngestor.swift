@@ -21,6 +21,8 @@ public struct PassIngestor: Sendable {
     let logger: Logger
     /// Records written per transaction.
     public var batchSize = 4000
+    /// Pending science packets read per reassembly query.
+    public var reassemblyPageSize = 20_000
 
     public init(database: Database, logger: Logger) {
         self.database = database
@@ -114,7 +116,7 @@ public struct PassIngestor: Sendable {
 
         let finishStart = ContinuousClock.now
         defer { logger.debug("finished pass", metadata: ["seconds": "\(ContinuousClock.now - finishStart)"]) }
-        let finish = try await PassFinisher(database: database, logger: logger).finish(
+        let finish = try await PassFinisher(database: database, logger: logger, reassemblyPageSize: reassemblyPageSize).finish(
             passID: passID, records: report.records, damagedBytes: report.damagedBytes, context: context)
         report.fragmentsCompleted = finish.fragmentsCompleted
         report.anomalies = try await countAnomalies(passID: passID)
@@ -161,8 +163,6 @@ struct BatchContext {
     let fileName: String
     /// Per-APID detectors, seeded from the state saved after the previous pass.
     var detectors: [UInt16: ClockWrapDetector]
-    /// Packets of this pass already seen (key → offset of the first reception in this pass).
-    var seenInPass: [PacketKey: Int] = [:]
     /// APIDs not in the ICD already reported for this pass.
     var unknownAPIDsReported: Set<UInt16> = []
     /// Per APID, the sequence count of the last packet received in this pass (duplicates included).

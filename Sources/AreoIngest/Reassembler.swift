@@ -17,30 +17,52 @@ struct Reassembler {
         var completed = 0
     }
 
+    /// A packet as the assembler knows it: its id and corrected time.
+    struct PacketRef: Hashable, Sendable {
+        let id: Int
+        let sclk: Double
+    }
+
+    /// Pending packets read per query: memory holds one page and one open fragment, whatever
+    /// the size of the pass.
+    var pageSize = 20_000
+
     func reassemble() async throws -> Outcome {
-        let packetRows = try await connection.query(
-            """
-            SELECT p.id, p.sequence_flags, p.sequence_count, p.crc_ok, p.bytes, p.sclk
-            FROM reassembly_pending r JOIN packets p ON p.id = r.packet_id
-            ORDER BY r.sclk, r.sequence_count
-            """, logger: logger)
-        var pieces: [FragmentAssembler<Int>.Piece] = []
-        var firstPacketSCLK: [Int: Double] = [:]
-        for try await (id, flags, seq, crcOK, bytes, sclk) in packetRows.decode((Int, Int, Int, Bool, ByteBuffer, Double).self) {
-            let packet = Array(bytes.readableBytesView)
-            guard packet.count >= SpacePacket.minimumSize else { continue }
-            pieces.append(.init(
-                reference: id, flags: SpacePacket.SequenceFlags(rawValue: UInt8(flags)) ?? .continuation,
-                sequenceCount: UInt16(seq), crcValid: crcOK, userData: packet[SpacePacket.headerSize..<(packet.count - 2)]))
-            firstPacketSCLK[id] = sclk
-        }
-        logger.debug("reassembling", metadata: ["pending_packets": "\(pieces.count)"])
-        let result = FragmentAssembler<Int>().assemble(pieces)
+        var assembler = FragmentAssembler<PacketRef>()
         var outcome = Outcome()
+        var after: (sclk: Double, sequence: Int, id: Int) = (-Double.greatestFiniteMagnitude, -1, -1)
+        while true {
+            let page = try await connection.query(
+                """
+                SELECT p.id, p.sequence_flags, p.sequence_count, p.crc_ok, p.bytes, p.sclk
+                FROM reassembly_pending r JOIN packets p ON p.id = r.packet_id
+                WHERE (r.sclk, r.sequence_count, r.packet_id) > (\(after.sclk), \(after.sequence), \(after.id))
+                ORDER BY r.sclk, r.sequence_count, r.packet_id
+                LIMIT \(pageSize)
+                """, logger: logger)
+            var count = 0
+            for try await (id, flags, seq, crcOK, bytes, sclk) in page.decode((Int, Int, Int, Bool, ByteBuffer, Double).self) {
+                count += 1
+                after = (sclk, seq, id)
+                let packet = Array(bytes.readableBytesView)
+                guard packet.count >= SpacePacket.minimumSize else { continue }
+                assembler.add(.init(
+                    reference: PacketRef(id: id, sclk: sclk), flags: SpacePacket.SequenceFlags(rawValue: UInt8(flags)) ?? .continuation,
+                    sequenceCount: UInt16(seq), crcValid: crcOK, userData: packet[SpacePacket.headerSize..<(packet.count - 2)]))
+            }
+            if count < pageSize { assembler.close() }
+            try await write(assembler.drain(), into: &outcome)
+            if count < pageSize { break }
+        }
+        return outcome
+    }
+
+    /// Writes finished (or still open) fragments and records orphans.
+    private func write(_ result: FragmentAssembler<PacketRef>.Result, into outcome: inout Outcome) async throws {
         var orphanAnomalies: [Anomaly] = []
         struct Row {
             let header: FragmentHeader
-            let fragment: FragmentAssembler<Int>.Fragment
+            let fragment: FragmentAssembler<PacketRef>.Fragment
             let correctedStart: Double
             let headerJSON: String
         }
@@ -48,14 +70,14 @@ struct Reassembler {
         let encoder = JSONEncoder()
         for fragment in result.fragments {
             guard let header = fragment.header, let firstID = fragment.references.first else {
-                orphanAnomalies.append(orphanAnomaly(fragment.references, reason: "fragment shorter than its header"))
+                orphanAnomalies.append(orphanAnomaly(fragment.references.map(\.id), reason: "fragment shorter than its header"))
                 continue
             }
             // The exposure starts shortly before its first packet is generated, so the header's
             // start is off by the whole periods that separate it from that packet's corrected time
             // (an exposure begun before the wrap moment carries a good start even when its packets
             // carry wrapped stamps).
-            let firstPacketTime = firstPacketSCLK[firstID] ?? header.exposureStart.seconds
+            let firstPacketTime = firstID.sclk
             let headerWraps = Int(((header.exposureStart.seconds - firstPacketTime) / SpacecraftClock.wrapPeriod).rounded())
             let corrected = header.exposureStart.shifted(byWraps: headerWraps).seconds
             rows.append(Row(header: header, fragment: fragment, correctedStart: corrected,
@@ -63,7 +85,7 @@ struct Reassembler {
         }
         // Two fragments of one identity in this set (a retransmitted observation): keep the best.
         var best: [String: Int] = [:]
-        let rank: [FragmentAssembler<Int>.Status: Int] = [.complete: 3, .corrupt: 2, .open: 1, .incomplete: 0]
+        let rank: [FragmentAssembler<PacketRef>.Status: Int] = [.complete: 3, .corrupt: 2, .open: 1, .incomplete: 0]
         for (index, row) in rows.enumerated() {
             let key = "\(row.header.observationID)/\(row.header.frameletIndex)/\(row.header.bandCode)"
             if let other = best[key], rank[rows[other].fragment.status]! >= rank[row.fragment.status]! { continue }
@@ -71,9 +93,9 @@ struct Reassembler {
         }
         rows = best.values.sorted().map { rows[$0] }
         guard !rows.isEmpty else {
-            if !result.orphans.isEmpty { orphanAnomalies.append(orphanAnomaly(result.orphans, reason: "no first segment before them")) }
+            if !result.orphans.isEmpty { orphanAnomalies.append(orphanAnomaly(result.orphans.map(\.id), reason: "no first segment before them")) }
             try await PassIngestor.insertAnomalies(orphanAnomalies, packetIDs: [:], connection: connection, logger: logger)
-            return outcome
+            return
         }
         let changed = try await connection.query(
             """
@@ -85,7 +107,7 @@ struct Reassembler {
                         \(rows.map(\.fragment.status.rawValue))::text[], \(rows.map { $0.fragment.problems.joined(separator: "\n") })::text[],
                         \(rows.map(\.fragment.missingPackets))::int4[], \(rows.map(\.header.exposureStart.seconds))::float8[],
                         \(rows.map(\.correctedStart))::float8[], \(rows.map(\.headerJSON))::text[],
-                        \(rows.map(\.fragment.bytes.count))::int4[], \(rows.map { $0.fragment.references[0] })::int8[],
+                        \(rows.map(\.fragment.bytes.count))::int4[], \(rows.map { $0.fragment.references[0].id })::int8[],
                         \(rows.map(\.fragment.references.count))::int4[])
                  AS f(obs, k, band, comp, status, problems, missing, raw, corrected, header, byte_count, first, n)
             ON CONFLICT (observation_id, framelet_index, band) DO UPDATE SET
@@ -103,15 +125,16 @@ struct Reassembler {
         }
         var packetIDs: [Int] = [], fragmentIDs: [Int] = [], settled: [Int] = []
         for row in rows {
-            guard let id = fragmentOfFirstPacket[row.fragment.references[0]] else {
+            let references = row.fragment.references.map(\.id)
+            guard let id = fragmentOfFirstPacket[references[0]] else {
                 // A complete fragment of that identity exists already: these packets are superseded.
-                settled.append(contentsOf: row.fragment.references)
+                settled.append(contentsOf: references)
                 continue
             }
             outcome.observations.insert(Int(row.header.observationID))
-            packetIDs.append(contentsOf: row.fragment.references)
-            fragmentIDs.append(contentsOf: repeatElement(id, count: row.fragment.references.count))
-            if row.fragment.status == .complete { settled.append(contentsOf: row.fragment.references) }
+            packetIDs.append(contentsOf: references)
+            fragmentIDs.append(contentsOf: repeatElement(id, count: references.count))
+            if row.fragment.status == .complete { settled.append(contentsOf: references) }
         }
         if !packetIDs.isEmpty {
             try await connection.query(
@@ -125,9 +148,8 @@ struct Reassembler {
         if !settled.isEmpty {
             try await connection.query("DELETE FROM reassembly_pending WHERE packet_id = ANY(\(settled)::int8[])", logger: logger)
         }
-        if !result.orphans.isEmpty { orphanAnomalies.append(orphanAnomaly(result.orphans, reason: "no first segment before them")) }
+        if !result.orphans.isEmpty { orphanAnomalies.append(orphanAnomaly(result.orphans.map(\.id), reason: "no first segment before them")) }
         try await PassIngestor.insertAnomalies(orphanAnomalies, packetIDs: [:], connection: connection, logger: logger)
-        return outcome
     }
 
     private func orphanAnomaly(_ ids: [Int], reason: String) -> Anomaly {

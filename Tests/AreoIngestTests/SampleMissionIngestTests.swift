@@ -35,7 +35,7 @@ import Testing
     }
 
     /// Migrates, loads the ICD's housekeeping dictionary and the plans, ingests the three passes.
-    static func ingestMission(_ name: String, into database: Database) async throws -> [PassIngestor.Report] {
+    static func ingestMission(_ name: String, into database: Database, batchSize: Int = 4000, pageSize: Int = 20_000) async throws -> [PassIngestor.Report] {
         let logger = TestDatabase.logger
         try await MigrationRunner(client: database.client, logger: logger).migrate(Migration.load(from: TestDatabase.migrationsDirectory))
         let dictionaryURL = samples.deletingLastPathComponent().appendingPathComponent("icd/hk-dictionary.json")
@@ -45,7 +45,10 @@ import Testing
             Data(contentsOf: mission.appendingPathComponent("plans.plan.jsonl")), file: "plans.plan.jsonl")
         var reports: [PassIngestor.Report] = []
         for n in 1...3 {
-            reports.append(try await PassIngestor(database: database, logger: logger).ingest(file: mission.appendingPathComponent("pass_00\(n).dds")))
+            var ingestor = PassIngestor(database: database, logger: logger)
+            ingestor.batchSize = batchSize
+            ingestor.reassemblyPageSize = pageSize
+            reports.append(try await ingestor.ingest(file: mission.appendingPathComponent("pass_00\(n).dds")))
         }
         return reports
     }
@@ -63,10 +66,12 @@ import Testing
         }
     }
 
-    @Test func faultyMissionReportsExactlyTheInjectedFaults() async throws {
+    /// Small batches and reassembly pages exercise the paging paths; the result must not change.
+    @Test(arguments: [(4000, 20_000), (37, 23)])
+    func faultyMissionReportsExactlyTheInjectedFaults(batchSize: Int, pageSize: Int) async throws {
         let truth = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: Self.samples.appendingPathComponent("tiny-faults/truth.json")))
         try await TestDatabase.withFreshDatabase { database in
-            let reports = try await Self.ingestMission("tiny-faults", into: database)
+            let reports = try await Self.ingestMission("tiny-faults", into: database, batchSize: batchSize, pageSize: pageSize)
             let all = try await Reports(database: database, logger: TestDatabase.logger).completeness()
             let anomalies = all.anomalies
             func of(_ kind: String) -> [Reports.AnomalyRow] { anomalies.filter { $0.kind == kind } }

@@ -57,77 +57,93 @@ public struct FragmentAssembler<Reference: Sendable & Hashable>: Sendable {
         public var orphans: [Reference] = []
     }
 
+    private var current: Fragment? = nil
+    private var lastSequence: UInt16 = 0
+    private var packetCRCBad = false
+    /// Fragments finished and orphans found since the last ``drain()``.
+    private var finished = Result()
+
     public init() {}
 
     /// Reassembles `pieces`, which must be in generation order.
     public func assemble(_ pieces: [Piece]) -> Result {
-        var result = Result()
-        var current: Fragment? = nil
-        var lastSequence: UInt16 = 0
-        var packetCRCBad = false
+        var assembler = self
+        for piece in pieces { assembler.add(piece) }
+        assembler.close()
+        return assembler.drain()
+    }
 
-        func finish(ended: Bool) {
-            guard var fragment = current else { return }
-            current = nil
-            if ended, fragment.status == .open { fragment.status = .complete }
-            if !ended {
-                fragment.status = .incomplete
-                fragment.problems.append("ICD §4: fragment has no last segment")
+    /// Feeds the next piece in generation order (streaming use: memory holds one fragment).
+    public mutating func add(_ piece: Piece) {
+        switch piece.flags {
+        case .first, .unsegmented:
+            finish(ended: false)
+            current = Fragment(references: [piece.reference], bytes: Array(piece.userData), status: .open, problems: [], missingPackets: 0)
+            packetCRCBad = !piece.crcValid
+            lastSequence = piece.sequenceCount
+            if piece.flags == .unsegmented { finish(ended: true) }
+        case .continuation, .last:
+            guard current != nil else {
+                finished.orphans.append(piece.reference)
+                return
             }
-            if fragment.status != .incomplete {
-                if let header = fragment.header {
-                    let payloadCount = fragment.bytes.count - FragmentHeader.size
-                    if payloadCount != Int(header.payloadLength) {
-                        fragment.status = .corrupt
-                        fragment.problems.append("ICD §4: payload has \(payloadCount) octets, header says \(header.payloadLength)")
-                    } else if CRC32.checksum(fragment.payload) != header.payloadCRC {
-                        fragment.status = .corrupt
-                        fragment.problems.append("ICD §4: payload CRC-32 mismatch")
-                    }
-                } else {
-                    fragment.status = .corrupt
-                    fragment.problems.append("ICD §4: fragment shorter than its 64-byte header")
-                }
-                if packetCRCBad {
-                    fragment.status = .corrupt
-                    fragment.problems.append("ICD §3: a packet of the fragment failed its CRC-16")
-                }
+            let expected = (lastSequence &+ 1) & 0x3FFF
+            if piece.sequenceCount != expected {
+                let gap = Int((piece.sequenceCount &- expected) & 0x3FFF)
+                current!.missingPackets += gap
+                current!.status = .incomplete
+                current!.problems.append("ICD §3: sequence count jumps from \(lastSequence) to \(piece.sequenceCount) inside the fragment")
             }
-            result.fragments.append(fragment)
+            current!.references.append(piece.reference)
+            current!.bytes.append(contentsOf: piece.userData)
+            packetCRCBad = packetCRCBad || !piece.crcValid
+            lastSequence = piece.sequenceCount
+            if piece.flags == .last { finish(ended: true) }
         }
+    }
 
-        for piece in pieces {
-            switch piece.flags {
-            case .first, .unsegmented:
-                finish(ended: false)
-                current = Fragment(references: [piece.reference], bytes: Array(piece.userData), status: .open, problems: [], missingPackets: 0)
-                packetCRCBad = !piece.crcValid
-                lastSequence = piece.sequenceCount
-                if piece.flags == .unsegmented { finish(ended: true) }
-            case .continuation, .last:
-                guard current != nil else {
-                    result.orphans.append(piece.reference)
-                    continue
-                }
-                let expected = (lastSequence &+ 1) & 0x3FFF
-                if piece.sequenceCount != expected {
-                    let gap = Int((piece.sequenceCount &- expected) & 0x3FFF)
-                    current!.missingPackets += gap
-                    current!.status = .incomplete
-                    current!.problems.append("ICD §3: sequence count jumps from \(lastSequence) to \(piece.sequenceCount) inside the fragment")
-                }
-                current!.references.append(piece.reference)
-                current!.bytes.append(contentsOf: piece.userData)
-                packetCRCBad = packetCRCBad || !piece.crcValid
-                lastSequence = piece.sequenceCount
-                if piece.flags == .last { finish(ended: true) }
-            }
-        }
+    /// No more pieces: the fragment still being built is kept *open* (a later pass may end it).
+    public mutating func close() {
         if var open = current {
-            // Not ended and nothing after it: keep it open for a later pass.
             if open.status != .incomplete { open.status = .open }
-            result.fragments.append(open)
+            finished.fragments.append(open)
+            current = nil
         }
-        return result
+    }
+
+    /// Takes the fragments finished and the orphans found so far.
+    public mutating func drain() -> Result {
+        defer { finished = Result() }
+        return finished
+    }
+
+    private mutating func finish(ended: Bool) {
+        guard var fragment = current else { return }
+        current = nil
+        if ended, fragment.status == .open { fragment.status = .complete }
+        if !ended {
+            fragment.status = .incomplete
+            fragment.problems.append("ICD §4: fragment has no last segment")
+        }
+        if fragment.status != .incomplete {
+            if let header = fragment.header {
+                let payloadCount = fragment.bytes.count - FragmentHeader.size
+                if payloadCount != Int(header.payloadLength) {
+                    fragment.status = .corrupt
+                    fragment.problems.append("ICD §4: payload has \(payloadCount) octets, header says \(header.payloadLength)")
+                } else if CRC32.checksum(fragment.payload) != header.payloadCRC {
+                    fragment.status = .corrupt
+                    fragment.problems.append("ICD §4: payload CRC-32 mismatch")
+                }
+            } else {
+                fragment.status = .corrupt
+                fragment.problems.append("ICD §4: fragment shorter than its 64-byte header")
+            }
+            if packetCRCBad {
+                fragment.status = .corrupt
+                fragment.problems.append("ICD §3: a packet of the fragment failed its CRC-16")
+            }
+        }
+        finished.fragments.append(fragment)
     }
 }
