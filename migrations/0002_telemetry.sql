@@ -37,7 +37,8 @@ CREATE TABLE packets (
     bytes bytea NOT NULL,
     first_pass_id bigint NOT NULL,
     first_ert_us bigint NOT NULL,
-    CONSTRAINT packets_identity UNIQUE (apid, sequence_count, sclk_coarse_raw, sclk_fine, content_hash)
+    -- clock first: new packets land at the right edge of the index instead of all over it
+    CONSTRAINT packets_identity UNIQUE (sclk_coarse_raw, sclk_fine, apid, sequence_count, content_hash)
 );
 CREATE INDEX packets_apid_sclk ON packets (apid, sclk, sequence_count);
 CREATE INDEX packets_ert ON packets (first_ert_us);
