@@ -1,6 +1,7 @@
 import AreoServer
 import AreoStore
 import ArgumentParser
+import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -27,7 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
 
         let configuration = ServerConfiguration(
             host: CommonOptions.resolve(host, env: "AREO_HOST") ?? "127.0.0.1",
-            port: port ?? CommonOptions.resolve(nil, env: "AREO_PORT").flatMap(Int.init) ?? 8080)
+            port: port ?? CommonOptions.resolve(nil, env: "AREO_PORT").flatMap(Int.init) ?? 8080,
+            uploadDirectory: common.dataDirectory.appendingPathComponent("uploads").path)
         let database = Database(location: session.location, logger: logger)
         let app = AreoServer.makeApplication(
             configuration: configuration, database: database, migrations: migrations, logger: logger)

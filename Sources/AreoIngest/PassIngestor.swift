@@ -48,7 +48,10 @@ public struct PassIngestor: Sendable {
 
     /// Ingests a pass file from disk, reading it window by window (memory bounded by the
     /// window and batch sizes, not by the file's size).
-    public func ingest(file: URL) async throws -> Report {
+    /// - Parameters:
+    ///   - file: the pass file.
+    ///   - name: the name to record (default: the file's own name).
+    public func ingest(file: URL, name: String? = nil) async throws -> Report {
         guard let handle = try? FileHandle(forReadingFrom: file) else {
             throw IngestError(file: file.path, "cannot read the pass file")
         }
@@ -60,7 +63,7 @@ public struct PassIngestor: Sendable {
         }
         try? handle.close()
         let digest = ByteBuffer(bytes: hasher.finalize())
-        return try await ingest(fileName: file.lastPathComponent, digest: digest, size: size) { body in
+        return try await ingest(fileName: name ?? file.lastPathComponent, digest: digest, size: size) { body in
             try await PassFileReader(url: file).forEachWindow(body)
         }
     }

@@ -1,4 +1,5 @@
 import AreoStore
+import Foundation
 import Hummingbird
 import Logging
 
@@ -17,13 +18,7 @@ public enum AreoServer {
         migrations: [Migration],
         logger: Logger
     ) -> Application<RouterResponder<BasicRequestContext>> {
-        let router = Router()
-        router.add(middleware: RequestIDMiddleware())
-        router.add(middleware: LogRequestsMiddleware(.info))
-        router.add(middleware: ProblemMiddleware())
-        HealthController(database: database, migrations: migrations).addRoutes(to: router)
-        TelemetryController(database: database, maximumUploadBytes: configuration.maximumUploadBytes)
-            .addRoutes(to: router.group("/v1"))
+        let router = makeRouter(configuration: configuration, database: database, migrations: migrations)
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "areo"),
@@ -34,5 +29,21 @@ public enum AreoServer {
             try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
         }
         return app
+    }
+
+    /// The routes and middleware (docs/openapi.yaml describes every route).
+    public static func makeRouter(
+        configuration: ServerConfiguration, database: Database, migrations: [Migration]
+    ) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: RequestIDMiddleware())
+        router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: ProblemMiddleware())
+        HealthController(database: database, migrations: migrations).addRoutes(to: router)
+        TelemetryController(
+            database: database, maximumUploadBytes: configuration.maximumUploadBytes,
+            uploadDirectory: URL(fileURLWithPath: configuration.uploadDirectory))
+            .addRoutes(to: router.group("/v1"))
+        return router
     }
 }

@@ -12,6 +12,8 @@ struct TelemetryController: Sendable {
     let database: Database
     /// Largest accepted upload.
     let maximumUploadBytes: Int
+    /// Where uploads are spooled.
+    let uploadDirectory: URL
 
     func addRoutes(to group: RouterGroup<some RequestContext>) {
         group.post("/passes") { request, context in try await self.uploadPass(request, context: context) }
@@ -42,8 +44,28 @@ struct TelemetryController: Sendable {
         guard name.range(of: #"^[A-Za-z0-9._-]{1,200}$"#, options: .regularExpression) != nil else {
             throw ProblemDocument(.badRequest, "name must be a plain file name ([A-Za-z0-9._-])")
         }
-        let body = try await request.body.collect(upTo: maximumUploadBytes)
-        let report = try await PassIngestor(database: database, logger: context.logger).ingest(bytes: Array(buffer: body), fileName: name)
+        // Spool the body to a file (bounded memory), ingest the file, remove it.
+        try FileManager.default.createDirectory(at: uploadDirectory, withIntermediateDirectories: true)
+        let spool = uploadDirectory.appendingPathComponent("upload-\(UUID().uuidString)-\(name)")
+        defer { try? FileManager.default.removeItem(at: spool) }
+        guard FileManager.default.createFile(atPath: spool.path, contents: nil), let handle = try? FileHandle(forWritingTo: spool) else {
+            throw ProblemDocument(.internalServerError, "cannot spool the upload")
+        }
+        var received = 0
+        do {
+            for try await chunk in request.body {
+                received += chunk.readableBytes
+                guard received <= maximumUploadBytes else {
+                    throw ProblemDocument(.contentTooLarge, "a pass may have at most \(maximumUploadBytes) bytes")
+                }
+                try handle.write(contentsOf: chunk.readableBytesView)
+            }
+            try handle.close()
+        } catch {
+            try? handle.close()
+            throw error
+        }
+        let report = try await PassIngestor(database: database, logger: context.logger).ingest(file: spool, name: name)
         return EditedResponse(status: report.alreadyIngested ? .ok : .created, response: report)
     }
 
