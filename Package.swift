@@ -33,6 +33,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// C libraries from Debian's -dev packages, wrapped by AreoCodecs (no C type leaks further).
+        .systemLibrary(name: "CAEC", providers: [.apt(["libaec-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+
+        /// Image codecs: CCSDS 121.0 (libaec), JPEG (libjpeg-turbo), PNG (libpng); fragment payloads
+        /// to samples (ICD §4).
+        .target(
+            name: "AreoCodecs",
+            dependencies: ["AreoTelemetry", "CAEC", "CTurboJPEG", "CPNG"],
+            swiftSettings: swiftSettings
+        ),
+
         /// Geometry kernels (ICD §7) and, later, the camera model and map projections.
         .target(
             name: "AreoGeometry",
@@ -119,6 +132,11 @@ let package = Package(
         .testTarget(
             name: "AreoTelemetryTests",
             dependencies: ["AreoTelemetry"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AreoCodecsTests",
+            dependencies: ["AreoCodecs", "AreoTelemetry", "AreoTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

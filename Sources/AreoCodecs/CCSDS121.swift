@@ -1,0 +1,73 @@
+internal import CAEC
+
+/// CCSDS 121.0 adaptive Rice coding as ICD §4 fixes it, through libaec: block size 16, reference
+/// sample interval 128, unit-delay preprocessing, unsigned samples in 2-byte containers (1 byte
+/// when bits ≤ 8).
+public enum CCSDS121 {
+    public static let blockSize: UInt32 = 16
+    public static let referenceSampleInterval: UInt32 = 128
+
+    static func flags(bits: Int) -> UInt32 {
+        // Containers handed to libaec are little-endian (no AEC_DATA_MSB); ICD §4: the byte order
+        // of the uncompressed containers does not change the compressed stream.
+        UInt32(AEC_DATA_PREPROCESS)
+    }
+
+    /// Decodes `count` samples of `bits` bits.
+    /// - Throws: ``CodecError`` if libaec rejects the stream or it yields a different sample count.
+    public static func decode(_ payload: some Collection<UInt8>, bits: Int, count: Int) throws(CodecError) -> [UInt16] {
+        guard (1...16).contains(bits) else { throw CodecError(.ccsds121, "bits per sample \(bits) not supported") }
+        let width = bits <= 8 ? 1 : 2
+        let input = Array(payload)
+        var output = [UInt8](repeating: 0, count: count * width)
+        var stream = aec_stream()
+        stream.bits_per_sample = UInt32(bits)
+        stream.block_size = blockSize
+        stream.rsi = referenceSampleInterval
+        stream.flags = flags(bits: bits)
+        let status: Int32 = input.withUnsafeBufferPointer { inBuffer in
+            output.withUnsafeMutableBufferPointer { outBuffer in
+                stream.next_in = inBuffer.baseAddress
+                stream.avail_in = inBuffer.count
+                stream.next_out = outBuffer.baseAddress
+                stream.avail_out = outBuffer.count
+                return aec_buffer_decode(&stream)
+            }
+        }
+        guard status == AEC_OK else { throw CodecError(.ccsds121, "libaec could not decode the payload (status \(status))") }
+        guard stream.total_out == output.count else {
+            throw CodecError(.ccsds121, "decoded \(Int(stream.total_out) / width) samples, expected \(count)")
+        }
+        if width == 1 { return output.map { UInt16($0) } }
+        return (0..<count).map { UInt16(output[2 * $0]) | UInt16(output[2 * $0 + 1]) << 8 }
+    }
+
+    /// Encodes samples of `bits` bits exactly as `aec_buffer_encode` does with the ICD's parameters.
+    public static func encode(_ samples: [UInt16], bits: Int) throws(CodecError) -> [UInt8] {
+        guard (1...16).contains(bits) else { throw CodecError(.ccsds121, "bits per sample \(bits) not supported") }
+        let width = bits <= 8 ? 1 : 2
+        var input = [UInt8]()
+        input.reserveCapacity(samples.count * width)
+        for s in samples {
+            input.append(UInt8(truncatingIfNeeded: s))
+            if width == 2 { input.append(UInt8(truncatingIfNeeded: s >> 8)) }
+        }
+        var output = [UInt8](repeating: 0, count: input.count * 2 + 1024)
+        var stream = aec_stream()
+        stream.bits_per_sample = UInt32(bits)
+        stream.block_size = blockSize
+        stream.rsi = referenceSampleInterval
+        stream.flags = flags(bits: bits)
+        let status: Int32 = input.withUnsafeBufferPointer { inBuffer in
+            output.withUnsafeMutableBufferPointer { outBuffer in
+                stream.next_in = inBuffer.baseAddress
+                stream.avail_in = inBuffer.count
+                stream.next_out = outBuffer.baseAddress
+                stream.avail_out = outBuffer.count
+                return aec_buffer_encode(&stream)
+            }
+        }
+        guard status == AEC_OK else { throw CodecError(.ccsds121, "libaec could not encode (status \(status))") }
+        return Array(output.prefix(Int(stream.total_out)))
+    }
+}
