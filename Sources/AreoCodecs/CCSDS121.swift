@@ -20,23 +20,10 @@ public enum CCSDS121 {
         let width = bits <= 8 ? 1 : 2
         let input = Array(payload)
         var output = [UInt8](repeating: 0, count: count * width)
-        var stream = aec_stream()
-        stream.bits_per_sample = UInt32(bits)
-        stream.block_size = blockSize
-        stream.rsi = referenceSampleInterval
-        stream.flags = flags(bits: bits)
-        let status: Int32 = input.withUnsafeBufferPointer { inBuffer in
-            output.withUnsafeMutableBufferPointer { outBuffer in
-                stream.next_in = inBuffer.baseAddress
-                stream.avail_in = inBuffer.count
-                stream.next_out = outBuffer.baseAddress
-                stream.avail_out = outBuffer.count
-                return aec_buffer_decode(&stream)
-            }
-        }
+        let (status, written) = run(input, into: &output, bits: bits) { aec_buffer_decode($0) }
         guard status == AEC_OK else { throw CodecError(.ccsds121, "libaec could not decode the payload (status \(status))") }
-        guard stream.total_out == output.count else {
-            throw CodecError(.ccsds121, "decoded \(Int(stream.total_out) / width) samples, expected \(count)")
+        guard written == output.count else {
+            throw CodecError(.ccsds121, "decoded \(written / width) samples, expected \(count)")
         }
         if width == 1 { return output.map { UInt16($0) } }
         return (0..<count).map { UInt16(output[2 * $0]) | UInt16(output[2 * $0 + 1]) << 8 }
@@ -53,6 +40,16 @@ public enum CCSDS121 {
             if width == 2 { input.append(UInt8(truncatingIfNeeded: s >> 8)) }
         }
         var output = [UInt8](repeating: 0, count: input.count * 2 + 1024)
+        let (status, written) = run(input, into: &output, bits: bits) { aec_buffer_encode($0) }
+        guard status == AEC_OK else { throw CodecError(.ccsds121, "libaec could not encode (status \(status))") }
+        return Array(output.prefix(written))
+    }
+
+    /// Runs one libaec buffer operation with the ICD's parameters; returns its status and the
+    /// bytes it wrote.
+    private static func run(
+        _ input: [UInt8], into output: inout [UInt8], bits: Int, _ operation: (UnsafeMutablePointer<aec_stream>) -> Int32
+    ) -> (Int32, Int) {
         var stream = aec_stream()
         stream.bits_per_sample = UInt32(bits)
         stream.block_size = blockSize
@@ -64,10 +61,9 @@ public enum CCSDS121 {
                 stream.avail_in = inBuffer.count
                 stream.next_out = outBuffer.baseAddress
                 stream.avail_out = outBuffer.count
-                return aec_buffer_encode(&stream)
+                return operation(&stream)
             }
         }
-        guard status == AEC_OK else { throw CodecError(.ccsds121, "libaec could not encode (status \(status))") }
-        return Array(output.prefix(Int(stream.total_out)))
+        return (status, Int(stream.total_out))
     }
 }
