@@ -18,23 +18,19 @@ public struct ClockCorrelation: Sendable, Equatable {
     }
 
     /// Ground time of a clock reading (seconds).
-    public func t(sclk: Double) -> Double {
-        guard points.count > 1 else { return points[0].t + (sclk - points[0].sclk) }
-        var upper = points.firstIndex { $0.sclk > sclk } ?? points.count - 1
-        upper = min(max(upper, 1), points.count - 1)
-        let a = points[upper - 1], b = points[upper]
-        let rate = (b.t - a.t) / (b.sclk - a.sclk)
-        return a.t + (sclk - a.sclk) * rate
-    }
+    public func t(sclk: Double) -> Double { Self.interpolate(points, at: sclk, from: \.sclk, to: \.t) }
 
     /// Clock reading at ground time `t` (the inverse; the correlation is monotonic).
-    public func sclk(t: Double) -> Double {
-        guard points.count > 1 else { return points[0].sclk + (t - points[0].t) }
-        var upper = points.firstIndex { $0.t > t } ?? points.count - 1
+    public func sclk(t: Double) -> Double { Self.interpolate(points, at: t, from: \.t, to: \.sclk) }
+
+    /// Piecewise-linear interpolation, extending the nearest segment (rate 1 with a single point).
+    private static func interpolate(_ points: [Point], at x: Double, from: KeyPath<Point, Double>, to: KeyPath<Point, Double>) -> Double {
+        guard points.count > 1 else { return points[0][keyPath: to] + (x - points[0][keyPath: from]) }
+        var upper = points.firstIndex { $0[keyPath: from] > x } ?? points.count - 1
         upper = min(max(upper, 1), points.count - 1)
         let a = points[upper - 1], b = points[upper]
-        let rate = (b.sclk - a.sclk) / (b.t - a.t)
-        return a.sclk + (t - a.t) * rate
+        let rate = (b[keyPath: to] - a[keyPath: to]) / (b[keyPath: from] - a[keyPath: from])
+        return a[keyPath: to] + (x - a[keyPath: from]) * rate
     }
 
     /// The ground times at which the coarse clock passes a multiple of 65 536 s within [from, to]
