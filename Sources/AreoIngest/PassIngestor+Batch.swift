@@ -131,18 +131,51 @@ extension PassIngestor {
         }
 
         let passID = context.passID
+        var streamAssembler = context.streamAssembler
+        var streamOpenPackets = context.streamOpenPackets
         let inserted = try await database.client.inTransaction(logger: logger) { connection in
             let inserted = try await Self.insertPackets(newRows.filter(\.isNew), passID: passID, connection: connection, logger: logger)
             let ids = try await Self.packetIDs(newRows.map(\.key), connection: connection, logger: logger)
             var offsetToPacket: [Int: Int] = [:]
             for (row, id) in zip(newRows, ids) { offsetToPacket[row.record.offset] = id }
             try await Self.insertReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)
-            let science = zip(newRows, ids).filter { $0.0.isNew && $0.0.record.packet.apid == SpacePacket.APID.science }.map(\.1)
-            if !science.isEmpty {
+            // In-stream reassembly: complete fragments are written now; the packets of everything
+            // else (and of the fragment still open) wait in reassembly_pending.
+            var pending: [Int] = []
+            var completed = FragmentAssembler<Reassembler.PacketRef>.Result()
+            for (row, id) in zip(newRows, ids) where row.isNew && row.record.packet.apid == SpacePacket.APID.science {
+                let packet = row.record.packet
+                if packet.sequenceFlags == .first || packet.sequenceFlags == .unsegmented {
+                    pending.append(contentsOf: streamOpenPackets)  // the previous one ended without its last segment
+                    streamOpenPackets = []
+                }
+                streamOpenPackets.append(id)
+                streamAssembler.add(.init(
+                    reference: .init(id: id, sclk: packet.sclk.shifted(byWraps: row.wraps).seconds), flags: packet.sequenceFlags,
+                    sequenceCount: packet.sequenceCount, crcValid: packet.isCRCValid, userData: packet.userData))
+                let drained = streamAssembler.drain()
+                if !drained.orphans.isEmpty {
+                    pending.append(contentsOf: drained.orphans.map(\.id))
+                    streamOpenPackets.removeAll { id in drained.orphans.contains { $0.id == id } }
+                }
+                for fragment in drained.fragments {
+                    let members = Set(fragment.references.map(\.id))
+                    streamOpenPackets.removeAll { members.contains($0) }
+                    if fragment.status != .complete { pending.append(contentsOf: members) }
+                }
+                completed.fragments.append(contentsOf: drained.fragments.filter { $0.status == .complete })
+            }
+            if !completed.fragments.isEmpty {
+                var ignored = Reassembler.Outcome()
+                try await Reassembler(connection: connection, logger: logger).write(completed, into: &ignored, recordOrphans: false)
+            }
+            // The fragment still open keeps its packets pending until it completes (here or later).
+            pending.append(contentsOf: streamOpenPackets)
+            if !pending.isEmpty {
                 try await connection.query(
                     """
                     INSERT INTO reassembly_pending (packet_id, sclk, sequence_count)
-                    SELECT id, sclk, sequence_count FROM packets WHERE id = ANY(\(science)::int8[])
+                    SELECT id, sclk, sequence_count FROM packets WHERE id = ANY(\(pending)::int8[])
                     ON CONFLICT DO NOTHING
                     """, logger: logger)
             }
@@ -150,6 +183,8 @@ extension PassIngestor {
             try await Self.insertAnomalies(anomalies, packetIDs: offsetToPacket, connection: connection, logger: logger)
             return inserted
         }
+        context.streamAssembler = streamAssembler
+        context.streamOpenPackets = streamOpenPackets
         report.newPackets += inserted
     }
 

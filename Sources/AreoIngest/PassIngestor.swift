@@ -170,6 +170,12 @@ struct BatchContext {
     var unknownAPIDsReported: Set<UInt16> = []
     /// Per APID, the sequence count of the last packet received in this pass (duplicates included).
     var lastSequenceInPass: [UInt16: UInt16] = [:]
+    /// Reassembles this pass's science packets as they arrive: fragments that come out complete
+    /// are written at once and never need reading back; everything else waits in
+    /// `reassembly_pending` for the reassembly in generation order at the end of the pass.
+    var streamAssembler = FragmentAssembler<Reassembler.PacketRef>()
+    /// Ids of the packets of the fragment the stream assembler is still building.
+    var streamOpenPackets: [Int] = []
     /// SCLK range of the new packets of this pass, per APID (for gap detection).
     var sclkRange: [UInt16: ClosedRange<Double>] = [:]
     let dictionary: HousekeepingDictionary?

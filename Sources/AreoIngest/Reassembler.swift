@@ -58,7 +58,11 @@ struct Reassembler {
     }
 
     /// Writes finished (or still open) fragments and records orphans.
-    private func write(_ result: FragmentAssembler<PacketRef>.Result, into outcome: inout Outcome) async throws {
+    /// Writes fragments; orphans are recorded as anomalies unless this is the in-stream pass
+    /// (where they simply wait, pending, for the reassembly at the end of the pass).
+    func write(_ result: FragmentAssembler<PacketRef>.Result, into outcome: inout Outcome, recordOrphans: Bool = true) async throws {
+        var result = result
+        if !recordOrphans { result.orphans = [] }
         var orphanAnomalies: [Anomaly] = []
         struct Row {
             let header: FragmentHeader

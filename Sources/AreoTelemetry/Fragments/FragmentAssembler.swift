@@ -55,6 +55,11 @@ public struct FragmentAssembler<Reference: Sendable & Hashable>: Sendable {
         public var fragments: [Fragment] = []
         /// Continuation or last packets with no first segment before them.
         public var orphans: [Reference] = []
+
+        public init(fragments: [Fragment] = [], orphans: [Reference] = []) {
+            self.fragments = fragments
+            self.orphans = orphans
+        }
     }
 
     private var current: Fragment? = nil
