@@ -133,7 +133,7 @@ extension PassIngestor {
         let passID = context.passID
         var streamAssembler = context.streamAssembler
         var streamOpenPackets = context.streamOpenPackets
-        let inserted = try await database.client.inTransaction(logger: logger) { connection in
+        let (inserted, completedInStream) = try await database.client.inTransaction(logger: logger) { connection in
             let inserted = try await Self.insertPackets(newRows.filter(\.isNew), passID: passID, connection: connection, logger: logger)
             let ids = try await Self.packetIDs(newRows.map(\.key), connection: connection, logger: logger)
             var offsetToPacket: [Int: Int] = [:]
@@ -165,9 +165,9 @@ extension PassIngestor {
                 }
                 completed.fragments.append(contentsOf: drained.fragments.filter { $0.status == .complete })
             }
+            var written = Reassembler.Outcome()
             if !completed.fragments.isEmpty {
-                var ignored = Reassembler.Outcome()
-                try await Reassembler(connection: connection, logger: logger).write(completed, into: &ignored, recordOrphans: false)
+                try await Reassembler(connection: connection, logger: logger).write(completed, into: &written, recordOrphans: false)
             }
             // The fragment still open keeps its packets pending until it completes (here or later).
             pending.append(contentsOf: streamOpenPackets)
@@ -181,8 +181,9 @@ extension PassIngestor {
             }
             try await Self.insertHousekeeping(housekeeping, packetIDs: offsetToPacket, connection: connection, logger: logger)
             try await Self.insertAnomalies(anomalies, packetIDs: offsetToPacket, connection: connection, logger: logger)
-            return inserted
+            return (inserted, written.completed)
         }
+        report.fragmentsCompleted += completedInStream
         context.streamAssembler = streamAssembler
         context.streamOpenPackets = streamOpenPackets
         report.newPackets += inserted

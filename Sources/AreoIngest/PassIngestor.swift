@@ -121,7 +121,7 @@ public struct PassIngestor: Sendable {
         defer { logger.debug("finished pass", metadata: ["seconds": "\(ContinuousClock.now - finishStart)"]) }
         let finish = try await PassFinisher(database: database, logger: logger, reassemblyPageSize: reassemblyPageSize).finish(
             passID: passID, records: report.records, damagedBytes: report.damagedBytes, context: context)
-        report.fragmentsCompleted = finish.fragmentsCompleted
+        report.fragmentsCompleted += finish.fragmentsCompleted
         report.anomalies = try await countAnomalies(passID: passID)
         logger.info("pass ingested", metadata: [
             "records": "\(report.records)", "new": "\(report.newPackets)", "duplicates": "\(report.duplicates)",

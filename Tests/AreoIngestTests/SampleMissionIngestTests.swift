@@ -227,3 +227,13 @@ import Testing
         }
     }
 }
+
+@Suite struct IngestReportTests {
+    @Test func reportsCountTheFragmentsCompleted() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            let reports = try await SampleMissionIngestTests.ingestMission("tiny-clean", into: database)
+            #expect(reports.map(\.fragmentsCompleted).reduce(0, +) == 144)
+            #expect(reports.allSatisfy { $0.duplicates == 0 && $0.crcErrors == 0 && $0.damagedBytes == 0 })
+        }
+    }
+}
