@@ -36,6 +36,8 @@ public final class Database: Service, Sendable {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.client.run() }
             defer { group.cancelAll() }
+            // Let the pool start before the first lease (PostgresNIO warns about leases before run()).
+            await Task.yield()
             return try await body(database)
         }
     }
