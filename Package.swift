@@ -53,6 +53,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// Calibration sets (ICD §9); later radiometric calibration DN → I/F.
+        .target(
+            name: "AreoRadiometry",
+            dependencies: ["AreoTelemetry"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Persistence
 
         /// PostgreSQL: connection, migrations, the embedded cluster, repositories.
@@ -77,6 +84,7 @@ let package = Package(
             dependencies: [
                 "AreoTelemetry",
                 "AreoGeometry",
+                "AreoRadiometry",
                 "AreoStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,6 +111,7 @@ let package = Package(
             dependencies: [
                 "AreoTelemetry",
                 "AreoGeometry",
+                "AreoRadiometry",
                 "AreoStore",
                 "AreoIngest",
                 "AreoServer",
@@ -140,6 +149,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AreoRadiometryTests",
+            dependencies: ["AreoRadiometry", "AreoTelemetry", "AreoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "AreoGeometryTests",
             dependencies: ["AreoGeometry", "AreoTelemetry", "AreoTestSupport"],
             swiftSettings: swiftSettings
@@ -157,7 +171,7 @@ let package = Package(
         .testTarget(
             name: "AreoIngestTests",
             dependencies: [
-                "AreoIngest", "AreoStore", "AreoTelemetry", "AreoTestSupport", "AreoGeometry",
+                "AreoIngest", "AreoStore", "AreoTelemetry", "AreoTestSupport", "AreoGeometry", "AreoRadiometry",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

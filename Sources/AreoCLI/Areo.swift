@@ -8,6 +8,6 @@ struct Areo: AsyncParsableCommand {
         abstract: "On-demand archive server for Mars orbiter imaging data.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, IngestCommand.self, PlanCommand.self,
-            HousekeepingCommand.self, ReportCommand.self, PacketsCommand.self, FragmentsCommand.self, GeometryCommand.self, ClockCommand.self, BenchCommand.self,
+            HousekeepingCommand.self, ReportCommand.self, PacketsCommand.self, FragmentsCommand.self, GeometryCommand.self, ClockCommand.self, InstrumentCommand.self, CalibrationCommand.self, ObservationCommand.self, BenchCommand.self,
         ])
 }

@@ -1,7 +1,7 @@
 /// An input that does not conform to the ICD: which rule, and where (file, offset or line).
 public struct TelemetryError: Error, Sendable, CustomStringConvertible, Equatable {
     public enum Code: String, Sendable {
-        case passFile, packet, fragment, housekeeping, plan, kernel
+        case passFile, packet, fragment, housekeeping, plan, kernel, instrument, calibration
     }
 
     public let code: Code

@@ -30,3 +30,20 @@ import Testing
         #expect(missing?.rule.contains("clock") == true)
     }
 }
+
+@Suite struct InstrumentDescriptionTests {
+    @Test func sampleInstrumentIsValidAndBadOnesAreNamed() throws {
+        let url = TestDatabase.samplesDirectory.appendingPathComponent("tiny-clean/instrument.json")
+        let instrument = try InstrumentDescription.parse(Data(contentsOf: url), file: "instrument.json")
+        #expect(instrument.detector.rows == 256 && instrument.bands.map(\.name) == ["PAN", "RED", "NIR", "BLU"])
+
+        var json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        var bands = try #require(json["bands"] as? [[String: Any]])
+        bands[2]["window"] = ["first_row": 250, "rows": 32, "first_col": 0, "cols": 256]
+        json["bands"] = bands
+        let error = #expect(throws: TelemetryError.self) {
+            try InstrumentDescription.parse(JSONSerialization.data(withJSONObject: json), file: "i.json")
+        }
+        #expect(error?.rule.contains("NIR window") == true)
+    }
+}

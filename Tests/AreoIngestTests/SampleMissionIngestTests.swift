@@ -237,3 +237,47 @@ import Testing
         }
     }
 }
+
+@Suite struct ApplicabilityTests {
+    @Test func theHighestKindThenTheNewestKernelAppliesAndTheNewestCalibration() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            _ = try await SampleMissionIngestTests.ingestMission("tiny-faults", into: database)
+            let inputs = InputRepository(database: database, logger: TestDatabase.logger)
+            let clock = ClockService(database: database, logger: TestDatabase.logger)
+            let geometry = TestDatabase.samplesDirectory.appendingPathComponent("tiny-faults/geometry")
+            #expect(try await inputs.applicable(observationID: 5400)?.kernelID == nil)
+
+            _ = try await clock.loadKernel(Data(contentsOf: geometry.appendingPathComponent("predicted.json")), file: "predicted.json")
+            #expect(try await inputs.applicable(observationID: 5400)?.kernelID == "predi-4")
+            let reconstructed = try Data(contentsOf: geometry.appendingPathComponent("reconstructed.json"))
+            let kernel = try GeometryKernel.parse(reconstructed, file: "r")
+            _ = try await clock.loadKernel(reconstructed, file: "reconstructed.json")
+            #expect(try await inputs.applicable(observationID: 5400)?.kernelID == kernel.kernelID)
+
+            // A newer kernel of the same kind wins the tie; one not covering the observation never applies.
+            var newer = try #require(try JSONSerialization.jsonObject(with: reconstructed) as? [String: Any])
+            newer["kernel_id"] = "recon-newer"
+            newer["produced"] = "2027-01-01T00:00:00Z"
+            _ = try await clock.loadKernel(JSONSerialization.data(withJSONObject: newer), file: "newer.json")
+            #expect(try await inputs.applicable(observationID: 5400)?.kernelID == "recon-newer")
+            newer["kernel_id"] = "refined-elsewhere"
+            newer["kind"] = "refined"
+            newer["coverage_sclk"] = [1.0, 2.0]
+            _ = try await clock.loadKernel(JSONSerialization.data(withJSONObject: newer), file: "elsewhere.json")
+            #expect(try await inputs.applicable(observationID: 5400)?.kernelID == "recon-newer")
+
+            #expect(try await inputs.applicable(observationID: 5400)?.calibrationID == nil)
+            _ = try await inputs.loadCalibration(directory: TestDatabase.samplesDirectory.appendingPathComponent("tiny-faults/calibration/cal-0001"))
+            #expect(try await inputs.applicable(observationID: 5401)?.calibrationID == "cal-0001")
+            #expect(try await inputs.applicable(observationID: 999_999) == nil)
+
+            let instrument = try await inputs.loadInstrument(
+                Data(contentsOf: TestDatabase.samplesDirectory.appendingPathComponent("tiny-faults/instrument.json")), file: "instrument.json")
+            _ = try await inputs.loadInstrument(
+                Data(contentsOf: TestDatabase.samplesDirectory.appendingPathComponent("tiny-faults/instrument.json")), file: "instrument.json")
+            var versions = 0
+            for try await n in try await database.client.query("SELECT count(*)::int8 FROM instruments WHERE name = \(instrument.name)", logger: TestDatabase.logger).decode(Int.self) { versions = n }
+            #expect(versions == 1)
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import AreoGeometry
+import AreoRadiometry
+import AreoStore
+import AreoTelemetry
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The processing inputs other than telemetry — instrument descriptions and calibration sets —
+/// and which geometry kernel and calibration set apply to an observation (ICD §7, §9).
+public struct InputRepository: Sendable {
+    let database: Database
+    let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// Validates and stores `instrument.json`; an identical description adds no version.
+    public func loadInstrument(_ data: Data, file: String) async throws -> InstrumentDescription {
+        let instrument = try InstrumentDescription.parse(data, file: file)
+        let json = String(decoding: try JSONEncoder().encode(instrument), as: UTF8.self)
+        try await database.client.query(
+            """
+            INSERT INTO instruments (name, description, source_file) VALUES (\(instrument.name), \(json)::jsonb, \(file))
+            ON CONFLICT DO NOTHING
+            """, logger: logger)
+        return instrument
+    }
+
+    /// Validates and stores a calibration directory (replacing a set with the same id).
+    public func loadCalibration(directory: URL) async throws -> CalibrationSet {
+        let set = try CalibrationSet.load(directory: directory)
+        let d = set.description
+        let json = String(decoding: try JSONEncoder().encode(d), as: UTF8.self)
+        let logger = self.logger
+        try await database.client.inTransaction(logger: logger) { connection in
+            try await connection.query("DELETE FROM calibration_sets WHERE calibration_id = \(d.calibrationID)", logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO calibration_sets (calibration_id, produced, applies_from_sclk, detector_rows, detector_cols, description, source_dir)
+                VALUES (\(d.calibrationID), \(GroundTime.parse(d.produced)!), \(d.appliesFromSCLK), \(d.detector.rows), \(d.detector.cols),
+                        \(json)::jsonb, \(directory.path))
+                """, logger: logger)
+            for (band, files) in d.bands {
+                guard let code = Band(name: band) else { continue }
+                for (kind, file) in [("bias", files.bias), ("flat", files.flat), ("bad", files.badPixels)] {
+                    let bytes = try Data(contentsOf: directory.appendingPathComponent(file))
+                    try await connection.query(
+                        """
+                        INSERT INTO calibration_arrays (calibration_id, band, kind, bytes)
+                        VALUES (\(d.calibrationID), \(Int(code.rawValue)), \(kind), \(ByteBuffer(bytes: bytes)))
+                        """, logger: logger)
+                }
+            }
+        }
+        return set
+    }
+
+    /// What applies to one observation.
+    public struct Applicable: Sendable, Codable, Equatable {
+        public var observationID: Int
+        public var startSCLK: Double
+        public var endSCLK: Double
+        public var kernelID: String?
+        public var calibrationID: String?
+
+        enum CodingKeys: String, CodingKey {
+            case observationID = "observation_id"
+            case startSCLK = "start_sclk"
+            case endSCLK = "end_sclk"
+            case kernelID = "kernel_id"
+            case calibrationID = "calibration_id"
+        }
+    }
+
+    /// The applicable kernel (the highest kind whose coverage contains the whole observation,
+    /// ties to the newest produced) and calibration set (the newest produced that applies from
+    /// the observation's start or earlier). The observation's span is its plan's, or, unplanned,
+    /// that of the fragments that arrived. `nil` when the observation is unknown.
+    public func applicable(observationID: Int) async throws -> Applicable? {
+        var span: (Double, Double)? = nil
+        let planned = try await database.client.query(
+            "SELECT start_sclk, end_sclk FROM plans WHERE observation_id = \(observationID)", logger: logger)
+        for try await (start, end) in planned.decode((Double, Double).self) { span = (start, end) }
+        if span == nil {
+            let arrived = try await database.client.query(
+                """
+                SELECT min(exposure_start), max(exposure_start + (header->>'exposureDurationMicroseconds')::float8 / 1e6)
+                FROM fragments WHERE observation_id = \(observationID)
+                """, logger: logger)
+            for try await (start, end) in arrived.decode((Double?, Double?).self) {
+                if let start, let end { span = (start, end) }
+            }
+        }
+        guard let (start, end) = span else { return nil }
+        var result = Applicable(observationID: observationID, startSCLK: start, endSCLK: end)
+        let kernels = try await database.client.query(
+            """
+            SELECT kernel_id FROM geometry_kernels WHERE coverage_start_sclk <= \(start) AND coverage_end_sclk >= \(end)
+            ORDER BY kind_rank DESC, produced DESC LIMIT 1
+            """, logger: logger)
+        for try await id in kernels.decode(String.self) { result.kernelID = id }
+        let calibrations = try await database.client.query(
+            "SELECT calibration_id FROM calibration_sets WHERE applies_from_sclk <= \(start) ORDER BY produced DESC LIMIT 1",
+            logger: logger)
+        for try await id in calibrations.decode(String.self) { result.calibrationID = id }
+        return result
+    }
+}

@@ -1,0 +1,112 @@
+import AreoTelemetry
+import Foundation
+
+/// A calibration set (ICD §9): `calibration.json` and, per band, whole-detector arrays of bias
+/// (DN, float32 LE), flat (≈ 1, float32 LE) and bad pixels (uint8, 1 = bad).
+public struct CalibrationSet: Sendable, Equatable {
+    /// `calibration.json`.
+    public struct Description: Sendable, Codable, Equatable {
+        public struct Detector: Sendable, Codable, Equatable {
+            public var rows: Int
+            public var cols: Int
+        }
+
+        public struct BandCalibration: Sendable, Codable, Equatable {
+            public var bias: String
+            public var flat: String
+            public var badPixels: String
+            public var radiancePerDNPerSecond: Double
+            public var solarIrradiance1AU: Double
+
+            enum CodingKeys: String, CodingKey {
+                case bias, flat
+                case badPixels = "bad_pixels"
+                case radiancePerDNPerSecond = "radiance_per_dn_per_s"
+                case solarIrradiance1AU = "solar_irradiance_1au"
+            }
+        }
+
+        public var calibrationID: String
+        public var produced: String
+        public var appliesFromSCLK: Double
+        public var detector: Detector
+        public var bands: [String: BandCalibration]
+
+        enum CodingKeys: String, CodingKey {
+            case produced, detector, bands
+            case calibrationID = "calibration_id"
+            case appliesFromSCLK = "applies_from_sclk"
+        }
+    }
+
+    /// One band's arrays, row-major over the whole detector.
+    public struct BandArrays: Sendable, Equatable {
+        public var bias: [Float]
+        public var flat: [Float]
+        public var bad: [UInt8]
+    }
+
+    public var description: Description
+    public var arrays: [Band: BandArrays]
+
+    /// Reads and validates a calibration directory.
+    /// - Throws: ``TelemetryError`` naming the file and the rule (missing file, wrong size,
+    ///   non-finite or non-positive flat, unknown band).
+    public static func load(directory: URL) throws(TelemetryError) -> CalibrationSet {
+        let jsonURL = directory.appendingPathComponent("calibration.json")
+        guard let data = FileManager.default.contents(atPath: jsonURL.path) else {
+            throw TelemetryError(.calibration, "ICD §9: calibration.json is missing", file: jsonURL.path)
+        }
+        let description: Description
+        do {
+            description = try JSONDecoder().decode(Description.self, from: data)
+        } catch let error as DecodingError {
+            throw TelemetryError(.calibration, "ICD §9: \(ObservationPlan.describe(error))", file: jsonURL.path)
+        } catch {
+            throw TelemetryError(.calibration, "ICD §9: \(error)", file: jsonURL.path)
+        }
+        guard !description.calibrationID.isEmpty else { throw TelemetryError(.calibration, "ICD §9: calibration_id is empty", file: jsonURL.path) }
+        guard GroundTime.parse(description.produced) != nil else {
+            throw TelemetryError(.calibration, "ICD §9: produced '\(description.produced)' is not ISO 8601", file: jsonURL.path)
+        }
+        let pixels = description.detector.rows * description.detector.cols
+        guard pixels > 0 else { throw TelemetryError(.calibration, "ICD §9: detector rows and cols must be positive", file: jsonURL.path) }
+        var arrays: [Band: BandArrays] = [:]
+        for (name, band) in description.bands.sorted(by: { $0.key < $1.key }) {
+            guard let known = Band(name: name) else { throw TelemetryError(.calibration, "ICD §9: unknown band '\(name)'", file: jsonURL.path) }
+            guard band.radiancePerDNPerSecond > 0, band.solarIrradiance1AU > 0 else {
+                throw TelemetryError(.calibration, "ICD §9: \(name) coefficients must be positive", file: jsonURL.path)
+            }
+            func read(_ file: String, bytesPerPixel: Int) throws(TelemetryError) -> [UInt8] {
+                let url = directory.appendingPathComponent(file)
+                guard !file.contains("/"), let bytes = FileManager.default.contents(atPath: url.path) else {
+                    throw TelemetryError(.calibration, "ICD §9: array file is missing", file: url.path)
+                }
+                guard bytes.count == pixels * bytesPerPixel else {
+                    throw TelemetryError(.calibration, "ICD §9: \(bytes.count) bytes, a \(description.detector.rows)×\(description.detector.cols) array needs \(pixels * bytesPerPixel)", file: url.path)
+                }
+                return [UInt8](bytes)
+            }
+            let bias = littleEndianFloats(try read(band.bias, bytesPerPixel: 4))
+            let flat = littleEndianFloats(try read(band.flat, bytesPerPixel: 4))
+            let bad = try read(band.badPixels, bytesPerPixel: 1)
+            if let index = bias.firstIndex(where: { !$0.isFinite }) {
+                throw TelemetryError(.calibration, "ICD §9: bias is not finite at pixel \(index)", file: directory.appendingPathComponent(band.bias).path)
+            }
+            if let index = flat.indices.first(where: { bad[$0] == 0 && !(flat[$0].isFinite && flat[$0] > 0) }) {
+                throw TelemetryError(.calibration, "ICD §9: flat must be finite and > 0 at good pixel \(index)", file: directory.appendingPathComponent(band.flat).path)
+            }
+            if let index = bad.firstIndex(where: { $0 > 1 }) {
+                throw TelemetryError(.calibration, "ICD §9: bad-pixel value must be 0 or 1 at pixel \(index)", file: directory.appendingPathComponent(band.badPixels).path)
+            }
+            arrays[known] = BandArrays(bias: bias, flat: flat, bad: bad)
+        }
+        return CalibrationSet(description: description, arrays: arrays)
+    }
+
+    static func littleEndianFloats(_ bytes: [UInt8]) -> [Float] {
+        (0..<(bytes.count / 4)).map { i in
+            Float(bitPattern: UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(bytes[4 * i + 3]) << 24)
+        }
+    }
+}
