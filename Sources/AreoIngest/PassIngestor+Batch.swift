@@ -6,20 +6,43 @@ import NIOCore
 import PostgresNIO
 
 extension PassIngestor {
-    /// Classifies and writes one batch of records, with the pass-level anomalies found before
-    /// them, in one transaction.
-    func writeBatch(
+    /// A batch classified and ready to be written.
+    struct ClassifiedBatch: Sendable {
+        let passID: Int
+        let rows: [NewPacket]
+        let housekeeping: [HousekeepingRow]
+        let anomalies: [Anomaly]
+    }
+
+    /// The in-stream reassembly state, handed from one batch's write to the next.
+    struct StreamState: Sendable {
+        var assembler = FragmentAssembler<Reassembler.PacketRef>()
+        var openPackets: [Int] = []
+    }
+
+    /// What writing a batch did.
+    struct WriteOutcome: Sendable {
+        let inserted: Int
+        let completedInStream: Int
+        let stream: StreamState
+    }
+
+    /// Classifies one batch of records (with the pass-level anomalies found before them):
+    /// duplicates, clock wraps, order, CRCs, housekeeping. Sequential: it carries the stream
+    /// state of the pass in `context`.
+    func classifyBatch(
         _ records: [PassFileScanner.Record], anomalies pending: [Anomaly], context: inout BatchContext,
         report: inout Report, logger: Logger
-    ) async throws {
-        guard !records.isEmpty || !pending.isEmpty else { return }
+    ) async throws -> ClassifiedBatch? {
+        guard !records.isEmpty || !pending.isEmpty else { return nil }
         let keys = records.map { PacketKey($0.packet) }
         let earlier = try await firstReceptions(of: keys)
 
         var anomalies = pending
-        // Earlier batches of this pass are committed, so the database finds their duplicates;
-        // only duplicates within this batch need remembering here (memory stays per batch).
+        // Batches before the previous one are committed, so the database finds their duplicates;
+        // the previous batch may still be being written, so its keys are remembered here too.
         var seenInBatch: [PacketKey: Int] = [:]
+        defer { context.previousBatchKeys = seenInBatch }
         var newRows: [NewPacket] = []
         var housekeeping: [HousekeepingRow] = []
         for (index, record) in records.enumerated() {
@@ -44,7 +67,7 @@ extension PassIngestor {
             var firstSeen: (pass: Int, offset: Int)? = nil
             if let e = earlier[index], e.pass < context.passID || (e.pass == context.passID && e.offset < record.offset) {
                 firstSeen = e
-            } else if let offset = seenInBatch[key], offset < record.offset {
+            } else if let offset = seenInBatch[key] ?? context.previousBatchKeys[key], offset < record.offset {
                 firstSeen = (context.passID, offset)
             }
             if let firstSeen {
@@ -130,9 +153,15 @@ extension PassIngestor {
             newRows.append(NewPacket(record: record, key: key, wraps: wraps, isNew: true))
         }
 
-        let passID = context.passID
-        var streamAssembler = context.streamAssembler
-        var streamOpenPackets = context.streamOpenPackets
+        return ClassifiedBatch(passID: context.passID, rows: newRows, housekeeping: housekeeping, anomalies: anomalies)
+    }
+
+    /// Writes a classified batch in one transaction and reassembles its science packets in
+    /// stream; runs concurrently with the classification of the next batch.
+    func writeClassified(_ batch: ClassifiedBatch, stream: StreamState, logger: Logger) async throws -> WriteOutcome {
+        let (passID, newRows, housekeeping, anomalies) = (batch.passID, batch.rows, batch.housekeeping, batch.anomalies)
+        var streamAssembler = stream.assembler
+        var streamOpenPackets = stream.openPackets
         let (inserted, completedInStream) = try await database.client.inTransaction(logger: logger) { connection in
             let inserted = try await Self.insertPackets(newRows.filter(\.isNew), passID: passID, connection: connection, logger: logger)
             let ids = try await Self.packetIDs(newRows.map(\.key), connection: connection, logger: logger)
@@ -183,20 +212,18 @@ extension PassIngestor {
             try await Self.insertAnomalies(anomalies, packetIDs: offsetToPacket, connection: connection, logger: logger)
             return (inserted, written.completed)
         }
-        report.fragmentsCompleted += completedInStream
-        context.streamAssembler = streamAssembler
-        context.streamOpenPackets = streamOpenPackets
-        report.newPackets += inserted
+        return WriteOutcome(inserted: inserted, completedInStream: completedInStream,
+                            stream: StreamState(assembler: streamAssembler, openPackets: streamOpenPackets))
     }
 
-    struct NewPacket {
+    struct NewPacket: Sendable {
         let record: PassFileScanner.Record
         let key: PacketKey
         let wraps: Int
         let isNew: Bool
     }
 
-    struct HousekeepingRow {
+    struct HousekeepingRow: Sendable {
         let offset: Int
         let channelID: Int
         let sclk: Double

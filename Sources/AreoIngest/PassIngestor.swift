@@ -93,29 +93,49 @@ public struct PassIngestor: Sendable {
         var context = BatchContext(passID: passID, fileName: fileName, streams: try await loadStreamState(), dictionary: dictionary)
         var batch: [PassFileScanner.Record] = []
         var pendingAnomalies: [Anomaly] = []
-        try await produce { events in
-          for event in events {
-            switch event {
-            case .record(let record):
-                batch.append(record)
-                report.records += 1
-                if batch.count >= batchSize {
-                    try await writeBatch(batch, anomalies: pendingAnomalies, context: &context, report: &report, logger: logger)
-                    batch.removeAll(keepingCapacity: true)
-                    pendingAnomalies.removeAll()
-                }
-            case .damage(let damage):
-                report.damagedBytes += damage.length
-                logger.warning("damaged bytes skipped", metadata: ["offset": "\(damage.offset)", "length": "\(damage.length)", "rule": "\(damage.rule)"])
-                pendingAnomalies.append(Anomaly(
-                    kind: damage.kind == .strayBytes ? .strayBytes : .truncatedRecord, severity: .warning, passID: passID,
-                    fileOffset: damage.offset,
-                    evidence: ["file": fileName, "offset": String(damage.offset), "length": String(damage.length), "rule": damage.rule],
-                    dedupKey: "\(damage.kind.rawValue):\(passID):\(damage.offset)"))
+        // Two stages overlap: while batch N is written (database), batch N+1 is parsed and
+        // classified (Swift). At most one write is in flight; the in-stream reassembly state
+        // passes from each write to the next. In-stream reassembly reassembles this pass's
+        // science packets as they arrive: fragments that come out complete are written at once;
+        // everything else waits in `reassembly_pending` for the end of the pass.
+        try await withThrowingTaskGroup(of: WriteOutcome.self) { writes in
+            var stream = StreamState()
+            func absorb(_ outcome: WriteOutcome) {
+                report.newPackets += outcome.inserted
+                report.fragmentsCompleted += outcome.completedInStream
+                stream = outcome.stream
             }
-          }
+            func submit() async throws {
+                guard let classified = try await classifyBatch(
+                    batch, anomalies: pendingAnomalies, context: &context, report: &report, logger: logger)
+                else { return }
+                batch.removeAll(keepingCapacity: true)
+                pendingAnomalies.removeAll()
+                if let previous = try await writes.next() { absorb(previous) }
+                let (state, writeLogger, ingestor) = (stream, logger, self)
+                writes.addTask { try await ingestor.writeClassified(classified, stream: state, logger: writeLogger) }
+            }
+            try await produce { events in
+                for event in events {
+                    switch event {
+                    case .record(let record):
+                        batch.append(record)
+                        report.records += 1
+                        if batch.count >= batchSize { try await submit() }
+                    case .damage(let damage):
+                        report.damagedBytes += damage.length
+                        logger.warning("damaged bytes skipped", metadata: ["offset": "\(damage.offset)", "length": "\(damage.length)", "rule": "\(damage.rule)"])
+                        pendingAnomalies.append(Anomaly(
+                            kind: damage.kind == .strayBytes ? .strayBytes : .truncatedRecord, severity: .warning, passID: passID,
+                            fileOffset: damage.offset,
+                            evidence: ["file": fileName, "offset": String(damage.offset), "length": String(damage.length), "rule": damage.rule],
+                            dedupKey: "\(damage.kind.rawValue):\(passID):\(damage.offset)"))
+                    }
+                }
+            }
+            try await submit()
+            while let outcome = try await writes.next() { absorb(outcome) }
         }
-        try await writeBatch(batch, anomalies: pendingAnomalies, context: &context, report: &report, logger: logger)
 
         let finishStart = ContinuousClock.now
         defer { logger.debug("finished pass", metadata: ["seconds": "\(ContinuousClock.now - finishStart)"]) }
@@ -170,12 +190,8 @@ struct BatchContext {
     var unknownAPIDsReported: Set<UInt16> = []
     /// Per APID, the sequence count of the last packet received in this pass (duplicates included).
     var lastSequenceInPass: [UInt16: UInt16] = [:]
-    /// Reassembles this pass's science packets as they arrive: fragments that come out complete
-    /// are written at once and never need reading back; everything else waits in
-    /// `reassembly_pending` for the reassembly in generation order at the end of the pass.
-    var streamAssembler = FragmentAssembler<Reassembler.PacketRef>()
-    /// Ids of the packets of the fragment the stream assembler is still building.
-    var streamOpenPackets: [Int] = []
+    /// Keys (→ offset) of the previous batch, which may not be committed yet.
+    var previousBatchKeys: [PacketKey: Int] = [:]
     /// SCLK range of the new packets of this pass, per APID (for gap detection).
     var sclkRange: [UInt16: ClosedRange<Double>] = [:]
     let dictionary: HousekeepingDictionary?
