@@ -66,7 +66,9 @@ struct PassFinisher {
                 ORDER BY 2, 1
                 """, logger: logger)
             var previous: (seq: Int, sclk: Double)? = nil
+            var span: ClosedRange<Double>? = nil
             for try await (seq, sclk, _) in rows.decode((Int, Double, Int).self) {
+                span = span.map { min($0.lowerBound, sclk)...max($0.upperBound, sclk) } ?? sclk...sclk
                 if let p = previous {
                     let step = (seq - p.seq) & 0x3FFF
                     if step > 1 && step < 8192 {
@@ -80,6 +82,15 @@ struct PassFinisher {
                     }
                 }
                 previous = (seq, sclk)
+            }
+            // Gaps recorded earlier inside this span and now filled (a later pass delivered the
+            // missing packets) are no longer gaps; those still open are found again just above.
+            if let span {
+                try await connection.query(
+                    """
+                    DELETE FROM anomalies WHERE kind = 'sequence_gap' AND evidence->>'apid' = \(String(apid))
+                    AND (evidence->>'after_sclk')::float8 >= \(span.lowerBound) AND (evidence->>'before_sclk')::float8 <= \(span.upperBound)
+                    """, logger: logger)
             }
         }
         try await PassIngestor.insertAnomalies(anomalies, packetIDs: [:], connection: connection, logger: logger)

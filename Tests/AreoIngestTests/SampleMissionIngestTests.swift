@@ -281,3 +281,32 @@ import Testing
         }
     }
 }
+
+@Suite struct SequenceGapTests {
+    static func pass(_ sequences: [UInt16], ertBase: Int64) -> [UInt8] {
+        var writer = PassFileWriter()
+        for seq in sequences {
+            let packet = SpacePacket.make(
+                apid: SpacePacket.APID.housekeeping, flags: .unsegmented, sequenceCount: seq,
+                sclk: SpacecraftClock(coarse: 800_000_000 + UInt32((Int(seq) + 2) % 16384) * 8, fine: 0), serviceType: 3, serviceSubtype: 25,
+                userData: [0, 1, 0, 2, 0x6D, 0x60])
+            writer.append(packet, ertMicroseconds: ertBase + Int64((Int(seq) + 2) % 16384) * 8_000_000)
+        }
+        return writer.drain()
+    }
+
+    @Test func aGapFilledByALaterPassIsNoLongerReported() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            try await MigrationRunner(client: database.client, logger: TestDatabase.logger).migrate(Migration.load(from: TestDatabase.migrationsDirectory))
+            let ingestor = PassIngestor(database: database, logger: TestDatabase.logger)
+            let reports = Reports(database: database, logger: TestDatabase.logger)
+            // 16383 → 0 is the 14-bit wrap, not a gap; 2 and 5 are missing.
+            _ = try await ingestor.ingest(bytes: Self.pass([16382, 16383, 0, 1, 3, 4, 6], ertBase: 1_700_000_000_000_000), fileName: "a.dds")
+            var gaps = try await reports.anomalies().filter { $0.kind == "sequence_gap" }
+            #expect(gaps.map { $0.evidence["after_sequence_count"] } == ["1", "4"])
+            _ = try await ingestor.ingest(bytes: Self.pass([2], ertBase: 1_700_000_100_000_000), fileName: "b.dds")
+            gaps = try await reports.anomalies().filter { $0.kind == "sequence_gap" }
+            #expect(gaps.map { $0.evidence["after_sequence_count"] } == ["4"])
+        }
+    }
+}
