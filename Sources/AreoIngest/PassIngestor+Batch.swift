@@ -12,6 +12,11 @@ extension PassIngestor {
         let rows: [NewPacket]
         let housekeeping: [HousekeepingRow]
         let anomalies: [Anomaly]
+        /// No packet of the batch was in the archive when it was classified, so its packets and
+        /// receptions can be streamed in with `COPY` (a concurrent ingest of an overlapping pass
+        /// that wins the race makes the `COPY` fail, and the batch is written again with
+        /// `INSERT … ON CONFLICT`).
+        let copyEligible: Bool
     }
 
     /// The in-stream reassembly state, handed from one batch's write to the next.
@@ -153,21 +158,42 @@ extension PassIngestor {
             newRows.append(NewPacket(record: record, key: key, wraps: wraps, isNew: true))
         }
 
-        return ClassifiedBatch(passID: context.passID, rows: newRows, housekeeping: housekeeping, anomalies: anomalies)
+        return ClassifiedBatch(
+            passID: context.passID, rows: newRows, housekeeping: housekeeping, anomalies: anomalies, copyEligible: earlier.isEmpty)
     }
 
     /// Writes a classified batch in one transaction and reassembles its science packets in
     /// stream; runs concurrently with the classification of the next batch.
     func writeClassified(_ batch: ClassifiedBatch, stream: StreamState, logger: Logger) async throws -> WriteOutcome {
+        guard batch.copyEligible else { return try await write(batch, stream: stream, copy: false, logger: logger) }
+        do {
+            return try await write(batch, stream: stream, copy: true, logger: logger)
+        } catch let error as PSQLError where error.isUniqueViolation {
+            logger.notice("packets of this batch were stored concurrently; writing it again with INSERT … ON CONFLICT")
+            return try await write(batch, stream: stream, copy: false, logger: logger)
+        }
+    }
+
+    private func write(_ batch: ClassifiedBatch, stream: StreamState, copy: Bool, logger: Logger) async throws -> WriteOutcome {
         let (passID, newRows, housekeeping, anomalies) = (batch.passID, batch.rows, batch.housekeeping, batch.anomalies)
         var streamAssembler = stream.assembler
         var streamOpenPackets = stream.openPackets
         let (inserted, completedInStream) = try await database.client.inTransaction(logger: logger) { connection in
-            let inserted = try await Self.insertPackets(newRows.filter(\.isNew), passID: passID, connection: connection, logger: logger)
-            let ids = try await Self.packetIDs(newRows.map(\.key), connection: connection, logger: logger)
+            let inserted: Int, ids: [Int]
+            if copy {
+                ids = try await Self.copyPackets(newRows, passID: passID, connection: connection, logger: logger)
+                inserted = newRows.count { $0.isNew }
+            } else {
+                inserted = try await Self.insertPackets(newRows.filter(\.isNew), passID: passID, connection: connection, logger: logger)
+                ids = try await Self.packetIDs(newRows.map(\.key), connection: connection, logger: logger)
+            }
             var offsetToPacket: [Int: Int] = [:]
             for (row, id) in zip(newRows, ids) { offsetToPacket[row.record.offset] = id }
-            try await Self.insertReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)
+            if copy {
+                try await Self.copyReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)
+            } else {
+                try await Self.insertReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)
+            }
             // In-stream reassembly: complete fragments are written now; the packets of everything
             // else (and of the fragment still open) wait in reassembly_pending.
             var pending: [Int] = []
@@ -274,6 +300,79 @@ extension PassIngestor {
             """
         for try await n in try await connection.query(query, logger: logger).decode(Int.self) { return n }
         return 0
+    }
+
+    /// Streams the batch's new packets into `packets` with `COPY`, under ids drawn from the
+    /// table's sequence beforehand; returns the id of every row (a duplicate within the batch
+    /// gets the id of its first copy).
+    private static func copyPackets(_ rows: [NewPacket], passID: Int, connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        let newCount = rows.count { $0.isNew }
+        var reserved: [Int] = []
+        reserved.reserveCapacity(newCount)
+        if newCount > 0 {
+            let sequence = try await connection.query(
+                "SELECT nextval('packets_id_seq')::int8 FROM generate_series(1, \(newCount))", logger: logger)
+            for try await id in sequence.decode(Int.self) { reserved.append(id) }
+        }
+        var ids = [Int](repeating: 0, count: rows.count)
+        var text = CopyTextRows(capacity: newCount * 2200)
+        var next = 0
+        for (index, row) in rows.enumerated() where row.isNew {
+            let packet = row.record.packet
+            ids[index] = reserved[next]
+            next += 1
+            text.append(ids[index])
+            text.append(packet.apid)
+            text.append(packet.sequenceFlags.rawValue)
+            text.append(packet.sequenceCount)
+            text.append(packet.sclk.coarse)
+            text.append(packet.sclk.fine)
+            text.append(row.wraps)
+            text.append(packet.sclk.shifted(byWraps: row.wraps).seconds)
+            text.append(packet.serviceType)
+            text.append(packet.serviceSubtype)
+            text.append(packet.isCRCValid)
+            text.append(bytea: row.key.hash)
+            text.append(bytea: packet.bytes)
+            text.append(passID)
+            text.append(row.record.header.ertMicrosecondsSinceUnixEpoch)
+            text.endRow()
+        }
+        if newCount > 0 {
+            try await connection.copyFrom(
+                table: "packets",
+                columns: ["id", "apid", "sequence_flags", "sequence_count", "sclk_coarse_raw", "sclk_fine", "wrap_correction", "sclk",
+                          "service_type", "service_subtype", "crc_ok", "content_hash", "bytes", "first_pass_id", "first_ert_us"],
+                logger: logger) { writer in try await writer.write(text.buffer) }
+        }
+        let repeated = rows.indices.filter { !rows[$0].isNew }
+        if !repeated.isEmpty {
+            let found = try await packetIDs(repeated.map { rows[$0].key }, connection: connection, logger: logger)
+            for (index, id) in zip(repeated, found) { ids[index] = id }
+        }
+        return ids
+    }
+
+    /// Streams the batch's receptions into `receptions` with `COPY`.
+    private static func copyReceptions(_ rows: [NewPacket], ids: [Int], passID: Int, connection: PostgresConnection, logger: Logger) async throws {
+        guard !rows.isEmpty else { return }
+        var text = CopyTextRows(capacity: rows.count * 64)
+        for (row, id) in zip(rows, ids) {
+            let header = row.record.header
+            text.append(passID)
+            text.append(row.record.offset)
+            text.append(id)
+            text.append(header.ertMicrosecondsSinceUnixEpoch)
+            text.append(header.stationID)
+            text.append(header.virtualChannel)
+            text.append(header.deliveryServiceType)
+            text.append(header.timeQuality)
+            text.endRow()
+        }
+        try await connection.copyFrom(
+            table: "receptions",
+            columns: ["pass_id", "file_offset", "packet_id", "ert_us", "station_id", "virtual_channel", "delivery_service_type", "time_quality"],
+            logger: logger) { writer in try await writer.write(text.buffer) }
     }
 
     private static func packetIDs(_ keys: [PacketKey], connection: PostgresConnection, logger: Logger) async throws -> [Int] {
