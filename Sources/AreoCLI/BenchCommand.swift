@@ -44,13 +44,15 @@ struct BenchCommand: AsyncParsableCommand {
             }
             let location = session.location.with(database: benchDatabase)
             let batchSize = self.batchSize
+            nonisolated(unsafe) var cpuSeconds = 0.0
             let (ingestSeconds, report) = try await Database.withDatabase(location: location, logger: logger) { database in
                 try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
                 try await database.client.query("CREATE TABLE bench_copy (bytes bytea NOT NULL)", logger: logger)
                 var ingestor = PassIngestor(database: database, logger: logger)
                 ingestor.batchSize = batchSize
-                let start = ContinuousClock.now
+                let start = ContinuousClock.now, cpuBefore = Self.cpuSeconds()
                 let report = try await ingestor.ingest(file: passURL)
+                cpuSeconds = Self.cpuSeconds() - cpuBefore
                 return ((ContinuousClock.now - start).seconds, report)
             }
             var usage = rusage()
@@ -77,7 +79,16 @@ struct BenchCommand: AsyncParsableCommand {
                 + " (new \(report.newPackets), fragments completed \(report.fragmentsCompleted))")
             print("postgres COPY (peer): \(String(format: "%.2f", copySeconds)) s = \(Int(n / copySeconds)) rows/s, \(String(format: "%.1f", mb / copySeconds)) MB/s")
             print("ratio areo/COPY: \(String(format: "%.2f", copySeconds / ingestSeconds))  (goal ≥ 0.5; ≥ 50 000 packets/s)")
+            print("areo's own CPU time during ingest: \(String(format: "%.2f", cpuSeconds)) s (the rest is PostgreSQL's)")
             print("peak resident memory of areo: \(String(format: "%.0f", peakMiB)) MiB (pass file \(String(format: "%.0f", Double(bytes) / 1_048_576)) MiB)")
+        }
+
+        /// User + system CPU seconds of this process so far.
+        static func cpuSeconds() -> Double {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+            return seconds(usage.ru_utime) + seconds(usage.ru_stime)
         }
 
         /// Writes a pass of `packets` packets (fragments of 40 packets, one housekeeping packet in

@@ -12,10 +12,10 @@ extension PassIngestor {
         let rows: [NewPacket]
         let housekeeping: [HousekeepingRow]
         let anomalies: [Anomaly]
-        /// No packet of the batch was in the archive when it was classified, so its packets and
-        /// receptions can be streamed in with `COPY` (a concurrent ingest of an overlapping pass
-        /// that wins the race makes the `COPY` fail, and the batch is written again with
-        /// `INSERT … ON CONFLICT`).
+        /// No packet of the batch was in the archive when it was classified, so its packets go in
+        /// with a plain `INSERT` and its receptions with `COPY` (a concurrent ingest of an
+        /// overlapping pass that wins the race makes them fail, and the batch is written again
+        /// with `INSERT … ON CONFLICT`).
         let copyEligible: Bool
     }
 
@@ -57,6 +57,7 @@ extension PassIngestor {
                 report.idlePackets += 1
                 continue
             }
+            let crcValid = packet.isCRCValid
             // Reception order within this pass, duplicates included: a step back is a reordering.
             if let last = context.lastSequenceInPass[packet.apid] {
                 let step = Int((packet.sequenceCount &- last) & 0x3FFF)
@@ -84,12 +85,11 @@ extension PassIngestor {
                         "first_pass_id": String(firstSeen.pass), "first_offset": String(firstSeen.offset),
                     ],
                     dedupKey: "duplicate_packet:\(context.passID):\(record.offset)"))
-                newRows.append(NewPacket(record: record, key: key, wraps: 0, isNew: false))
+                newRows.append(NewPacket(record: record, key: key, wraps: 0, isNew: false, crcValid: crcValid))
                 continue
             }
             seenInBatch[key] = record.offset
 
-            let crcValid = packet.isCRCValid
             if !crcValid {
                 report.crcErrors += 1
                 anomalies.append(Anomaly(
@@ -155,7 +155,7 @@ extension PassIngestor {
             let corrected = packet.sclk.shifted(byWraps: wraps).seconds
             let range = context.sclkRange[packet.apid].map { min($0.lowerBound, corrected)...max($0.upperBound, corrected) } ?? corrected...corrected
             context.sclkRange[packet.apid] = range
-            newRows.append(NewPacket(record: record, key: key, wraps: wraps, isNew: true))
+            newRows.append(NewPacket(record: record, key: key, wraps: wraps, isNew: true, crcValid: crcValid))
         }
 
         return ClassifiedBatch(
@@ -181,7 +181,7 @@ extension PassIngestor {
         let (inserted, completedInStream) = try await database.client.inTransaction(logger: logger) { connection in
             let inserted: Int, ids: [Int]
             if copy {
-                ids = try await Self.copyPackets(newRows, passID: passID, connection: connection, logger: logger)
+                ids = try await Self.insertNewPackets(newRows, passID: passID, connection: connection, logger: logger)
                 inserted = newRows.count { $0.isNew }
             } else {
                 inserted = try await Self.insertPackets(newRows.filter(\.isNew), passID: passID, connection: connection, logger: logger)
@@ -207,7 +207,7 @@ extension PassIngestor {
                 streamOpenPackets.append(id)
                 streamAssembler.add(.init(
                     reference: .init(id: id, sclk: packet.sclk.shifted(byWraps: row.wraps).seconds), flags: packet.sequenceFlags,
-                    sequenceCount: packet.sequenceCount, crcValid: packet.isCRCValid, userData: packet.userData))
+                    sequenceCount: packet.sequenceCount, crcValid: row.crcValid, userData: packet.userData))
                 let drained = streamAssembler.drain()
                 if !drained.orphans.isEmpty {
                     pending.append(contentsOf: drained.orphans.map(\.id))
@@ -247,6 +247,8 @@ extension PassIngestor {
         let key: PacketKey
         let wraps: Int
         let isNew: Bool
+        /// The packet's CRC-16 is right (computed once, in classification).
+        let crcValid: Bool
     }
 
     struct HousekeepingRow: Sendable {
@@ -290,7 +292,7 @@ extension PassIngestor {
                 \(p.map { Int($0.sclk.fine) })::int4[], \(rows.map(\.wraps))::int4[],
                 \(zip(p, rows).map { $0.sclk.shifted(byWraps: $1.wraps).seconds })::float8[],
                 \(p.map { Int($0.serviceType) })::int2[], \(p.map { Int($0.serviceSubtype) })::int2[],
-                \(p.map(\.isCRCValid))::bool[], \(rows.map { ByteBuffer(bytes: $0.key.hash) })::bytea[],
+                \(rows.map(\.crcValid))::bool[], \(rows.map { ByteBuffer(bytes: $0.key.hash) })::bytea[],
                 \(p.map { ByteBuffer(bytes: $0.bytes) })::bytea[],
                 array_fill(\(passID)::int8, ARRAY[\(rows.count)::int4]),
                 \(rows.map { $0.record.header.ertMicrosecondsSinceUnixEpoch })::int8[])
@@ -302,48 +304,41 @@ extension PassIngestor {
         return 0
     }
 
-    /// Streams the batch's new packets into `packets` with `COPY`, under ids drawn from the
-    /// table's sequence beforehand; returns the id of every row (a duplicate within the batch
-    /// gets the id of its first copy).
-    private static func copyPackets(_ rows: [NewPacket], passID: Int, connection: PostgresConnection, logger: Logger) async throws -> [Int] {
-        let newCount = rows.count { $0.isNew }
+    /// Inserts the batch's new packets under ids drawn from the table's sequence beforehand,
+    /// without `ON CONFLICT` (classification found none of them stored; a concurrent ingest that
+    /// stored one meanwhile makes this fail with a unique violation, and the batch is written
+    /// again the careful way). The arrays travel in binary, so no hex is written or parsed.
+    /// Returns the id of every row (a repeat within the batch gets the id of its first copy).
+    private static func insertNewPackets(_ rows: [NewPacket], passID: Int, connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        let new = rows.filter(\.isNew)
         var reserved: [Int] = []
-        reserved.reserveCapacity(newCount)
-        if newCount > 0 {
+        reserved.reserveCapacity(new.count)
+        if !new.isEmpty {
             let sequence = try await connection.query(
-                "SELECT nextval('packets_id_seq')::int8 FROM generate_series(1, \(newCount))", logger: logger)
+                "SELECT nextval('packets_id_seq')::int8 FROM generate_series(1, \(new.count))", logger: logger)
             for try await id in sequence.decode(Int.self) { reserved.append(id) }
+            let p = new.map(\.record.packet)
+            try await connection.query(
+                """
+                INSERT INTO packets (id, apid, sequence_flags, sequence_count, sclk_coarse_raw, sclk_fine, wrap_correction, sclk,
+                                     service_type, service_subtype, crc_ok, content_hash, bytes, first_pass_id, first_ert_us)
+                SELECT * FROM unnest(
+                  \(reserved)::int8[], \(p.map { Int($0.apid) })::int4[], \(p.map { Int($0.sequenceFlags.rawValue) })::int2[],
+                  \(p.map { Int($0.sequenceCount) })::int4[], \(p.map { Int($0.sclk.coarse) })::int8[],
+                  \(p.map { Int($0.sclk.fine) })::int4[], \(new.map(\.wraps))::int4[],
+                  \(zip(p, new).map { $0.sclk.shifted(byWraps: $1.wraps).seconds })::float8[],
+                  \(p.map { Int($0.serviceType) })::int2[], \(p.map { Int($0.serviceSubtype) })::int2[],
+                  \(new.map(\.crcValid))::bool[], \(new.map { ByteBuffer(bytes: $0.key.hash) })::bytea[],
+                  \(p.map { ByteBuffer(bytes: $0.bytes) })::bytea[],
+                  array_fill(\(passID)::int8, ARRAY[\(new.count)::int4]),
+                  \(new.map { $0.record.header.ertMicrosecondsSinceUnixEpoch })::int8[])
+                """, logger: logger)
         }
         var ids = [Int](repeating: 0, count: rows.count)
-        var text = CopyTextRows(capacity: newCount * 2200)
         var next = 0
-        for (index, row) in rows.enumerated() where row.isNew {
-            let packet = row.record.packet
+        for index in rows.indices where rows[index].isNew {
             ids[index] = reserved[next]
             next += 1
-            text.append(ids[index])
-            text.append(packet.apid)
-            text.append(packet.sequenceFlags.rawValue)
-            text.append(packet.sequenceCount)
-            text.append(packet.sclk.coarse)
-            text.append(packet.sclk.fine)
-            text.append(row.wraps)
-            text.append(packet.sclk.shifted(byWraps: row.wraps).seconds)
-            text.append(packet.serviceType)
-            text.append(packet.serviceSubtype)
-            text.append(packet.isCRCValid)
-            text.append(bytea: row.key.hash)
-            text.append(bytea: packet.bytes)
-            text.append(passID)
-            text.append(row.record.header.ertMicrosecondsSinceUnixEpoch)
-            text.endRow()
-        }
-        if newCount > 0 {
-            try await connection.copyFrom(
-                table: "packets",
-                columns: ["id", "apid", "sequence_flags", "sequence_count", "sclk_coarse_raw", "sclk_fine", "wrap_correction", "sclk",
-                          "service_type", "service_subtype", "crc_ok", "content_hash", "bytes", "first_pass_id", "first_ert_us"],
-                logger: logger) { writer in try await writer.write(text.buffer) }
         }
         let repeated = rows.indices.filter { !rows[$0].isNew }
         if !repeated.isEmpty {
@@ -362,11 +357,11 @@ extension PassIngestor {
             text.append(passID)
             text.append(row.record.offset)
             text.append(id)
-            text.append(header.ertMicrosecondsSinceUnixEpoch)
-            text.append(header.stationID)
-            text.append(header.virtualChannel)
-            text.append(header.deliveryServiceType)
-            text.append(header.timeQuality)
+            text.append(Int(header.ertMicrosecondsSinceUnixEpoch))
+            text.append(Int(header.stationID))
+            text.append(Int(header.virtualChannel))
+            text.append(Int(header.deliveryServiceType))
+            text.append(Int(header.timeQuality))
             text.endRow()
         }
         try await connection.copyFrom(

@@ -9,7 +9,8 @@ import PostgresNIO
 public enum TestDatabase {
     public static var logger: Logger {
         var logger = Logger(label: "areo-test")
-        logger.logLevel = .warning
+        // AREO_TEST_LOG_LEVEL (trace … critical) shows more when a test needs looking into.
+        logger.logLevel = ProcessInfo.processInfo.environment["AREO_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         return logger
     }
 

@@ -16,7 +16,6 @@ public struct CopyTextRows: Sendable {
     /// The encoded rows.
     public private(set) var buffer: ByteBuffer
     private var columnsInRow = 0
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     public init(capacity: Int = 1 << 16) {
         buffer = ByteBufferAllocator().buffer(capacity: capacity)
@@ -28,9 +27,24 @@ public struct CopyTextRows: Sendable {
     }
 
     /// An integer column.
-    public mutating func append<I: BinaryInteger>(_ value: I) {
+    public mutating func append(_ value: Int) {
         separate()
-        buffer.writeString(String(value))
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 20) { target in
+            var magnitude = value.magnitude
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // scratch for up to 20 digits, written backwards
+            return withUnsafeMutableBytes(of: &digits) { scratch in
+                var count = 0
+                repeat {
+                    scratch[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                    magnitude /= 10
+                    count += 1
+                } while magnitude > 0
+                var written = 0
+                if value < 0 { target[0] = UInt8(ascii: "-"); written = 1 }
+                for i in (20 - count)..<20 { target[written] = scratch[i]; written += 1 }
+                return written
+            }
+        }
     }
 
     /// A `double precision` column, written so that it reads back bit-exact (shortest round trip).
@@ -46,19 +60,26 @@ public struct CopyTextRows: Sendable {
     }
 
     /// A `bytea` column in hex form (`\\x…` once the COPY escape is applied).
-    public mutating func append<Bytes: Collection<UInt8>>(bytea bytes: Bytes) {
+    public mutating func append(bytea bytes: [UInt8]) {
         separate()
-        buffer.reserveCapacity(minimumWritableBytes: 3 + 2 * bytes.count)
-        buffer.writeBytes([UInt8(ascii: "\\"), UInt8(ascii: "\\"), UInt8(ascii: "x")])
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 2 * bytes.count) { target in
-            var index = 0
-            for byte in bytes {
-                target[index] = Self.hexDigits[Int(byte >> 4)]
-                target[index + 1] = Self.hexDigits[Int(byte & 0x0F)]
-                index += 2
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 3 + 2 * bytes.count) { target in
+            target[0] = UInt8(ascii: "\\")
+            target[1] = UInt8(ascii: "\\")
+            target[2] = UInt8(ascii: "x")
+            bytes.withUnsafeBufferPointer { source in
+                var index = 3
+                for byte in source {
+                    target[index] = Self.hexDigit(byte >> 4)
+                    target[index + 1] = Self.hexDigit(byte & 0x0F)
+                    index += 2
+                }
             }
-            return index
+            return 3 + 2 * bytes.count
         }
+    }
+
+    @inline(__always) private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     /// Ends the current row.

@@ -8,9 +8,15 @@ public enum CRC16 {
 
     /// The checksum of `bytes`.
     public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt16 {
+        if let crc = bytes.withContiguousStorageIfAvailable({ checksum(UnsafeRawBufferPointer($0)) }) { return crc }
+        return Array(bytes).withUnsafeBytes { checksum($0) }
+    }
+
+    /// The checksum of the bytes in `buffer` (the fast path every packet takes).
+    public static func checksum(_ buffer: UnsafeRawBufferPointer) -> UInt16 {
         var crc: UInt16 = 0xFFFF
         table.withUnsafeBufferPointer { table in
-            for byte in bytes { crc = (crc << 8) ^ table[Int(UInt8(crc >> 8) ^ byte)] }
+            for byte in buffer { crc = (crc << 8) ^ table[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ byte)] }
         }
         return crc
     }
