@@ -46,7 +46,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        /// Geometry kernels (ICD §7) and, later, the camera model and map projections.
+        /// Geometry kernels (ICD §7), the camera model (ICD §8), ray–ellipsoid geometry and map projections.
         .target(
             name: "AreoGeometry",
             dependencies: ["AreoTelemetry"],
@@ -57,6 +57,22 @@ let package = Package(
         .target(
             name: "AreoRadiometry",
             dependencies: ["AreoTelemetry"],
+            swiftSettings: swiftSettings
+        ),
+
+        /// On-demand processing: decode, calibrate, project, mosaic, composite (pure; no database).
+        .target(
+            name: "AreoProcessing",
+            dependencies: ["AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoCodecs"],
+            swiftSettings: swiftSettings
+        ),
+
+        /// Products from the archive: the processing inputs that apply, fragments loaded one at
+        /// a time, encoded files with their labels.
+        .target(
+            name: "AreoProducts",
+            dependencies: ["AreoProcessing", "AreoIngest", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry",
+                           .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
 
@@ -114,6 +130,8 @@ let package = Package(
                 "AreoRadiometry",
                 "AreoStore",
                 "AreoIngest",
+                "AreoProcessing",
+                "AreoProducts",
                 "AreoServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -156,6 +174,11 @@ let package = Package(
         .testTarget(
             name: "AreoGeometryTests",
             dependencies: ["AreoGeometry", "AreoTelemetry", "AreoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AreoProcessingTests",
+            dependencies: ["AreoProcessing", "AreoGeometry", "AreoRadiometry", "AreoCodecs", "AreoTelemetry", "AreoTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -104,6 +104,18 @@ public struct CalibrationSet: Sendable, Equatable {
         return CalibrationSet(description: description, arrays: arrays)
     }
 
+    /// A set from its description and the stored bytes of its arrays (as ``load(directory:)``
+    /// read and validated them when the set was loaded).
+    public init(description: Description, arrayBytes: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8])]) {
+        self.description = description
+        arrays = arrayBytes.mapValues { BandArrays(bias: Self.littleEndianFloats($0.bias), flat: Self.littleEndianFloats($0.flat), bad: $0.bad) }
+    }
+
+    init(description: Description, arrays: [Band: BandArrays]) {
+        self.description = description
+        self.arrays = arrays
+    }
+
     static func littleEndianFloats(_ bytes: [UInt8]) -> [Float] {
         (0..<(bytes.count / 4)).map { i in
             Float(bitPattern: UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(bytes[4 * i + 3]) << 24)

@@ -16,17 +16,29 @@ public struct GeometryKernel: Sendable, Codable, Equatable {
         public var t: Double
         public var position: [Double]
         public var velocity: [Double]
+
+        public init(t: Double, position: [Double], velocity: [Double]) {
+            (self.t, self.position, self.velocity) = (t, position, velocity)
+        }
     }
 
     public struct AttitudeRecord: Sendable, Codable, Equatable {
         public var t: Double
         /// [w, x, y, z], unit, scalar first.
         public var quaternion: [Double]
+
+        public init(t: Double, quaternion: [Double]) {
+            (self.t, self.quaternion) = (t, quaternion)
+        }
     }
 
     public struct SunRecord: Sendable, Codable, Equatable {
         public var t: Double
         public var position: [Double]
+
+        public init(t: Double, position: [Double]) {
+            (self.t, self.position) = (t, position)
+        }
     }
 
     public var kernelID: String
@@ -38,6 +50,21 @@ public struct GeometryKernel: Sendable, Codable, Equatable {
     public var ephemeris: [EphemerisRecord]
     public var attitude: [AttitudeRecord]
     public var sun: [SunRecord]
+
+    public init(
+        kernelID: String, kind: Kind, produced: String, frame: String, coverageSCLK: [Double], clock: [ClockCorrelation.Point],
+        ephemeris: [EphemerisRecord], attitude: [AttitudeRecord], sun: [SunRecord]
+    ) {
+        self.kernelID = kernelID
+        self.kind = kind
+        self.produced = produced
+        self.frame = frame
+        self.coverageSCLK = coverageSCLK
+        self.clock = clock
+        self.ephemeris = ephemeris
+        self.attitude = attitude
+        self.sun = sun
+    }
 
     enum CodingKeys: String, CodingKey {
         case kind, produced, frame, clock, ephemeris, attitude, sun

@@ -13,6 +13,10 @@ public struct Trajectory: Sendable {
         /// Instrument frame (rotation angle 0) → body-fixed.
         public var attitude: Quaternion
         public var sun: Vector3
+
+        public init(t: Double, position: Vector3, velocity: Vector3, attitude: Quaternion, sun: Vector3) {
+            (self.t, self.position, self.velocity, self.attitude, self.sun) = (t, position, velocity, attitude, sun)
+        }
     }
 
     public let kernelID: String

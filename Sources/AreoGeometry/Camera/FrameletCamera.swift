@@ -1,0 +1,41 @@
+/// The geometry of one framelet: the camera at the exposure's mid-time (ICD §8: every pixel of
+/// a framelet is seen at `start + duration/2`) looking through its window.
+public struct FrameletCamera: Sendable {
+    public let state: Trajectory.State
+    public let camera: CameraModel
+    public let ellipsoid: Ellipsoid
+    public let rotationDegrees: Double
+    public let firstRow: Int
+    public let firstColumn: Int
+    public let binning: Int
+    public let lines: Int
+    public let samples: Int
+    private let bodyToInstrument: Quaternion
+
+    public init(state: Trajectory.State, camera: CameraModel, ellipsoid: Ellipsoid = .mars, rotationDegrees: Double,
+                firstRow: Int, firstColumn: Int, binning: Int, lines: Int, samples: Int) {
+        self.state = state
+        self.camera = camera
+        self.ellipsoid = ellipsoid
+        self.rotationDegrees = rotationDegrees
+        (self.firstRow, self.firstColumn, self.binning, self.lines, self.samples) = (firstRow, firstColumn, binning, lines, samples)
+        bodyToInstrument = state.attitude.conjugate
+    }
+
+    /// What sample (c, r) — continuous, the centre of sample (0, 0) is (0, 0) — sees.
+    public func view(sample c: Double, line r: Double) -> SurfaceView? {
+        let (x, y) = CameraModel.detectorPoint(sample: c, line: r, firstColumn: firstColumn, firstRow: firstRow, binning: binning)
+        let direction = state.attitude.rotate(camera.lookDirection(x: x, y: y, rotationDegrees: rotationDegrees))
+        return ellipsoid.view(from: state, direction: direction)
+    }
+
+    /// The continuous sample coordinates (c, r) at which body-fixed surface point `p` is seen,
+    /// or nil when it faces away from the camera or is behind it.
+    public func sampleCoordinates(of p: Vector3) -> (sample: Double, line: Double)? {
+        let line = p - state.position
+        guard line.dot(ellipsoid.normal(at: p)) < 0 else { return nil }  // the far side
+        guard let (x, y) = camera.detectorPoint(looking: bodyToInstrument.rotate(line), rotationDegrees: rotationDegrees) else { return nil }
+        let b = Double(binning)
+        return ((x - Double(firstColumn)) / b - 0.5, (y - Double(firstRow)) / b - 0.5)
+    }
+}

@@ -1,0 +1,160 @@
+import AreoGeometry
+import AreoRadiometry
+
+/// Projects calibrated framelets of one band onto a map grid by inverse mapping and blends them
+/// where they overlap. Framelets are added one at a time, so memory holds the output and one
+/// framelet, whatever the observation's length.
+///
+/// For every output pixel the framelet sample that sees it is found by going backwards: map
+/// (x, y) → latitude/longitude → surface point on the ellipsoid → camera at the framelet's
+/// mid-time → detector → sample (c, r). The exact mapping is evaluated on nodes every
+/// ``nodeSpacing`` pixels and interpolated bilinearly between them (as GDAL's approximate
+/// transformer does); cells whose corners do not all see the framelet are computed exactly.
+/// Values are resampled bilinearly; the saturation mask takes the nearest sample. In overlaps,
+/// each framelet is weighted by its distance (in lines) from its own leading and trailing edge,
+/// so seams feather out.
+public struct MosaicBuilder: Sendable {
+    public let grid: MapGrid
+    public var nodeSpacing = 16
+    private var sum: [Float]
+    private var weight: [Float]
+    private var saturated: [Bool]
+
+    public init(grid: MapGrid) {
+        self.grid = grid
+        sum = [Float](repeating: 0, count: grid.width * grid.height)
+        weight = sum
+        saturated = [Bool](repeating: false, count: grid.width * grid.height)
+    }
+
+    /// The framelet's footprint as a pixel box on the grid (clipped), or nil when it misses it.
+    public func pixelBox(of camera: FrameletCamera) -> (columns: Range<Int>, rows: Range<Int>)? {
+        var minC = Double.infinity, maxC = -Double.infinity, minR = Double.infinity, maxR = -Double.infinity
+        for (c, r) in Footprint.boundarySamples(camera) {
+            guard let view = camera.view(sample: c, line: r) else { continue }
+            let (x, y) = grid.projection.forward(latitude: view.coordinates.latitude, longitude: view.coordinates.longitude)
+            let (pc, pr) = grid.pixel(x: x, y: y)
+            (minC, maxC, minR, maxR) = (min(minC, pc), max(maxC, pc), min(minR, pr), max(maxR, pr))
+        }
+        guard minC.isFinite else { return nil }
+        let c0 = max(0, Int((minC - 1).rounded(.down))), c1 = min(grid.width, Int((maxC + 2).rounded(.up)))
+        let r0 = max(0, Int((minR - 1).rounded(.down))), r1 = min(grid.height, Int((maxR + 2).rounded(.up)))
+        guard c0 < c1, r0 < r1 else { return nil }
+        return (c0..<c1, r0..<r1)
+    }
+
+    /// The exact sample coordinates that see pixel (i, j).
+    @inline(__always) func exactSample(_ camera: FrameletCamera, _ i: Int, _ j: Int) -> (sample: Double, line: Double)? {
+        let (x, y) = grid.center(column: i, row: j)
+        let (lat, lon) = grid.projection.inverse(x: x, y: y)
+        return camera.sampleCoordinates(of: camera.ellipsoid.surfacePoint(latitude: lat, longitude: lon))
+    }
+
+    /// Resamples `framelet` into the grid and blends it in; returns the framelet's own resampled
+    /// raster (for measuring its registration against its neighbours).
+    @discardableResult
+    public mutating func add(_ framelet: CalibratedFramelet, camera: FrameletCamera) -> ProjectedFramelet? {
+        guard let box = pixelBox(of: camera) else { return nil }
+        var own = ProjectedFramelet(columns: box.columns, rows: box.rows)
+        let lines = framelet.lines, samples = framelet.samples
+        let step = nodeSpacing
+        let nodeColumns = (box.columns.count + step - 1) / step + 1, nodeRows = (box.rows.count + step - 1) / step + 1
+        var nodes = [(sample: Double, line: Double)?](repeating: nil, count: nodeColumns * nodeRows)
+        for nj in 0..<nodeRows {
+            for ni in 0..<nodeColumns {
+                nodes[nj * nodeColumns + ni] = exactSample(camera, box.columns.lowerBound + ni * step, box.rows.lowerBound + nj * step)
+            }
+        }
+        let width = grid.width
+        framelet.iof.withUnsafeBufferPointer { iof in
+            framelet.flags.withUnsafeBufferPointer { flags in
+                for j in box.rows {
+                    let nj = (j - box.rows.lowerBound) / step, fy = Double((j - box.rows.lowerBound) % step) / Double(step)
+                    for i in box.columns {
+                        let ni = (i - box.columns.lowerBound) / step, fx = Double((i - box.columns.lowerBound) % step) / Double(step)
+                        let at: (sample: Double, line: Double)?
+                        if let a = nodes[nj * nodeColumns + ni], let b = nodes[nj * nodeColumns + ni + 1],
+                           let c = nodes[(nj + 1) * nodeColumns + ni], let d = nodes[(nj + 1) * nodeColumns + ni + 1] {
+                            let top = (a.sample + (b.sample - a.sample) * fx, a.line + (b.line - a.line) * fx)
+                            let bottom = (c.sample + (d.sample - c.sample) * fx, c.line + (d.line - c.line) * fx)
+                            at = (top.0 + (bottom.0 - top.0) * fy, top.1 + (bottom.1 - top.1) * fy)
+                        } else {
+                            at = exactSample(camera, i, j)
+                        }
+                        guard let (c, r) = at, c >= -0.5, r >= -0.5, c <= Double(samples) - 0.5, r <= Double(lines) - 0.5 else { continue }
+                        // Bilinear over the four nearest sample centres (clamped at the edges).
+                        let cc = min(max(c, 0), Double(samples - 1)), rr = min(max(r, 0), Double(lines - 1))
+                        let c0 = min(Int(cc), samples - 2 < 0 ? 0 : samples - 2), r0 = min(Int(rr), lines - 2 < 0 ? 0 : lines - 2)
+                        let c1 = min(c0 + 1, samples - 1), r1 = min(r0 + 1, lines - 1)
+                        let tx = Float(cc - Double(c0)), ty = Float(rr - Double(r0))
+                        let i00 = r0 * samples + c0, i01 = r0 * samples + c1, i10 = r1 * samples + c0, i11 = r1 * samples + c1
+                        if flags[i00].contains(.missing) || flags[i01].contains(.missing) || flags[i10].contains(.missing) || flags[i11].contains(.missing) {
+                            continue
+                        }
+                        let value = (iof[i00] * (1 - tx) + iof[i01] * tx) * (1 - ty) + (iof[i10] * (1 - tx) + iof[i11] * tx) * ty
+                        let nearest = Int(rr.rounded()) * samples + Int(cc.rounded())
+                        let w = Float(max(0.01, min(r + 0.5, Double(lines) - 0.5 - r)))
+                        let o = j * width + i
+                        own.values[(j - box.rows.lowerBound) * box.columns.count + i - box.columns.lowerBound] = value
+                        sum[o] += w * value
+                        weight[o] += w
+                        if flags[nearest].contains(.saturated) { saturated[o] = true }
+                    }
+                }
+            }
+        }
+        return own
+    }
+
+    /// The blended mosaic.
+    public func finish() -> BandMosaic {
+        var iof = [Float](repeating: .nan, count: sum.count)
+        for k in iof.indices where weight[k] > 0 { iof[k] = sum[k] / weight[k] }
+        return BandMosaic(grid: grid, iof: iof, saturated: saturated)
+    }
+}
+
+/// One framelet resampled onto a window of the grid (NaN where it does not reach).
+public struct ProjectedFramelet: Sendable {
+    public let columns: Range<Int>
+    public let rows: Range<Int>
+    public var values: [Float]
+
+    init(columns: Range<Int>, rows: Range<Int>) {
+        self.columns = columns
+        self.rows = rows
+        values = [Float](repeating: .nan, count: columns.count * rows.count)
+    }
+
+    /// The value at grid pixel (i, j), NaN outside.
+    public subscript(i: Int, j: Int) -> Float {
+        guard columns.contains(i), rows.contains(j) else { return .nan }
+        return values[(j - rows.lowerBound) * columns.count + i - columns.lowerBound]
+    }
+}
+
+/// Footprints of framelets and observations.
+public enum Footprint {
+    /// Sample positions along a framelet's outline (corners included), continuous coordinates.
+    public static func boundarySamples(_ camera: FrameletCamera) -> [(Double, Double)] {
+        let c1 = Double(camera.samples) - 0.5, r1 = Double(camera.lines) - 0.5
+        var points: [(Double, Double)] = []
+        let n = 16
+        for k in 0...n {
+            let f = Double(k) / Double(n)
+            points.append((-0.5 + f * (c1 + 0.5), -0.5))
+            points.append((-0.5 + f * (c1 + 0.5), r1))
+            points.append((-0.5, -0.5 + f * (r1 + 0.5)))
+            points.append((c1, -0.5 + f * (r1 + 0.5)))
+        }
+        return points
+    }
+
+    /// The framelet's outline as latitude/longitude points, counter-clockwise seen from above
+    /// when the camera's rows and columns form a right-handed pair with the boresight.
+    public static func outline(_ camera: FrameletCamera) -> [PlanetocentricCoordinates] {
+        let c1 = Double(camera.samples) - 0.5, r1 = Double(camera.lines) - 0.5
+        let corners = [(-0.5, -0.5), (c1, -0.5), (c1, r1), (-0.5, r1)]
+        return corners.compactMap { camera.view(sample: $0.0, line: $0.1)?.coordinates }
+    }
+}

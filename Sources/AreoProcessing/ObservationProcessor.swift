@@ -1,0 +1,144 @@
+import AreoCodecs
+import AreoGeometry
+import AreoRadiometry
+import AreoTelemetry
+
+/// A fragment as processing needs it: its header and its (clock-wrap corrected) exposure start.
+public struct FrameletReference: Sendable, Hashable {
+    public var header: FragmentHeader
+    /// Exposure start, SCLK seconds, corrected (ICD §6).
+    public var exposureStart: Double
+
+    public init(header: FragmentHeader, exposureStart: Double) {
+        self.header = header
+        self.exposureStart = exposureStart
+    }
+}
+
+/// Why a product could not be made.
+public struct ProcessingError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Turns an observation's stored fragments into science data with one geometry kernel and one
+/// calibration set: decoding (ICD §4), radiometric calibration (§9), the camera at each
+/// framelet's mid-time (§7–8), projection and mosaicking. Pure: fragments come through a loader,
+/// one at a time, so memory holds one framelet and the output.
+public struct ObservationProcessor: Sendable {
+    public let instrument: InstrumentDescription
+    public let trajectory: Trajectory
+    public let calibrator: RadiometricCalibrator
+    public let camera: CameraModel
+
+    public init(instrument: InstrumentDescription, kernel: GeometryKernel, calibration: CalibrationSet) {
+        self.instrument = instrument
+        trajectory = Trajectory(kernel: kernel)
+        calibrator = RadiometricCalibrator(set: calibration)
+        camera = CameraModel(instrument: instrument)
+    }
+
+    /// Ground time of a framelet's mid-exposure.
+    public func midTime(_ reference: FrameletReference) -> Double {
+        trajectory.t(sclk: reference.exposureStart + Double(reference.header.exposureDurationMicroseconds) / 2e6)
+    }
+
+    /// The framelet's camera at its mid-exposure time.
+    public func camera(for reference: FrameletReference) -> FrameletCamera {
+        let h = reference.header
+        return FrameletCamera(
+            state: trajectory.state(at: midTime(reference)), camera: camera,
+            rotationDegrees: Double(h.rotationAngleCentidegrees) / 100,
+            firstRow: Int(h.windowFirstRow), firstColumn: Int(h.windowFirstColumn), binning: Int(h.binning),
+            lines: h.lines, samples: h.samples)
+    }
+
+    /// Decodes a fragment's payload into DN (ICD §4).
+    public func decode(_ reference: FrameletReference, payload: some Collection<UInt8>) throws -> [UInt16] {
+        try FragmentDecoder.samples(header: reference.header, payload: payload)
+    }
+
+    /// Decodes and calibrates a framelet to I/F, with the Sun distance of its centre.
+    public func calibrate(_ reference: FrameletReference, payload: some Collection<UInt8>) throws -> CalibratedFramelet {
+        let dn = try decode(reference, payload: payload)
+        let view = camera(for: reference)
+        let centre = view.view(sample: Double(view.samples - 1) / 2, line: Double(view.lines - 1) / 2)
+        let distance = centre?.sunDistanceAU ?? (view.state.sun - view.state.position).length / astronomicalUnitKM
+        return try calibrator.calibrate(dn: dn, header: reference.header, sunDistanceAU: distance)
+    }
+
+    /// The centre of the observation: what the middle framelet's centre sample sees.
+    public func centre(of framelets: [FrameletReference]) throws -> SurfaceView {
+        let sorted = framelets.sorted { ($0.header.frameletIndex, $0.header.bandCode) < ($1.header.frameletIndex, $1.header.bandCode) }
+        guard !sorted.isEmpty else { throw ProcessingError("the observation has no framelets") }
+        let middle = camera(for: sorted[sorted.count / 2])
+        guard let view = middle.view(sample: Double(middle.samples - 1) / 2, line: Double(middle.lines - 1) / 2) else {
+            throw ProcessingError("the boresight of the middle framelet misses Mars with this geometry kernel")
+        }
+        return view
+    }
+
+    /// The map grid covering every given framelet at `scale` metres per pixel, in the
+    /// projection the observation's centre calls for.
+    public func grid(for framelets: [FrameletReference], scale: Double) throws -> MapGrid {
+        let centre = try centre(of: framelets)
+        let projection = MapProjection.forObservation(latitude: centre.coordinates.latitude, longitude: centre.coordinates.longitude)
+        var box = (minX: Double.infinity, minY: Double.infinity, maxX: -Double.infinity, maxY: -Double.infinity)
+        for reference in framelets {
+            let view = camera(for: reference)
+            for (c, r) in Footprint.boundarySamples(view) {
+                guard let seen = view.view(sample: c, line: r) else { continue }
+                let (x, y) = projection.forward(latitude: seen.coordinates.latitude, longitude: seen.coordinates.longitude)
+                box = (min(box.minX, x), min(box.minY, y), max(box.maxX, x), max(box.maxY, y))
+            }
+        }
+        guard box.minX.isFinite else { throw ProcessingError("no framelet of the observation sees Mars with this geometry kernel") }
+        return MapGrid(projection: projection, scale: scale, covering: box)
+    }
+
+    /// What a band mosaic comes with.
+    public struct MosaicQuality: Sendable, Codable, Equatable {
+        /// Median absolute offset (pixels) between consecutive overlapping framelets, nil when
+        /// no overlap could be measured.
+        public var frameletMisregistration: Double?
+        public var frameletPairsMeasured: Int
+        public var saturatedSamples: Int
+        public var interpolatedSamples: Int
+        public var missingFraction: Double
+        public var saturatedFraction: Double
+    }
+
+    /// Projects and mosaics the framelets of one band onto `grid`, loading each payload through
+    /// `payload` as it is needed.
+    public func mosaic(
+        band: Band, framelets: [FrameletReference], grid: MapGrid,
+        payload: (FrameletReference) async throws -> [UInt8]
+    ) async throws -> (BandMosaic, MosaicQuality) {
+        var builder = MosaicBuilder(grid: grid)
+        var previous: ProjectedFramelet? = nil
+        var offsets: [Double] = []
+        var saturatedSamples = 0, interpolatedSamples = 0
+        for reference in framelets.filter({ $0.header.band == band }).sorted(by: { $0.header.frameletIndex < $1.header.frameletIndex }) {
+            try Task.checkCancellation()
+            let calibrated = try calibrate(reference, payload: try await payload(reference))
+            saturatedSamples += calibrated.saturatedCount
+            interpolatedSamples += calibrated.interpolatedCount
+            let projected = builder.add(calibrated, camera: camera(for: reference))
+            if let projected, let before = previous {
+                let columns = max(projected.columns.lowerBound, before.columns.lowerBound)..<min(projected.columns.upperBound, before.columns.upperBound)
+                let rows = max(projected.rows.lowerBound, before.rows.lowerBound)..<min(projected.rows.upperBound, before.rows.upperBound)
+                if !columns.isEmpty, !rows.isEmpty,
+                   let shift = Registration.offset(reference: { before[$0, $1] }, moving: { projected[$0, $1] }, columns: columns, rows: rows) {
+                    offsets.append((shift.dx * shift.dx + shift.dy * shift.dy).squareRoot())
+                }
+            }
+            previous = projected
+        }
+        let mosaic = builder.finish()
+        let median = offsets.isEmpty ? nil : offsets.sorted()[offsets.count / 2]
+        return (mosaic, MosaicQuality(
+            frameletMisregistration: median, frameletPairsMeasured: offsets.count, saturatedSamples: saturatedSamples,
+            interpolatedSamples: interpolatedSamples, missingFraction: mosaic.missingFraction, saturatedFraction: mosaic.saturatedFraction))
+    }
+}

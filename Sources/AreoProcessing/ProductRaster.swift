@@ -1,0 +1,116 @@
+import AreoCodecs
+import AreoGeometry
+
+/// A product's pixels before encoding: one or three float bands (band-sequential), with the
+/// special values of PDS4 (`missing_constant`, `high_instrument_saturation`) kept apart.
+public struct ProductRaster: Sendable {
+    public let width: Int
+    public let height: Int
+    /// Band-sequential values; NaN is missing.
+    public var bands: [[Float]]
+    /// Per pixel, saturated in any band (nil when the product has no saturation mask).
+    public var saturated: [Bool]?
+    /// The map grid for projected products; nil for unprojected (raw, calibrated).
+    public var grid: MapGrid?
+    /// What a value is: "DN" or "I/F".
+    public var unit: String
+
+    public init(width: Int, height: Int, bands: [[Float]], saturated: [Bool]? = nil, grid: MapGrid? = nil, unit: String) {
+        self.width = width
+        self.height = height
+        self.bands = bands
+        self.saturated = saturated
+        self.grid = grid
+        self.unit = unit
+    }
+
+    /// The PDS4 special constants written into `.dat` products (the ISIS special pixel values).
+    public enum SpecialConstant {
+        /// `missing_constant`: no data (ISIS NULL, 0xFF7FFFFB).
+        public static let missing = Float(bitPattern: 0xFF7F_FFFB)
+        /// `high_instrument_saturation`: the detector saturated (ISIS HIS, 0xFF7FFFFE).
+        public static let saturated = Float(bitPattern: 0xFF7F_FFFE)
+    }
+
+    /// Little-endian float32, band-sequential, with the special constants.
+    public func float32LittleEndian() -> [UInt8] {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(width * height * bands.count * 4)
+        for band in bands {
+            for (index, value) in band.enumerated() {
+                let v: Float = value.isNaN ? SpecialConstant.missing : (saturated?[index] == true ? SpecialConstant.saturated : value)
+                withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+            }
+        }
+        return bytes
+    }
+
+    /// The linear stretch of each band to 8 bits between its 0.5th and 99.5th percentiles
+    /// (missing pixels 0): the browse stretch.
+    public func browse8() -> [[UInt8]] {
+        bands.map { band in
+            let (low, high) = Self.percentiles(band, 0.005, 0.995)
+            let span = max(high - low, Float.ulpOfOne)
+            return band.map { $0.isNaN ? 0 : UInt8(min(255, max(1, (($0 - low) / span * 254 + 1).rounded()))) }
+        }
+    }
+
+    static func percentiles(_ values: [Float], _ p: Double, _ q: Double) -> (Float, Float) {
+        let finite = values.filter { $0.isFinite }.sorted()
+        guard !finite.isEmpty else { return (0, 1) }
+        let at = { (f: Double) in finite[min(finite.count - 1, Int(Double(finite.count - 1) * f))] }
+        return (at(p), at(q))
+    }
+
+    /// 16-bit data: for I/F `round(I/F · 20000) + 1` (0 missing, 65535 saturated or above range);
+    /// for DN the DN itself + 1 (0 missing). See docs/processing.md.
+    public func data16() -> [UInt16] {
+        let band = bands[0]
+        return band.enumerated().map { index, value in
+            if value.isNaN { return 0 }
+            if saturated?[index] == true { return 65535 }
+            let scaled = unit == "DN" ? Double(value) + 1 : Double(value) * Self.iofScale16 + 1
+            return UInt16(min(65535, max(1, scaled.rounded())))
+        }
+    }
+
+    /// I/F per count of 16-bit PNG data.
+    public static let iofScale16 = 20_000.0
+
+    /// Encodes the raster.
+    public func encode(_ format: ProductFormat) throws -> [UInt8] {
+        switch format {
+        case .dat:
+            return float32LittleEndian()
+        case .png where bands.count == 1:
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(width * height * 2)
+            for v in data16() { withUnsafeBytes(of: v) { bytes.append(contentsOf: $0) } }
+            return try PNG.encode(bytes, width: width, height: height, layout: .gray16)
+        case .png:
+            return try PNG.encode(interleaved(browse8()), width: width, height: height, layout: .rgb8)
+        case .jpg where bands.count == 1:
+            return try JPEG.encodeGray(JPEG.GrayImage(width: width, height: height, pixels: browse8()[0]))
+        case .jpg:
+            return try JPEG.encodeRGB(interleaved(browse8()), width: width, height: height)
+        }
+    }
+
+    private func interleaved(_ planes: [[UInt8]]) -> [UInt8] {
+        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        for k in 0..<(width * height) {
+            for c in 0..<3 { rgb[3 * k + c] = planes[min(c, planes.count - 1)][k] }
+        }
+        return rgb
+    }
+}
+
+/// Product file formats.
+public enum ProductFormat: String, Sendable, Codable, CaseIterable {
+    /// PNG: 16-bit data for one band, 8-bit browse for colour.
+    case png
+    /// JPEG browse (8-bit).
+    case jpg
+    /// Raw little-endian float32 with a PDS4 label beside it.
+    case dat
+}

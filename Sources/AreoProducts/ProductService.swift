@@ -1,0 +1,147 @@
+import AreoGeometry
+import AreoIngest
+import AreoProcessing
+import AreoRadiometry
+import AreoStore
+import AreoTelemetry
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Makes products from the archive on demand: resolves the geometry kernel and calibration set
+/// that apply to the observation now (ICD §7, §9), loads the instrument, then renders from the
+/// stored fragments, loading one fragment at a time.
+public struct ProductService: Sendable {
+    let database: Database
+    let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// An encoded product.
+    public struct ProductFile: Sendable {
+        public var request: ProductRequest
+        public var provenance: ProductProvenance
+        public var bytes: [UInt8]
+        /// The PDS4 label (for `dat`; nil for PNG/JPEG).
+        public var label: String?
+        public var quality: ObservationProcessor.ProductQuality
+        public var mediaType: String {
+            switch request.format {
+            case .png: "image/png"
+            case .jpg: "image/jpeg"
+            case .dat: "application/octet-stream"
+            }
+        }
+    }
+
+    /// Everything processing needs for one observation, as it applies now.
+    public struct Inputs: Sendable {
+        public var processor: ObservationProcessor
+        public var provenance: ProductProvenance
+        public var framelets: [FrameletReference]
+    }
+
+    /// Resolves the inputs of `observationID`.
+    /// - Throws: ``ProcessingError`` naming what is missing (no such observation, no kernel
+    ///   covering it, no calibration, no instrument, no complete fragment).
+    public func inputs(observationID: Int) async throws -> Inputs {
+        let repository = InputRepository(database: database, logger: logger)
+        guard let applicable = try await repository.applicable(observationID: observationID) else {
+            throw ProcessingError("observation \(observationID) is not in the archive")
+        }
+        guard let kernelID = applicable.kernelID else {
+            throw ProcessingError("no geometry kernel covers observation \(observationID) (SCLK \(applicable.startSCLK)–\(applicable.endSCLK)); load one with `areo geometry load`")
+        }
+        guard let calibrationID = applicable.calibrationID else {
+            throw ProcessingError("no calibration set applies to observation \(observationID); load one with `areo calibration load`")
+        }
+        let kernel = try await loadKernel(kernelID)
+        let calibration = try await loadCalibration(calibrationID)
+        let instrument = try await loadInstrument()
+        let framelets = try await frameletReferences(observationID: observationID)
+        guard !framelets.isEmpty else { throw ProcessingError("observation \(observationID) has no complete fragment yet") }
+        return Inputs(
+            processor: ObservationProcessor(instrument: instrument, kernel: kernel, calibration: calibration),
+            provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID), framelets: framelets)
+    }
+
+    /// Renders and encodes `request`.
+    public func product(_ request: ProductRequest) async throws -> ProductFile {
+        let inputs = try await inputs(observationID: request.observationID)
+        let fragments = FragmentRepository(database: database, logger: logger)
+        let rendered = try await inputs.processor.render(request, framelets: inputs.framelets) { reference in
+            guard let band = reference.header.band,
+                  let stored = try await fragments.fragment(observationID: request.observationID, framelet: Int(reference.header.frameletIndex), band: band)
+            else { throw ProcessingError("fragment \(reference.header.frameletIndex)/\(reference.header.band?.name ?? "?") vanished") }
+            return Array(stored.payload)
+        }
+        let bytes = try rendered.raster.encode(request.format)
+        var label: String? = nil
+        if request.format == .dat {
+            let starts = inputs.framelets.map(\.exposureStart)
+            let trajectory = inputs.processor.trajectory
+            let span = (starts.min() ?? 0, (starts.max() ?? 0) + Double(inputs.framelets.map(\.header.exposureDurationMicroseconds).max() ?? 0) / 1e6)
+            let time = { (sclk: Double) in GroundTime.date(t: trajectory.t(sclk: sclk)) }
+            let md5 = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+            label = PDS4ProductLabel(
+                request: request, provenance: inputs.provenance, raster: rendered.raster, dataFileName: request.fileName,
+                startTime: time(span.0), stopTime: time(span.1), md5: md5,
+                bounds: rendered.raster.grid?.geographicBounds
+            ).render()
+        }
+        logger.info("product rendered", metadata: [
+            "product": "\(request.fileName)", "kernel": "\(inputs.provenance.kernelID)", "calibration": "\(inputs.provenance.calibrationID)",
+        ])
+        return ProductFile(request: request, provenance: inputs.provenance, bytes: bytes, label: label, quality: rendered.quality)
+    }
+
+    func frameletReferences(observationID: Int) async throws -> [FrameletReference] {
+        let rows = try await database.client.query(
+            """
+            SELECT header::text, exposure_start FROM fragments
+            WHERE observation_id = \(observationID) AND status = 'complete' ORDER BY framelet_index, band
+            """, logger: logger)
+        var result: [FrameletReference] = []
+        for try await (header, start) in rows.decode((String, Double).self) {
+            result.append(FrameletReference(header: try JSONDecoder().decode(FragmentHeader.self, from: Data(header.utf8)), exposureStart: start))
+        }
+        return result
+    }
+
+    func loadKernel(_ id: String) async throws -> GeometryKernel {
+        let rows = try await database.client.query("SELECT kernel::text FROM geometry_kernels WHERE kernel_id = \(id)", logger: logger)
+        for try await text in rows.decode(String.self) { return try GeometryKernel.parse(Data(text.utf8), file: "kernel \(id)") }
+        throw ProcessingError("geometry kernel \(id) vanished")
+    }
+
+    func loadInstrument() async throws -> InstrumentDescription {
+        let rows = try await database.client.query("SELECT description::text FROM instruments ORDER BY id DESC LIMIT 1", logger: logger)
+        for try await text in rows.decode(String.self) { return try JSONDecoder().decode(InstrumentDescription.self, from: Data(text.utf8)) }
+        throw ProcessingError("no instrument description is loaded; load one with `areo instrument load`")
+    }
+
+    func loadCalibration(_ id: String) async throws -> CalibrationSet {
+        var description: CalibrationSet.Description? = nil
+        for try await text in try await database.client.query(
+            "SELECT description::text FROM calibration_sets WHERE calibration_id = \(id)", logger: logger).decode(String.self) {
+            description = try JSONDecoder().decode(CalibrationSet.Description.self, from: Data(text.utf8))
+        }
+        guard let description else { throw ProcessingError("calibration set \(id) vanished") }
+        var parts: [Band: [String: [UInt8]]] = [:]
+        for try await (band, kind, bytes) in try await database.client.query(
+            "SELECT band, kind, bytes FROM calibration_arrays WHERE calibration_id = \(id)", logger: logger).decode((Int, String, ByteBuffer).self) {
+            guard let band = Band(rawValue: UInt8(band)) else { continue }
+            parts[band, default: [:]][kind] = Array(bytes.readableBytesView)
+        }
+        var arrays: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8])] = [:]
+        for (band, kinds) in parts {
+            if let bias = kinds["bias"], let flat = kinds["flat"], let bad = kinds["bad"] { arrays[band] = (bias, flat, bad) }
+        }
+        return CalibrationSet(description: description, arrayBytes: arrays)
+    }
+}

@@ -1,0 +1,99 @@
+import AreoTelemetry
+
+/// A framelet in I/F (ICD §9), with a quality flag per sample.
+public struct CalibratedFramelet: Sendable {
+    /// Per-sample quality bits.
+    public struct Flags: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// A bad detector pixel in the bin; the value is interpolated from valid neighbours.
+        public static let interpolated = Flags(rawValue: 1)
+        /// The DN was at the top of its range (`2^bits − 1`): the value is a lower bound.
+        public static let saturated = Flags(rawValue: 2)
+        /// No valid value (bad with no valid neighbour).
+        public static let missing = Flags(rawValue: 4)
+    }
+
+    public let lines: Int
+    public let samples: Int
+    /// I/F, row-major.
+    public var iof: [Float]
+    public var flags: [Flags]
+    public var saturatedCount: Int { flags.count { $0.contains(.saturated) } }
+    public var interpolatedCount: Int { flags.count { $0.contains(.interpolated) } }
+    public var missingCount: Int { flags.count { $0.contains(.missing) } }
+}
+
+/// Radiometric calibration of one framelet (ICD §9):
+/// `DN' = (DN − bias)/flat`, `L = DN'·k/t_exp`, `I/F = π·L·d²/F`, with bias and flat averaged
+/// over each bin and a sample bad when any pixel of its bin is.
+public struct RadiometricCalibrator: Sendable {
+    public let set: CalibrationSet
+
+    public init(set: CalibrationSet) { self.set = set }
+
+    public enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        case bandNotCalibrated(String, calibrationID: String)
+        case windowOffDetector(String)
+        case sampleCount(expected: Int, got: Int)
+
+        public var description: String {
+            switch self {
+            case .bandNotCalibrated(let band, let id): "calibration set \(id) has no \(band) band (ICD §9)"
+            case .windowOffDetector(let what): "the window \(what) is not on the calibrated detector (ICD §9)"
+            case .sampleCount(let expected, let got): "\(got) samples, the header says \(expected)"
+            }
+        }
+    }
+
+    /// Calibrates `dn` (the decoded samples of a fragment with `header`) seen at Sun distance
+    /// `sunDistanceAU`.
+    public func calibrate(dn: [UInt16], header: FragmentHeader, sunDistanceAU: Double) throws(Failure) -> CalibratedFramelet {
+        guard let band = header.band, let arrays = set.arrays[band], let coefficients = set.description.bands[band.name] else {
+            throw .bandNotCalibrated(header.band?.name ?? "band \(header.bandCode)", calibrationID: set.description.calibrationID)
+        }
+        let lines = header.lines, samples = header.samples, binning = Int(header.binning)
+        guard dn.count == lines * samples else { throw .sampleCount(expected: lines * samples, got: dn.count) }
+        let cols = set.description.detector.cols, rows = set.description.detector.rows
+        let firstRow = Int(header.windowFirstRow), firstCol = Int(header.windowFirstColumn)
+        guard firstRow + lines * binning <= rows, firstCol + samples * binning <= cols else {
+            throw .windowOffDetector("[\(firstRow)+\(lines * binning), \(firstCol)+\(samples * binning)]")
+        }
+        let saturation = UInt16((1 << Int(header.bitsPerSample)) - 1)
+        let exposureSeconds = Double(header.exposureDurationMicroseconds) / 1e6
+        // I/F per DN' — one factor for the whole framelet.
+        let gain = Float(Double.pi * coefficients.radiancePerDNPerSecond / exposureSeconds * sunDistanceAU * sunDistanceAU / coefficients.solarIrradiance1AU)
+        var iof = [Float](repeating: 0, count: dn.count)
+        var flags = [CalibratedFramelet.Flags](repeating: [], count: dn.count)
+        let binArea = Float(binning * binning)
+        for r in 0..<lines {
+            for c in 0..<samples {
+                var bias: Float = 0, flat: Float = 0, bad = false
+                for dy in 0..<binning {
+                    let rowBase = (firstRow + r * binning + dy) * cols + firstCol + c * binning
+                    for dx in 0..<binning {
+                        bias += arrays.bias[rowBase + dx]
+                        flat += arrays.flat[rowBase + dx]
+                        bad = bad || arrays.bad[rowBase + dx] != 0
+                    }
+                }
+                let index = r * samples + c
+                if bad { flags[index].insert(.interpolated); continue }
+                let value = dn[index]
+                if value >= saturation { flags[index].insert(.saturated) }
+                iof[index] = (Float(value) - bias / binArea) / (flat / binArea) * gain
+            }
+        }
+        // Bad samples: the mean of their valid 4-neighbours (saturated ones are not valid).
+        for index in flags.indices where flags[index].contains(.interpolated) {
+            let r = index / samples, c = index % samples
+            var sum: Float = 0, n: Float = 0
+            for (nr, nc) in [(r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)] where nr >= 0 && nr < lines && nc >= 0 && nc < samples {
+                let neighbour = nr * samples + nc
+                if flags[neighbour].isEmpty { sum += iof[neighbour]; n += 1 }
+            }
+            if n > 0 { iof[index] = sum / n } else { flags[index].insert(.missing) }
+        }
+        return CalibratedFramelet(lines: lines, samples: samples, iof: iof, flags: flags)
+    }
+}
