@@ -1,22 +1,122 @@
+import AreoCodecs
 import AreoGeometry
 import AreoProcessing
 import AreoTelemetry
 import Foundation
 import Testing
 
+/// Processing the independent producer's sample missions (read without the archive).
 @Suite struct ObservationProcessorTests {
-    @Test func sampleObservationsProjectWithRegisteredFramelets() async throws {
-        let mission = try SampleMission("tiny-clean")
-        #expect(mission.fragments.count == 144)
+    static let mission = Result { try SampleMission("tiny-clean") }
+
+    /// CCSDS 121.0, uncompressed, and JPEG with 2 × 2 binning: with the reconstructed (exact)
+    /// kernel, consecutive framelets register to a fraction of a pixel where they overlap.
+    @Test(arguments: [5300, 5301, 5302])
+    func frameletsRegisterWithTheReconstructedKernel(observation: Int) async throws {
+        let mission = try Self.mission.get()
+        let processor = try mission.processor(kernel: "reconstructed")
+        let framelets = mission.framelets(observation: UInt32(observation))
+        #expect(framelets.count == 48)
+        // Framelets overlap by a few lines; a 9 m grid gives the overlap enough rows to measure
+        // (the 2 × 2 binned observation has 36 m samples).
+        let grid = try processor.grid(for: framelets, scale: 9)
+        for band in [Band.pan, .nir] {
+            let (mosaic, quality) = try await processor.mosaic(band: band, framelets: framelets, grid: grid) { mission.fragments[$0]! }
+            #expect(quality.frameletPairsMeasured >= 3)
+            let misregistration = try #require(quality.frameletMisregistration)
+            // In samples of the framelet (ground size: range × pitch / focal length × binning).
+            let centre = try processor.centre(of: framelets)
+            let range = (centre.point - processor.camera(for: framelets[0]).state.position).length * 1000
+            let sampleSize = range * processor.camera.pixelPitchMM / processor.camera.focalLengthMM * Double(framelets[0].header.binning)
+            let inSamples = misregistration * grid.scale / sampleSize
+            #expect(inSamples < 0.25, "observation \(observation) \(band): \(misregistration) px = \(inSamples) samples of \(sampleSize) m")
+            // Plausible I/F of a sunlit surface, and the band covered.
+            let values = mosaic.iof.filter { !$0.isNaN }.sorted()
+            #expect(values.count > grid.width * grid.height / 5)
+            #expect(values[values.count / 2] > 0.05 && values[values.count / 2] < 0.6)
+        }
+    }
+
+    /// The predicted kernel (with a timing and a pointing error) puts the same ground elsewhere:
+    /// its product is offset from the reconstructed one by several pixels.
+    @Test func thePredictedKernelIsMeasurablyOffset() async throws {
+        let mission = try Self.mission.get()
+        let framelets = mission.framelets(observation: 5300)
+        let reconstructed = try mission.processor(kernel: "reconstructed"), predicted = try mission.processor(kernel: "predicted")
+        let grid = try reconstructed.grid(for: framelets, scale: 18)
+        let (a, _) = try await reconstructed.mosaic(band: .pan, framelets: framelets, grid: grid) { mission.fragments[$0]! }
+        let (b, _) = try await predicted.mosaic(band: .pan, framelets: framelets, grid: grid) { mission.fragments[$0]! }
+        func pixel(_ m: BandMosaic, _ i: Int, _ j: Int) -> Float {
+            i >= 0 && j >= 0 && i < grid.width && j < grid.height ? m.iof[j * grid.width + i] : .nan
+        }
+        let same = try #require(Registration.offset(reference: { pixel(a, $0, $1) }, moving: { pixel(a, $0, $1) }, columns: 0..<grid.width, rows: 0..<grid.height))
+        #expect(abs(same.dx) < 1e-6 && abs(same.dy) < 1e-6)
+        let shift = try #require(Registration.offset(reference: { pixel(a, $0, $1) }, moving: { pixel(b, $0, $1) }, columns: 0..<grid.width, rows: 0..<grid.height))
+        let length = (shift.dx * shift.dx + shift.dy * shift.dy).squareRoot()
+        #expect(length > 1.0, "predicted vs reconstructed: \(shift)")
+    }
+
+    /// Registration measures a known shift.
+    @Test func registrationRecoversAKnownSubpixelShift() throws {
+        func scene(_ x: Double, _ y: Double) -> Float { Float(sin(x / 7) * cos(y / 5) + 0.3 * sin((x + y) / 3)) }
+        let (dx, dy) = (0.37, -1.21)
+        let reference: (Int, Int) -> Float = { i, j in scene(Double(i), Double(j)) }
+        let moving: (Int, Int) -> Float = { i, j in scene(Double(i) - dx, Double(j) - dy) }
+        let measured = Registration.offset(reference: reference, moving: moving, columns: 0..<120, rows: 0..<90)
+        let found = try #require(measured)
+        #expect(abs(found.dx - dx) < 0.02 && abs(found.dy - dy) < 0.02, "\(found)")
+    }
+
+    /// A raw product is the decoded DN of the framelets, stacked in exposure order.
+    @Test func rawProductsAreTheDecodedSamples() async throws {
+        let mission = try Self.mission.get()
         let processor = try mission.processor(kernel: "reconstructed")
         let framelets = mission.framelets(observation: 5300)
-        let grid = try processor.grid(for: framelets, scale: 20)
-        let centre = try processor.centre(of: framelets)
-        print("centre", centre.coordinates, "incidence", centre.incidence, "emission", centre.emission, "grid", grid.width, grid.height, grid.projection)
-        let (mosaic, quality) = try await processor.mosaic(band: .pan, framelets: framelets, grid: grid) { mission.fragments[$0]! }
-        print(quality)
-        let values = mosaic.iof.filter { !$0.isNaN }.sorted()
-        print("iof p5", values[values.count / 20], "median", values[values.count / 2], "p95", values[values.count * 19 / 20])
-        #expect(quality.frameletPairsMeasured > 0)
+        let request = try ProductRequest(observationID: 5300, kind: .raw, bands: [.blu], format: .dat)
+        let rendered = try await processor.render(request, framelets: framelets) { mission.fragments[$0]! }
+        let third = try #require(framelets.first { $0.header.band == .blu && $0.header.frameletIndex == 2 })
+        let dn = try FragmentDecoder.samples(header: third.header, payload: mission.fragments[third]!)
+        let offset = 2 * third.header.lines * third.header.samples
+        #expect(rendered.raster.width == 256 && rendered.raster.height == 12 * 32)
+        #expect(Array(rendered.raster.bands[0][offset..<(offset + dn.count)]) == dn.map(Float.init))
+        // The .dat bytes are little-endian float32 of the same values.
+        let bytes = rendered.raster.float32LittleEndian()
+        let k = offset + 77
+        let value = Float(bitPattern: UInt32(bytes[4 * k]) | UInt32(bytes[4 * k + 1]) << 8 | UInt32(bytes[4 * k + 2]) << 16 | UInt32(bytes[4 * k + 3]) << 24)
+        #expect(value == Float(dn[77]))
     }
+
+    /// A projected `.dat` product's label is well-formed XML (xmllint) and states the array and
+    /// the map projection the raster has.
+    @Test func projectedLabelsAreWellFormedAndStateTheGrid() async throws {
+        let mission = try Self.mission.get()
+        let processor = try mission.processor(kernel: "reconstructed")
+        let framelets = mission.framelets(observation: 5301)
+        let request = try ProductRequest(observationID: 5301, kind: .composite, bands: [.nir, .pan, .blu], scale: 25, format: .dat)
+        let rendered = try await processor.render(request, framelets: framelets) { mission.fragments[$0]! }
+        let grid = try #require(rendered.raster.grid)
+        let label = PDS4ProductLabel(
+            request: request, provenance: ProductProvenance(kernelID: "recon-3", calibrationID: "cal-0001"), raster: rendered.raster,
+            dataFileName: request.fileName, startTime: Date(timeIntervalSince1970: 0), stopTime: Date(timeIntervalSince1970: 1), md5: "0",
+            bounds: grid.geographicBounds
+        ).render()
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("areo-label-\(UUID().uuidString).xml")
+        try Data(label.utf8).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let xmllint = Process()
+        xmllint.executableURL = URL(fileURLWithPath: "/usr/bin/xmllint")
+        xmllint.arguments = ["--noout", url.path]
+        try xmllint.run()
+        xmllint.waitUntilExit()
+        #expect(xmllint.terminationStatus == 0)
+        #expect(label.contains("<Array_3D_Image>") && label.contains("<elements>\(grid.height)</elements>") && label.contains("<elements>\(grid.width)</elements>"))
+        #expect(label.contains("<cart:map_projection_name>Equirectangular</cart:map_projection_name>"))
+        #expect(label.contains("<cart:pixel_resolution_x unit=\"m/pixel\">25</cart:pixel_resolution_x>"))
+        #expect(label.contains("<cart:upperleft_corner_x unit=\"m\">\(PDS4ProductLabelTestAccess.number(grid.minX))</cart:upperleft_corner_x>"))
+        #expect(rendered.quality.bandMisregistration.count == 2)
+    }
+}
+
+enum PDS4ProductLabelTestAccess {
+    static func number(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value) }
 }
