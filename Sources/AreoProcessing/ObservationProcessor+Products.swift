@@ -57,7 +57,8 @@ extension ObservationProcessor {
                 let columns = 0..<grid.width, rows = 0..<grid.height
                 for (band, mosaic) in zip(request.bands, mosaics).dropFirst() {
                     if let shift = Registration.offset(
-                        reference: { i, j in Self.pixel(mosaics[0], i, j) }, moving: { i, j in Self.pixel(mosaic, i, j) }, columns: columns, rows: rows) {
+                        reference: { i, j in Self.pixel(mosaics[0], i, j) }, moving: { i, j in Self.pixel(mosaic, i, j) }, columns: columns, rows: rows,
+                        normalize: true) {
                         quality.bandMisregistration[band.name] = (shift.dx * shift.dx + shift.dy * shift.dy).squareRoot()
                     }
                 }
