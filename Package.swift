@@ -182,6 +182,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "AreoProductsTests",
+            dependencies: ["AreoProducts", "AreoProcessing", "AreoIngest", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "AreoStoreTests",
             dependencies: [
                 "AreoStore", "AreoTestSupport",
