@@ -76,6 +76,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// `areo simulate`: a whole ICD-conformant mission with its ground truth (pure).
+        .target(
+            name: "AreoSimulator",
+            dependencies: ["AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoCodecs"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Persistence
 
         /// PostgreSQL: connection, migrations, the embedded cluster, repositories.
@@ -132,6 +139,7 @@ let package = Package(
                 "AreoIngest",
                 "AreoProcessing",
                 "AreoProducts",
+                "AreoSimulator",
                 "AreoServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -149,7 +157,7 @@ let package = Package(
         .target(
             name: "AreoTestSupport",
             dependencies: [
-                "AreoStore",
+                "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoProcessing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -184,6 +192,11 @@ let package = Package(
         .testTarget(
             name: "AreoProductsTests",
             dependencies: ["AreoProducts", "AreoProcessing", "AreoIngest", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AreoSimulatorTests",
+            dependencies: ["AreoSimulator", "AreoGeometry", "AreoRadiometry", "AreoCodecs", "AreoTelemetry", "AreoTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -7,7 +7,7 @@ struct Areo: AsyncParsableCommand {
         commandName: "areo",
         abstract: "On-demand archive server for Mars orbiter imaging data.",
         subcommands: [
-            ProductCommand.self,
+            ProductCommand.self, SimulateCommand.self,
             ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, IngestCommand.self, PlanCommand.self,
             HousekeepingCommand.self, ReportCommand.self, PacketsCommand.self, FragmentsCommand.self, GeometryCommand.self, ClockCommand.self, InstrumentCommand.self, CalibrationCommand.self, ObservationCommand.self, BenchCommand.self,
         ])

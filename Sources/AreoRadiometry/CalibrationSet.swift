@@ -9,6 +9,8 @@ public struct CalibrationSet: Sendable, Equatable {
         public struct Detector: Sendable, Codable, Equatable {
             public var rows: Int
             public var cols: Int
+
+            public init(rows: Int, cols: Int) { (self.rows, self.cols) = (rows, cols) }
         }
 
         public struct BandCalibration: Sendable, Codable, Equatable {
@@ -17,6 +19,11 @@ public struct CalibrationSet: Sendable, Equatable {
             public var badPixels: String
             public var radiancePerDNPerSecond: Double
             public var solarIrradiance1AU: Double
+
+            public init(bias: String, flat: String, badPixels: String, radiancePerDNPerSecond: Double, solarIrradiance1AU: Double) {
+                (self.bias, self.flat, self.badPixels) = (bias, flat, badPixels)
+                (self.radiancePerDNPerSecond, self.solarIrradiance1AU) = (radiancePerDNPerSecond, solarIrradiance1AU)
+            }
 
             enum CodingKeys: String, CodingKey {
                 case bias, flat
@@ -32,6 +39,10 @@ public struct CalibrationSet: Sendable, Equatable {
         public var detector: Detector
         public var bands: [String: BandCalibration]
 
+        public init(calibrationID: String, produced: String, appliesFromSCLK: Double, detector: Detector, bands: [String: BandCalibration]) {
+            (self.calibrationID, self.produced, self.appliesFromSCLK, self.detector, self.bands) = (calibrationID, produced, appliesFromSCLK, detector, bands)
+        }
+
         enum CodingKeys: String, CodingKey {
             case produced, detector, bands
             case calibrationID = "calibration_id"
@@ -44,6 +55,10 @@ public struct CalibrationSet: Sendable, Equatable {
         public var bias: [Float]
         public var flat: [Float]
         public var bad: [UInt8]
+
+        public init(bias: [Float], flat: [Float], bad: [UInt8]) {
+            (self.bias, self.flat, self.bad) = (bias, flat, bad)
+        }
     }
 
     public var description: Description
@@ -111,7 +126,8 @@ public struct CalibrationSet: Sendable, Equatable {
         arrays = arrayBytes.mapValues { BandArrays(bias: Self.littleEndianFloats($0.bias), flat: Self.littleEndianFloats($0.flat), bad: $0.bad) }
     }
 
-    init(description: Description, arrays: [Band: BandArrays]) {
+    /// A set from its description and arrays already in memory (a simulator's).
+    public init(description: Description, arrays: [Band: BandArrays]) {
         self.description = description
         self.arrays = arrays
     }

@@ -1,3 +1,4 @@
+import AreoTestSupport
 import AreoCodecs
 import AreoGeometry
 import AreoProcessing
@@ -7,7 +8,7 @@ import Testing
 
 /// Processing the independent producer's sample missions (read without the archive).
 @Suite struct ObservationProcessorTests {
-    static let mission = Result { try SampleMission("tiny-clean") }
+    static let mission = Result { try MissionFiles("tiny-clean") }
 
     /// CCSDS 121.0, uncompressed, and JPEG with 2 × 2 binning: with the reconstructed (exact)
     /// kernel, consecutive framelets register to a fraction of a pixel where they overlap.

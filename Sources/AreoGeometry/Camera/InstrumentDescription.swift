@@ -11,6 +11,10 @@ public struct InstrumentDescription: Sendable, Codable, Equatable {
         /// [x, y] in detector coordinates.
         public var principalPoint: [Double]
 
+        public init(rows: Int, cols: Int, pixelPitchMM: Double, focalLengthMM: Double, principalPoint: [Double]) {
+            (self.rows, self.cols, self.pixelPitchMM, self.focalLengthMM, self.principalPoint) = (rows, cols, pixelPitchMM, focalLengthMM, principalPoint)
+        }
+
         enum CodingKeys: String, CodingKey {
             case rows, cols
             case pixelPitchMM = "pixel_pitch_mm"
@@ -26,6 +30,10 @@ public struct InstrumentDescription: Sendable, Codable, Equatable {
             public var firstCol: Int
             public var cols: Int
 
+            public init(firstRow: Int, rows: Int, firstCol: Int, cols: Int) {
+                (self.firstRow, self.rows, self.firstCol, self.cols) = (firstRow, rows, firstCol, cols)
+            }
+
             enum CodingKeys: String, CodingKey {
                 case rows, cols
                 case firstRow = "first_row"
@@ -38,6 +46,10 @@ public struct InstrumentDescription: Sendable, Codable, Equatable {
         public var centerNM: Double
         public var window: Window
 
+        public init(id: Int, name: String, centerNM: Double, window: Window) {
+            (self.id, self.name, self.centerNM, self.window) = (id, name, centerNM, window)
+        }
+
         enum CodingKeys: String, CodingKey {
             case id, name, window
             case centerNM = "center_nm"
@@ -47,6 +59,10 @@ public struct InstrumentDescription: Sendable, Codable, Equatable {
     public var name: String
     public var detector: Detector
     public var bands: [BandDescription]
+
+    public init(name: String, detector: Detector, bands: [BandDescription]) {
+        (self.name, self.detector, self.bands) = (name, detector, bands)
+    }
 
     /// The rules of ICD §8 the description breaks (empty when valid).
     public var violations: [String] {

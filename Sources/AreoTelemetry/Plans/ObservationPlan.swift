@@ -9,6 +9,10 @@ public struct ObservationPlan: Sendable, Codable, Equatable {
         public var firstCol: Int
         public var cols: Int
 
+        public init(band: String, firstRow: Int, rows: Int, firstCol: Int, cols: Int) {
+            (self.band, self.firstRow, self.rows, self.firstCol, self.cols) = (band, firstRow, rows, firstCol, cols)
+        }
+
         enum CodingKeys: String, CodingKey {
             case band, rows, cols
             case firstRow = "first_row"
@@ -30,6 +34,27 @@ public struct ObservationPlan: Sendable, Codable, Equatable {
     public var requestedBy: String?
     public var rationale: String?
     public var embargoUntil: String?
+
+    public init(
+        observationID: UInt32, startSCLK: Double, exposures: Int, intervalSeconds: Double, exposureMicroseconds: UInt32,
+        binning: Int, bitsPerSample: Int, compression: String, rotationDegrees: Double, bands: [BandWindow],
+        targetID: String? = nil, requestedBy: String? = nil, rationale: String? = nil, embargoUntil: String? = nil
+    ) {
+        self.observationID = observationID
+        self.startSCLK = startSCLK
+        self.exposures = exposures
+        self.intervalSeconds = intervalSeconds
+        self.exposureMicroseconds = exposureMicroseconds
+        self.binning = binning
+        self.bitsPerSample = bitsPerSample
+        self.compression = compression
+        self.rotationDegrees = rotationDegrees
+        self.bands = bands
+        self.targetID = targetID
+        self.requestedBy = requestedBy
+        self.rationale = rationale
+        self.embargoUntil = embargoUntil
+    }
 
     enum CodingKeys: String, CodingKey {
         case exposures, binning, compression, bands, rationale

@@ -1,0 +1,196 @@
+import AreoCodecs
+import AreoGeometry
+import AreoRadiometry
+import AreoTelemetry
+import Foundation
+
+extension MissionSimulator {
+    /// A fragment as the instrument produced it.
+    struct SimulatedFragment: Sendable {
+        var header: FragmentHeader
+        var bytes: [UInt8]
+        /// When its first packet is generated (ground time).
+        var generatedT: Double
+        var wrapped: Bool
+    }
+
+    static let bandConstants: [(k: Double, f: Double)] = [(1.33e-5, 1500), (1.3965e-5, 1425), (1.463e-5, 1200), (1.5295e-5, 1800)]
+
+    // MARK: Calibration
+
+    /// Bias with a column pattern, flat with vignetting and dust donuts, a few bad pixels.
+    func makeCalibration(random: inout SeededRandom) -> CalibrationSet {
+        let rows = instrument.detector.rows, cols = instrument.detector.cols
+        let scale = Double(cols) / 256
+        let donuts = (0..<3).map { _ in (x: random.unit() * Double(cols), y: random.unit() * Double(rows), r: (6 + 6 * random.unit()) * scale) }
+        var arrays: [Band: CalibrationSet.BandArrays] = [:]
+        var bands: [String: CalibrationSet.Description.BandCalibration] = [:]
+        for band in Band.allCases {
+            let columnPattern = (0..<cols).map { _ in Float(3 * random.gaussian()) }
+            var bias = [Float](repeating: 0, count: rows * cols), flat = bias, bad = [UInt8](repeating: 0, count: rows * cols)
+            for y in 0..<rows {
+                for x in 0..<cols {
+                    let k = y * cols + x
+                    bias[k] = 96 + columnPattern[x] + Float(1.5 * random.gaussian())
+                    let dx = (Double(x) + 0.5 - Double(cols) / 2) / Double(cols), dy = (Double(y) + 0.5 - Double(rows) / 2) / Double(rows)
+                    var f = 1 - 0.12 * 2 * (dx * dx + dy * dy) + 0.008 * random.gaussian()
+                    for donut in donuts {
+                        let d = ((Double(x) - donut.x) * (Double(x) - donut.x) + (Double(y) - donut.y) * (Double(y) - donut.y)).squareRoot()
+                        if abs(d - donut.r) < 1.5 * scale { f *= 0.94 }
+                    }
+                    flat[k] = Float(f)
+                    if random.unit() < 0.0004 { bad[k] = 1 }
+                }
+            }
+            arrays[band] = .init(bias: bias, flat: flat, bad: bad)
+            let name = band.name.lowercased()
+            bands[band.name] = .init(
+                bias: "\(name)_bias.f32", flat: "\(name)_flat.f32", badPixels: "\(name)_bad.u8",
+                radiancePerDNPerSecond: Self.bandConstants[Int(band.rawValue)].k, solarIrradiance1AU: Self.bandConstants[Int(band.rawValue)].f)
+        }
+        return CalibrationSet(
+            description: .init(calibrationID: "cal-0001", produced: "2026-10-01T00:00:00Z", appliesFromSCLK: 0, detector: .init(rows: rows, cols: cols), bands: bands),
+            arrays: arrays)
+    }
+
+    func write(_ set: CalibrationSet, into directory: URL) throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(set.description).write(to: directory.appendingPathComponent("calibration.json"))
+        for (band, arrays) in set.arrays {
+            let files = set.description.bands[band.name]!
+            try Data(Self.littleEndian(arrays.bias)).write(to: directory.appendingPathComponent(files.bias))
+            try Data(Self.littleEndian(arrays.flat)).write(to: directory.appendingPathComponent(files.flat))
+            try Data(arrays.bad).write(to: directory.appendingPathComponent(files.badPixels))
+        }
+    }
+
+    static func littleEndian(_ values: [Float]) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: values.count * 4)
+        for (i, v) in values.enumerated() {
+            let bits = v.bitPattern
+            (bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]) =
+                (UInt8(bits & 0xFF), UInt8(bits >> 8 & 0xFF), UInt8(bits >> 16 & 0xFF), UInt8(bits >> 24))
+        }
+        return bytes
+    }
+
+    // MARK: Fragments
+
+    /// The observation's fragments (every exposure and band), exposures in parallel.
+    func makeFragments(
+        _ observation: PlannedObservation, geometry: MissionGeometry, sclkOf: @escaping @Sendable (Double) -> Double,
+        tOf: @escaping @Sendable (Double) -> Double, calibration: CalibrationSet
+    ) async throws -> [SimulatedFragment] {
+        let plan = observation.plan
+        let wrapCoarse = (plan.startSCLK / 65_536).rounded(.down) + 1
+        let saturationCentre = observation.saturatedArea ? Ellipsoid.mars.surfacePoint(latitude: observation.centre.latitude, longitude: observation.centre.longitude) : nil
+        let simulator = self
+        var fragments: [SimulatedFragment] = try await withThrowingTaskGroup(of: [SimulatedFragment].self) { group in
+            let lanes = max(1, ProcessInfo.processInfo.activeProcessorCount)
+            for lane in 0..<lanes {
+                group.addTask {
+                    var made: [SimulatedFragment] = []
+                    for k in stride(from: lane, to: plan.exposures, by: lanes) {
+                        try Task.checkCancellation()
+                        let startT = observation.startT + Double(k) * plan.intervalSeconds
+                        let startSCLK = Self.roundToTicks(sclkOf(startT))
+                        let midT = tOf(startSCLK + Double(plan.exposureMicroseconds) / 2e6)
+                        let state = geometry.state(at: midT)
+                        let wrapped = observation.wraps && startSCLK >= wrapCoarse * 65_536
+                        for band in Band.allCases {
+                            let samples = simulator.exposeBand(
+                                band, plan: plan, state: state, calibration: calibration, saturationCentre: saturationCentre,
+                                noiseSeed: simulator.options.seed &+ UInt64(plan.observationID) << 20 &+ UInt64(k) << 4 &+ UInt64(band.rawValue))
+                            made.append(try simulator.encodeFragment(
+                                samples, band: band, plan: plan, framelet: k, startSCLK: startSCLK, wrapped: wrapped,
+                                compression: observation.compression, readyT: startT + Double(plan.exposureMicroseconds) / 1e6 + 0.01))
+                        }
+                    }
+                    return made
+                }
+            }
+            var all: [SimulatedFragment] = []
+            for try await part in group { all += part }
+            return all
+        }
+        // The instrument sends fragments one after another: each one's packets start when it is
+        // ready and the previous one has gone (0.5 ms a packet).
+        fragments.sort { ($0.header.frameletIndex, $0.header.bandCode) < ($1.header.frameletIndex, $1.header.bandCode) }
+        var free = -Double.infinity
+        for index in fragments.indices {
+            let start = max(fragments[index].generatedT, free)
+            fragments[index].generatedT = start
+            free = start + Double((fragments[index].bytes.count + 1007) / 1008) * 0.0005
+        }
+        return fragments
+    }
+
+    /// One band's binned DN samples of one exposure (ICD §9 forward model).
+    func exposeBand(
+        _ band: Band, plan: ObservationPlan, state: Trajectory.State, calibration: CalibrationSet, saturationCentre: Vector3?, noiseSeed: UInt64
+    ) -> [UInt16] {
+        let window = instrument.bands[Int(band.rawValue)].window
+        let b = plan.binning, lines = window.rows / b, samples = window.cols / b
+        let arrays = calibration.arrays[band]!
+        let cols = instrument.detector.cols
+        let (k, f) = Self.bandConstants[Int(band.rawValue)]
+        let tExp = Double(plan.exposureMicroseconds) / 1e6
+        let top = Double((1 << plan.bitsPerSample) - 1)
+        var noise = SeededRandom(seed: noiseSeed)
+        var dn = [UInt16](repeating: 0, count: lines * samples)
+        for r in 0..<lines {
+            for c in 0..<samples {
+                var sum = 0.0
+                for dy in 0..<b {
+                    for dx in 0..<b {
+                        let x = window.firstCol + c * b + dx, y = window.firstRow + r * b + dy
+                        let direction = state.attitude.rotate(camera.lookDirection(x: Double(x) + 0.5, y: Double(y) + 0.5, rotationDegrees: plan.rotationDegrees))
+                        var signal = 0.0
+                        if let p = Ellipsoid.mars.intersect(origin: state.position, direction: direction) {
+                            var iof = planet.iof(p, band: band, sun: state.sun)
+                            if let centre = saturationCentre, (p - centre).length < 0.3 * Double(instrument.detector.cols) * 400 * instrument.detector.pixelPitchMM / instrument.detector.focalLengthMM {
+                                iof *= 4
+                            }
+                            let d = (state.sun - p).length / astronomicalUnitKM
+                            signal = iof * f * tExp / (Double.pi * d * d * k)
+                        }
+                        let pixel = y * cols + x
+                        sum += Double(arrays.bias[pixel]) + Double(arrays.flat[pixel]) * signal
+                    }
+                }
+                let value = sum / Double(b * b) + 1.2 * noise.gaussian()
+                dn[r * samples + c] = UInt16(min(top, max(0, value.rounded())))
+            }
+        }
+        return dn
+    }
+
+    func encodeFragment(
+        _ samples: [UInt16], band: Band, plan: ObservationPlan, framelet: Int, startSCLK: Double, wrapped: Bool,
+        compression: Compression, readyT: Double
+    ) throws -> SimulatedFragment {
+        let window = instrument.bands[Int(band.rawValue)].window
+        let b = plan.binning
+        let payload: [UInt8]
+        switch compression {
+        case .none:
+            payload = samples.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+        case .ccsds121:
+            payload = try CCSDS121.encode(samples, bits: plan.bitsPerSample)
+        case .jpeg:
+            let companded = samples.map { SquareRootCompanding.compress($0, bits: plan.bitsPerSample) }
+            payload = try JPEG.encodeGray(JPEG.GrayImage(width: window.cols / b, height: window.rows / b, pixels: companded), quality: 95)
+        }
+        var start = SpacecraftClock(seconds: startSCLK)
+        if wrapped { start = SpacecraftClock(coarse: start.coarse &+ 65_536, fine: start.fine) }
+        let header = FragmentHeader(
+            observationID: plan.observationID, frameletIndex: UInt16(framelet), band: band, compression: compression, exposureStart: start,
+            exposureDurationMicroseconds: plan.exposureMicroseconds, windowFirstRow: UInt16(window.firstRow), windowRows: UInt16(window.rows),
+            windowFirstColumn: UInt16(window.firstCol), windowColumns: UInt16(window.cols), bitsPerSample: UInt8(plan.bitsPerSample),
+            binning: UInt8(b), rotationAngleCentidegrees: UInt16((plan.rotationDegrees * 100).rounded()), frameletsPlannedPerBand: UInt16(plan.exposures),
+            payloadLength: UInt32(payload.count), payloadCRC: CRC32.checksum(payload), detectorTemperatureCentidegrees: -1500)
+        return SimulatedFragment(header: header, bytes: header.bytes + payload, generatedT: readyT + Double(band.rawValue) * 0.002, wrapped: wrapped)
+    }
+}

@@ -1,0 +1,41 @@
+/// A small, fast, deterministic generator (SplitMix64): the same seed gives the same mission on
+/// every machine and Swift version (the standard library's generator is not specified).
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// Standard normal (Box–Muller).
+    public mutating func gaussian() -> Double {
+        let u = max(unit(), 1e-300), v = unit()
+        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+    }
+}
+
+/// A stateless hash of integers to [0, 1): the truth planet's noise lattice.
+@inline(__always) func latticeHash(_ x: Int64, _ y: Int64, _ z: Int64, _ seed: UInt64) -> Double {
+    var h = seed ^ (UInt64(bitPattern: x) &* 0x9E37_79B9_7F4A_7C15)
+    h ^= UInt64(bitPattern: y) &* 0xC2B2_AE3D_27D4_EB4F
+    h ^= UInt64(bitPattern: z) &* 0x1656_67B1_9E37_79F9
+    h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+    h = (h ^ (h >> 33)) &* 0xC4CE_B9FE_1A85_EC53
+    h ^= h >> 33
+    return Double(h >> 11) * 0x1.0p-53
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

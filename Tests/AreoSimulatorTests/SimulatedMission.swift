@@ -1,0 +1,71 @@
+import AreoGeometry
+import AreoSimulator
+import AreoTelemetry
+import AreoTestSupport
+import Foundation
+
+/// One simulated tiny mission with every fault, made once per test run and shared.
+enum SimulatedMission {
+    static let directory: URL = FileManager.default.temporaryDirectory.appendingPathComponent("areo-sim-\(ProcessInfo.processInfo.processIdentifier)")
+
+    static let dictionary: HousekeepingDictionary = try! HousekeepingDictionary.decode(
+        Data(contentsOf: TestDatabase.samplesDirectory.deletingLastPathComponent().appendingPathComponent("icd/hk-dictionary.json")))
+
+    static var options: SimulationOptions {
+        var options = SimulationOptions()
+        options.seed = 7
+        options.faults = .all
+        return options
+    }
+
+    /// Simulates once (the first caller waits; later ones reuse the files).
+    static func make() async throws -> URL {
+        try await Gate.shared.once {
+            _ = try await MissionSimulator(options: options, dictionary: dictionary).run(into: directory)
+        }
+        return directory
+    }
+
+    actor Gate {
+        static let shared = Gate()
+        private var task: Task<Void, any Error>?
+        func once(_ body: @escaping @Sendable () async throws -> Void) async throws {
+            if task == nil { task = Task { try await body() } }
+            try await task!.value
+        }
+    }
+
+    struct Truth: Decodable {
+        struct Observation: Decodable { let observation_id: Int; let fragments: Int; let compression: String; let binning: Int }
+        struct Injected: Decodable {
+            let kind: String
+            let count: Int?
+            let pass: Int?
+            let channel: String?
+            let observation: Int?
+            let packets: [Packet]?
+        }
+        struct Packet: Decodable { let obs: Int; let frag: [Int]; let chunk: Int }
+        struct TruthMap: Decodable {
+            let observation_id: Int
+            let band: String
+            let file: String
+            let width: Int
+            let height: Int
+            let scale_m: Double
+            let min_x_m: Double
+            let max_y_m: Double
+            let proj: String
+            let saturated_area: Bool
+        }
+        let observations: [Observation]
+        let injected: [Injected]
+        let packets_total: Int
+        let wrap_observation: Int?
+        let truth_maps: [TruthMap]
+    }
+
+    static func truth() throws -> Truth {
+        try JSONDecoder().decode(Truth.self, from: Data(contentsOf: directory.appendingPathComponent("truth.json")))
+    }
+}
