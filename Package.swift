@@ -196,7 +196,10 @@ let package = Package(
         ),
         .testTarget(
             name: "AreoSimulatorTests",
-            dependencies: ["AreoSimulator", "AreoGeometry", "AreoRadiometry", "AreoCodecs", "AreoTelemetry", "AreoTestSupport"],
+            dependencies: [
+                "AreoSimulator", "AreoGeometry", "AreoRadiometry", "AreoCodecs", "AreoTelemetry", "AreoTestSupport", "AreoProcessing",
+                "AreoIngest", "AreoStore", "AreoProducts",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,3 +1,6 @@
+import PostgresNIO
+import AreoStore
+import Logging
 import AreoTelemetry
 import Foundation
 
@@ -23,6 +26,8 @@ public struct Anomaly: Sendable, Equatable, Codable {
         case fragmentCorrupt = "fragment_corrupt"
         case headerMismatch = "header_mismatch"
         case planSpansClockWrap = "plan_spans_clock_wrap"
+        /// Saturated samples found when an observation was processed (ICD §4, §9).
+        case saturation = "saturation"
 
         /// Kinds recomputed whenever an observation's completeness is evaluated.
         static let observationLevel: [Kind] = [.fragmentMissing, .fragmentUnexpected, .fragmentIncomplete, .fragmentCorrupt, .headerMismatch]
@@ -60,5 +65,24 @@ public struct Anomaly: Sendable, Equatable, Codable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return String(decoding: (try? encoder.encode(evidence)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+}
+
+/// Records anomalies found outside ingest (processing), idempotently by their dedup keys.
+public struct AnomalyRecorder: Sendable {
+    let database: Database
+    let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    public func record(_ anomalies: [Anomaly]) async throws {
+        guard !anomalies.isEmpty else { return }
+        let logger = self.logger
+        try await database.client.withConnection { connection in
+            try await PassIngestor.insertAnomalies(anomalies, packetIDs: [:], connection: connection, logger: logger)
+        }
     }
 }

@@ -80,6 +80,17 @@ public struct ProductService: Sendable {
             else { throw ProcessingError("fragment \(reference.header.frameletIndex)/\(reference.header.band?.name ?? "?") vanished") }
             return Array(stored.payload)
         }
+        // Saturation found while processing is an anomaly for the operations team (once per
+        // observation and band).
+        if rendered.quality.saturatedSamples > 0 {
+            try await AnomalyRecorder(database: database, logger: logger).record(request.bands.map { band in
+                Anomaly(
+                    kind: .saturation, severity: .warning, observationID: request.observationID,
+                    evidence: ["bands": request.bands.map(\.name).joined(separator: ","), "saturated_samples": String(rendered.quality.saturatedSamples),
+                               "saturated_fraction": String(rendered.quality.saturatedFraction)],
+                    dedupKey: "saturation:\(request.observationID):\(band.name)")
+            })
+        }
         let bytes = try rendered.raster.encode(request.format)
         var label: String? = nil
         if request.format == .dat {

@@ -151,7 +151,7 @@ extension MissionSimulator {
                         if let p = Ellipsoid.mars.intersect(origin: state.position, direction: direction) {
                             var iof = planet.iof(p, band: band, sun: state.sun)
                             if let centre = saturationCentre, (p - centre).length < 0.3 * Double(instrument.detector.cols) * 400 * instrument.detector.pixelPitchMM / instrument.detector.focalLengthMM {
-                                iof *= 4
+                                iof = iof * 4 + 1  // far above what a 14-bit sample can hold
                             }
                             let d = (state.sun - p).length / astronomicalUnitKM
                             signal = iof * f * tExp / (Double.pi * d * d * k)

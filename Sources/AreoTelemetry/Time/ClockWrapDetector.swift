@@ -49,11 +49,14 @@ public struct ClockWrapDetector: Sendable {
         if let previous = state {
             let step = Int((sequenceCount &- previous.sequenceCount) & 0x3FFF)
             verdict.outOfOrder = step > 8192
+            // A packet that arrived after a newer one (a reordering) is judged by how far back it
+            // lies: a wrapped stamp on it must be corrected too.
+            let signedStep = verdict.outOfOrder ? step - 16_384 : step
             let delta = raw.seconds - previous.sclk
             let periods = (delta / SpacecraftClock.wrapPeriod).rounded()
             let ertStep = Double(ertMicroseconds - previous.ertMicroseconds) / 1e6
             if periods != 0, abs(delta - periods * SpacecraftClock.wrapPeriod) < Self.tolerance,
-               (1...Self.maximumSequenceStep).contains(step), abs(ertStep) < Self.tolerance
+               signedStep != 0, abs(signedStep) <= Self.maximumSequenceStep, abs(ertStep) < Self.tolerance
             {
                 verdict.wraps = Int(periods)
                 verdict.evidence = [
