@@ -198,7 +198,7 @@ let package = Package(
             name: "AreoSimulatorTests",
             dependencies: [
                 "AreoSimulator", "AreoGeometry", "AreoRadiometry", "AreoCodecs", "AreoTelemetry", "AreoTestSupport", "AreoProcessing",
-                "AreoIngest", "AreoStore", "AreoProducts",
+                "AreoIngest", "AreoStore", "AreoProducts", .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -20,7 +20,20 @@ enum SimulatedMission {
 
     /// Simulates once (the first caller waits; later ones reuse the files).
     static func make() async throws -> URL {
-        try await Gate.shared.once {
+        try await make(directory, options: options)
+    }
+
+    /// A clean mission (no faults, no truth maps): for the independent readers.
+    static func clean() async throws -> URL {
+        var options = SimulationOptions()
+        options.seed = 11
+        options.orbits = 1
+        options.truthMaps = false
+        return try await make(directory.appendingPathExtension("clean"), options: options)
+    }
+
+    static func make(_ directory: URL, options: SimulationOptions) async throws -> URL {
+        try await Gate.shared.once(directory.path) {
             _ = try await MissionSimulator(options: options, dictionary: dictionary).run(into: directory)
         }
         return directory
@@ -28,10 +41,11 @@ enum SimulatedMission {
 
     actor Gate {
         static let shared = Gate()
-        private var task: Task<Void, any Error>?
-        func once(_ body: @escaping @Sendable () async throws -> Void) async throws {
-            if task == nil { task = Task { try await body() } }
-            try await task!.value
+        private var tasks: [String: Task<Void, any Error>] = [:]
+        func once(_ key: String, _ body: @escaping @Sendable () async throws -> Void) async throws {
+            let task = tasks[key] ?? Task { try await body() }
+            tasks[key] = task
+            try await task.value
         }
     }
 
