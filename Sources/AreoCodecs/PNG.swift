@@ -22,8 +22,11 @@ public enum PNG {
         }
     }
 
-    /// Encodes pixels (for `gray16`, native-endian UInt16 values as bytes) to PNG.
-    public static func encode(_ pixels: [UInt8], width: Int, height: Int, layout: Layout) throws(CodecError) -> [UInt8] {
+    /// Encodes pixels (for `gray16`, native-endian UInt16 values as bytes) to PNG, in one pass
+    /// into a buffer sized for the worst case. `fast` trades file size for speed (libpng's
+    /// `PNG_IMAGE_FLAG_FAST`: no row filters, light compression); by default it is used for images
+    /// over 4 megapixels, where deflate would otherwise dominate a product's making.
+    public static func encode(_ pixels: [UInt8], width: Int, height: Int, layout: Layout, fast: Bool? = nil) throws(CodecError) -> [UInt8] {
         guard pixels.count == width * height * layout.bytesPerPixel else {
             throw CodecError(.png, "\(pixels.count) bytes for a \(width)×\(height) image")
         }
@@ -32,16 +35,27 @@ public enum PNG {
         image.width = UInt32(width)
         image.height = UInt32(height)
         image.format = layout.format
-        var size: Int = 0
+        if fast ?? (width * height > 4_000_000) { image.flags |= UInt32(PNG_IMAGE_FLAG_FAST) }
         let stride = Int32(width * (layout == .rgb8 ? 3 : 1))
-        let probe = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, stride, nil) }
-        guard probe != 0, size > 0 else { throw CodecError(.png, "cannot size the PNG: \(message(image))") }
-        var out = [UInt8](repeating: 0, count: size)
-        let ok = out.withUnsafeMutableBytes { buffer in
-            pixels.withUnsafeBytes { png_image_write_to_memory(&image, buffer.baseAddress, &size, 0, $0.baseAddress, stride, nil) }
+        // Stored deflate blocks bound the output: the rows with their filter bytes, 5 bytes per
+        // 64 KiB block, and the chunk headers.
+        let raw = pixels.count + height
+        var capacity = raw + raw / 8192 * 5 + 4096
+        for _ in 0..<2 {
+            var size = capacity
+            var out = [UInt8](repeating: 0, count: capacity)
+            let ok = out.withUnsafeMutableBytes { buffer in
+                pixels.withUnsafeBytes { png_image_write_to_memory(&image, buffer.baseAddress, &size, 0, $0.baseAddress, stride, nil) }
+            }
+            if ok != 0 {
+                out.removeLast(out.count - size)
+                return out
+            }
+            guard size > capacity else { throw CodecError(.png, "cannot encode: \(message(image))") }
+            capacity = size  // the buffer was too small: libpng says how much it needs
+            png_image_free(&image)
         }
-        guard ok != 0 else { throw CodecError(.png, "cannot encode: \(message(image))") }
-        return Array(out.prefix(size))
+        throw CodecError(.png, "cannot encode: \(message(image))")
     }
 
     /// Decodes a PNG to the given layout.

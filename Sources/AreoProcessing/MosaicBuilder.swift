@@ -1,3 +1,4 @@
+import Foundation
 import AreoGeometry
 import AreoRadiometry
 
@@ -45,6 +46,10 @@ public struct MosaicBuilder: Sendable {
 
     /// The exact sample coordinates that see pixel (i, j).
     @inline(__always) func exactSample(_ camera: FrameletCamera, _ i: Int, _ j: Int) -> (sample: Double, line: Double)? {
+        Self.exactSample(grid, camera, i, j)
+    }
+
+    @inline(__always) static func exactSample(_ grid: MapGrid, _ camera: FrameletCamera, _ i: Int, _ j: Int) -> (sample: Double, line: Double)? {
         let (x, y) = grid.center(column: i, row: j)
         let (lat, lon) = grid.projection.inverse(x: x, y: y)
         return camera.sampleCoordinates(of: camera.ellipsoid.surfacePoint(latitude: lat, longitude: lon))
@@ -66,20 +71,54 @@ public struct MosaicBuilder: Sendable {
             }
         }
         let width = grid.width
+        let nodesCopy = nodes, grid = self.grid
+        // Rows in parallel (each writes only its own output rows): one strip per core.
+        let strips = min(ProcessInfo.processInfo.activeProcessorCount, max(1, box.rows.count / 32))
+        let boxWidth = box.columns.count
+        // The framelet's outline on the grid: each row is scanned only where the outline crosses it.
+        let outline = Footprint.orderedOutline(camera).map { point -> (Double, Double)? in
+            guard let view = camera.view(sample: point.0, line: point.1) else { return nil }
+            let (x, y) = grid.projection.forward(latitude: view.coordinates.latitude, longitude: view.coordinates.longitude)
+            return grid.pixel(x: x, y: y)
+        }
+        let polygon = outline.contains { $0 == nil } ? [] : outline.map { $0! }
+        let columnsOfRow: @Sendable (Int) -> Range<Int> = { (j: Int) -> Range<Int> in
+            guard !polygon.isEmpty else { return box.columns }
+            let y = Double(j)
+            var low = Double.infinity, high = -Double.infinity
+            for k in polygon.indices {
+                let p = polygon[k], q = polygon[(k + 1) % polygon.count]
+                if abs(p.1 - y) <= 1 { (low, high) = (min(low, p.0), max(high, p.0)) }
+                if (p.1 - y) * (q.1 - y) <= 0, p.1 != q.1 {
+                    let x = p.0 + (y - p.1) * (q.0 - p.0) / (q.1 - p.1)
+                    (low, high) = (min(low, x), max(high, x))
+                }
+            }
+            guard low.isFinite else { return box.columns.lowerBound..<box.columns.lowerBound }
+            let from = max(box.columns.lowerBound, Int((low - 2).rounded(.down))), to = min(box.columns.upperBound, Int((high + 3).rounded(.up)))
+            return from < to ? from..<to : box.columns.lowerBound..<box.columns.lowerBound
+        }
         framelet.iof.withUnsafeBufferPointer { iof in
-            framelet.flags.withUnsafeBufferPointer { flags in
-                for j in box.rows {
+        framelet.flags.withUnsafeBufferPointer { flags in
+        sum.withUnsafeMutableBufferPointer { sum in
+        weight.withUnsafeMutableBufferPointer { weight in
+        saturated.withUnsafeMutableBufferPointer { saturated in
+        own.values.withUnsafeMutableBufferPointer { ownValues in
+            nonisolated(unsafe) let (sum, weight, saturated, ownValues, iof, flags) = (sum, weight, saturated, ownValues, iof, flags)
+            DispatchQueue.concurrentPerform(iterations: strips) { strip in
+                let rows = (box.rows.lowerBound + box.rows.count * strip / strips)..<(box.rows.lowerBound + box.rows.count * (strip + 1) / strips)
+                for j in rows {
                     let nj = (j - box.rows.lowerBound) / step, fy = Double((j - box.rows.lowerBound) % step) / Double(step)
-                    for i in box.columns {
+                    for i in columnsOfRow(j) {
                         let ni = (i - box.columns.lowerBound) / step, fx = Double((i - box.columns.lowerBound) % step) / Double(step)
                         let at: (sample: Double, line: Double)?
-                        if let a = nodes[nj * nodeColumns + ni], let b = nodes[nj * nodeColumns + ni + 1],
-                           let c = nodes[(nj + 1) * nodeColumns + ni], let d = nodes[(nj + 1) * nodeColumns + ni + 1] {
+                        if let a = nodesCopy[nj * nodeColumns + ni], let b = nodesCopy[nj * nodeColumns + ni + 1],
+                           let c = nodesCopy[(nj + 1) * nodeColumns + ni], let d = nodesCopy[(nj + 1) * nodeColumns + ni + 1] {
                             let top = (a.sample + (b.sample - a.sample) * fx, a.line + (b.line - a.line) * fx)
                             let bottom = (c.sample + (d.sample - c.sample) * fx, c.line + (d.line - c.line) * fx)
                             at = (top.0 + (bottom.0 - top.0) * fy, top.1 + (bottom.1 - top.1) * fy)
                         } else {
-                            at = exactSample(camera, i, j)
+                            at = Self.exactSample(grid, camera, i, j)
                         }
                         guard let (c, r) = at, c >= -0.5, r >= -0.5, c <= Double(samples) - 0.5, r <= Double(lines) - 0.5 else { continue }
                         // Bilinear over the four nearest sample centres (clamped at the edges).
@@ -95,7 +134,7 @@ public struct MosaicBuilder: Sendable {
                         let nearest = Int(rr.rounded()) * samples + Int(cc.rounded())
                         let w = Float(max(0.01, min(r + 0.5, Double(lines) - 0.5 - r)))
                         let o = j * width + i
-                        own.values[(j - box.rows.lowerBound) * box.columns.count + i - box.columns.lowerBound] = value
+                        ownValues[(j - box.rows.lowerBound) * boxWidth + i - box.columns.lowerBound] = value
                         sum[o] += w * value
                         weight[o] += w
                         if flags[nearest].contains(.saturated) { saturated[o] = true }
@@ -103,14 +142,28 @@ public struct MosaicBuilder: Sendable {
                 }
             }
         }
+        }
+        }
+        }
+        }
+        }
         return own
     }
 
-    /// The blended mosaic.
-    public func finish() -> BandMosaic {
-        var iof = [Float](repeating: .nan, count: sum.count)
-        for k in iof.indices where weight[k] > 0 { iof[k] = sum[k] / weight[k] }
-        return BandMosaic(grid: grid, iof: iof, saturated: saturated)
+    /// The blended mosaic. Hands over the builder's own arrays (no copy of the output); the
+    /// builder is empty afterwards.
+    public mutating func finish() -> BandMosaic {
+        var iof: [Float] = []
+        swap(&iof, &sum)
+        iof.withUnsafeMutableBufferPointer { values in
+            weight.withUnsafeBufferPointer { weights in
+                for k in values.indices { values[k] = weights[k] > 0 ? values[k] / weights[k] : .nan }
+            }
+        }
+        weight = []
+        var mask: [Bool] = []
+        swap(&mask, &saturated)
+        return BandMosaic(grid: grid, iof: iof, saturated: mask)
     }
 }
 
@@ -147,6 +200,17 @@ public enum Footprint {
             points.append((-0.5, -0.5 + f * (r1 + 0.5)))
             points.append((c1, -0.5 + f * (r1 + 0.5)))
         }
+        return points
+    }
+
+    /// Sample positions around a framelet's outline, in order (a closed polygon).
+    public static func orderedOutline(_ camera: FrameletCamera, pointsPerSide n: Int = 16) -> [(Double, Double)] {
+        let c0 = -0.5, r0 = -0.5, c1 = Double(camera.samples) - 0.5, r1 = Double(camera.lines) - 0.5
+        var points: [(Double, Double)] = []
+        for k in 0..<n { points.append((c0 + (c1 - c0) * Double(k) / Double(n), r0)) }
+        for k in 0..<n { points.append((c1, r0 + (r1 - r0) * Double(k) / Double(n))) }
+        for k in 0..<n { points.append((c1 - (c1 - c0) * Double(k) / Double(n), r1)) }
+        for k in 0..<n { points.append((c0, r1 - (r1 - r0) * Double(k) / Double(n))) }
         return points
     }
 

@@ -29,47 +29,87 @@ extension ObservationProcessor {
         switch request.kind {
         case .raw, .calibrated:
             return try await stacked(request, framelets: framelets, payload: payload)
-        case .projected, .composite:
-            // Every band of the observation on one grid, so band products overlay exactly.
-            let grid = try grid(for: framelets, scale: request.scale)
-            var mosaics: [BandMosaic] = []
+        case .projected:
+            let grid = try grid(for: framelets, scale: request.scale)  // all bands' grid: band products overlay exactly
             var quality = ProductQuality()
-            for band in request.bands {
-                let (mosaic, measured) = try await mosaic(band: band, framelets: framelets, grid: grid, payload: payload)
-                guard measured.missingFraction < 1 else { throw ProcessingError("no \(band.name) framelet of observation \(request.observationID) could be projected") }
-                mosaics.append(mosaic)
-                quality.frameletMisregistration[band.name] = measured.frameletMisregistration
-                quality.saturatedSamples += measured.saturatedSamples
-                quality.interpolatedSamples += measured.interpolatedSamples
-            }
-            var bands = mosaics.map(\.iof)
-            if bands.count > 1 {  // colour only where every band saw the ground
-                for k in bands[0].indices where bands.contains(where: { $0[k].isNaN }) {
-                    for b in bands.indices { bands[b][k] = .nan }
-                }
-            }
-            if request.bands.count == 2 {  // PAN-BLU: a synthetic green between them
-                bands.insert(zip(bands[0], bands[1]).map { ($0 + $1) / 2 }, at: 1)
-            }
-            var saturated = mosaics[0].saturated
-            for mosaic in mosaics.dropFirst() { for k in saturated.indices where mosaic.saturated[k] { saturated[k] = true } }
-            if mosaics.count > 1 {
-                let columns = 0..<grid.width, rows = 0..<grid.height
-                for (band, mosaic) in zip(request.bands, mosaics).dropFirst() {
-                    if let shift = Registration.offset(
-                        reference: { i, j in Self.pixel(mosaics[0], i, j) }, moving: { i, j in Self.pixel(mosaic, i, j) }, columns: columns, rows: rows,
-                        normalize: true) {
-                        quality.bandMisregistration[band.name] = (shift.dx * shift.dx + shift.dy * shift.dy).squareRoot()
-                    }
-                }
-            }
-            let covered = bands[0].indices.filter { k in bands.allSatisfy { !$0[k].isNaN } }.count
-            quality.missingFraction = 1 - Double(covered) / Double(max(1, grid.width * grid.height))
-            quality.saturatedFraction = covered == 0 ? 0 : Double(saturated.count { $0 }) / Double(covered)
+            let mosaic = try await measuredMosaic(request.bands[0], request: request, framelets: framelets, grid: grid, quality: &quality, payload: payload)
+            quality.missingFraction = mosaic.missingFraction
+            quality.saturatedFraction = mosaic.saturatedFraction
             return Rendered(
-                raster: ProductRaster(width: grid.width, height: grid.height, bands: bands, saturated: saturated, grid: grid, unit: "I/F"),
+                raster: ProductRaster(width: grid.width, height: grid.height, bands: [mosaic.iof], saturated: mosaic.saturated, grid: grid, unit: "I/F"),
                 quality: quality)
+        case .composite:
+            return try await composite(request, framelets: framelets, payload: payload)
         }
+    }
+
+    /// One band's mosaic, its quality folded into `quality`; refuses a band that projects nowhere.
+    private func measuredMosaic(
+        _ band: Band, request: ProductRequest, framelets: [FrameletReference], grid: MapGrid, quality: inout ProductQuality,
+        payload: (FrameletReference) async throws -> [UInt8]
+    ) async throws -> BandMosaic {
+        let (mosaic, measured) = try await mosaic(band: band, framelets: framelets, grid: grid, payload: payload)
+        guard measured.missingFraction < 1 else { throw ProcessingError("no \(band.name) framelet of observation \(request.observationID) could be projected") }
+        quality.frameletMisregistration[band.name] = measured.frameletMisregistration
+        quality.saturatedSamples += measured.saturatedSamples
+        quality.interpolatedSamples += measured.interpolatedSamples
+        return mosaic
+    }
+
+    /// A colour composite. For PNG and JPEG only the 8-bit browse planes are kept, each made as
+    /// soon as its band is mosaicked, so memory holds one band's floats at a time; `.dat` keeps
+    /// the I/F of every band.
+    private func composite(
+        _ request: ProductRequest, framelets: [FrameletReference], payload: (FrameletReference) async throws -> [UInt8]
+    ) async throws -> Rendered {
+        let grid = try grid(for: framelets, scale: request.scale)
+        let pixels = grid.width * grid.height
+        let browse = request.format != .dat
+        var quality = ProductQuality()
+        var floats: [[Float]] = [], planes: [[UInt8]] = []
+        var saturated = [Bool](repeating: false, count: pixels)
+        for band in request.bands {
+            let mosaic = try await measuredMosaic(band, request: request, framelets: framelets, grid: grid, quality: &quality, payload: payload)
+            for k in 0..<pixels where mosaic.saturated[k] { saturated[k] = true }
+            if browse { planes.append(ProductRaster.stretch8(mosaic.iof)) } else { floats.append(mosaic.iof) }
+        }
+        // Colour only where every band saw the ground.
+        var covered = 0
+        if browse {
+            var all = [UInt8](repeating: 1, count: pixels)  // 1 where every band has a value
+            for plane in planes { for k in 0..<pixels where plane[k] == 0 { all[k] = 0 } }
+            covered = all.count { $0 != 0 }
+            for b in planes.indices { for k in 0..<pixels where all[k] == 0 { planes[b][k] = 0 } }
+            if planes.count == 2 {  // PAN-BLU: a synthetic green between them
+                planes.insert(zip(planes[0], planes[1]).map { UInt8((Int($0) + Int($1)) / 2) }, at: 1)
+            }
+        } else {
+            for k in 0..<pixels {
+                if floats.contains(where: { $0[k].isNaN }) { for b in floats.indices { floats[b][k] = .nan } } else { covered += 1 }
+            }
+            if floats.count == 2 { floats.insert(zip(floats[0], floats[1]).map { ($0 + $1) / 2 }, at: 1) }
+        }
+        // Colour fringing: each band against the first (standardised values; browse planes are
+        // a linear stretch of I/F, which standardising undoes).
+        let first: (Int, Int) -> Float, columns = 0..<grid.width, rows = 0..<grid.height
+        func value(_ b: Int, _ i: Int, _ j: Int) -> Float {
+            guard i >= 0, j >= 0, i < grid.width, j < grid.height else { return .nan }
+            if browse { let v = planes[b][j * grid.width + i]; return v == 0 ? .nan : Float(v) }
+            return floats[b][j * grid.width + i]
+        }
+        first = { value(0, $0, $1) }
+        let measured = request.bands.count == 2 ? [(request.bands[1], 2)] : Array(zip(request.bands, 0...)).dropFirst().map { ($0.0, $0.1) }
+        for (band, index) in measured {
+            if let shift = Registration.offset(reference: first, moving: { value(index, $0, $1) }, columns: columns, rows: rows, normalize: true) {
+                quality.bandMisregistration[band.name] = (shift.dx * shift.dx + shift.dy * shift.dy).squareRoot()
+            }
+        }
+        quality.missingFraction = 1 - Double(covered) / Double(max(1, pixels))
+        quality.saturatedFraction = covered == 0 ? 0 : Double(saturated.count { $0 }) / Double(covered)
+        let raster = browse
+            ? ProductRaster(width: grid.width, height: grid.height, bands: [], saturated: saturated, grid: grid, unit: "I/F", planes8: planes)
+            : ProductRaster(width: grid.width, height: grid.height, bands: floats, saturated: saturated, grid: grid, unit: "I/F")
+        return Rendered(raster: raster, quality: quality)
     }
 
     static func pixel(_ mosaic: BandMosaic, _ i: Int, _ j: Int) -> Float {

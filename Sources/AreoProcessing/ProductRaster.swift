@@ -15,7 +15,8 @@ public struct ProductRaster: Sendable {
     /// What a value is: "DN" or "I/F".
     public var unit: String
 
-    public init(width: Int, height: Int, bands: [[Float]], saturated: [Bool]? = nil, grid: MapGrid? = nil, unit: String) {
+    public init(width: Int, height: Int, bands: [[Float]], saturated: [Bool]? = nil, grid: MapGrid? = nil, unit: String, planes8: [[UInt8]]? = nil) {
+        self.planes8 = planes8
         self.width = width
         self.height = height
         self.bands = bands
@@ -45,20 +46,46 @@ public struct ProductRaster: Sendable {
         return bytes
     }
 
+    /// 8-bit browse planes made already (a composite rendered for PNG/JPEG keeps only these).
+    public var planes8: [[UInt8]]? = nil
+
     /// The linear stretch of each band to 8 bits between its 0.5th and 99.5th percentiles
     /// (missing pixels 0): the browse stretch.
     public func browse8() -> [[UInt8]] {
-        bands.map { band in
-            let (low, high) = Self.percentiles(band, 0.005, 0.995)
-            let span = max(high - low, Float.ulpOfOne)
-            return band.map { $0.isNaN ? 0 : UInt8(min(255, max(1, (($0 - low) / span * 254 + 1).rounded()))) }
-        }
+        planes8 ?? bands.map(Self.stretch8)
     }
 
+    /// One band stretched to 1…255 between its 0.5th and 99.5th percentiles, 0 where missing.
+    public static func stretch8(_ band: [Float]) -> [UInt8] {
+        let (low, high) = percentiles(band, 0.005, 0.995)
+        let scale = 254 / max(high - low, Float.ulpOfOne)
+        return band.map { $0.isNaN ? 0 : UInt8(min(255, max(1, (($0 - low) * scale + 1).rounded()))) }
+    }
+
+    /// Percentiles of the finite values from a 65 536-bin histogram between their extremes (to
+    /// within 1/65 536 of the range; no sort of tens of millions of values).
     static func percentiles(_ values: [Float], _ p: Double, _ q: Double) -> (Float, Float) {
-        let finite = values.filter { $0.isFinite }.sorted()
-        guard !finite.isEmpty else { return (0, 1) }
-        let at = { (f: Double) in finite[min(finite.count - 1, Int(Double(finite.count - 1) * f))] }
+        var low = Float.infinity, high = -Float.infinity, count = 0
+        for v in values where v.isFinite {
+            low = min(low, v)
+            high = max(high, v)
+            count += 1
+        }
+        guard count > 0 else { return (0, 1) }
+        guard high > low else { return (low, high) }
+        let bins = 65_536
+        var histogram = [Int](repeating: 0, count: bins)
+        let scale = Float(bins - 1) / (high - low)
+        for v in values where v.isFinite { histogram[Int((v - low) * scale)] += 1 }
+        func at(_ f: Double) -> Float {
+            let target = Int(Double(count - 1) * f)
+            var seen = 0
+            for (bin, n) in histogram.enumerated() {
+                seen += n
+                if seen > target { return low + Float(bin) / scale }
+            }
+            return high
+        }
         return (at(p), at(q))
     }
 

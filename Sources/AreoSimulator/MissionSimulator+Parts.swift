@@ -87,6 +87,7 @@ extension MissionSimulator {
         let wrapCoarse = (plan.startSCLK / 65_536).rounded(.down) + 1
         let saturationCentre = observation.saturatedArea ? Ellipsoid.mars.surfacePoint(latitude: observation.centre.latitude, longitude: observation.centre.longitude) : nil
         let simulator = self
+        let looks = Dictionary(uniqueKeysWithValues: Band.allCases.map { ($0, self.looks(band: $0, rotationDegrees: plan.rotationDegrees)) })
         var fragments: [SimulatedFragment] = try await withThrowingTaskGroup(of: [SimulatedFragment].self) { group in
             let lanes = max(1, ProcessInfo.processInfo.activeProcessorCount)
             for lane in 0..<lanes {
@@ -102,7 +103,8 @@ extension MissionSimulator {
                         for band in Band.allCases {
                             let samples = simulator.exposeBand(
                                 band, plan: plan, state: state, calibration: calibration, saturationCentre: saturationCentre,
-                                noiseSeed: simulator.options.seed &+ UInt64(plan.observationID) << 20 &+ UInt64(k) << 4 &+ UInt64(band.rawValue))
+                                noiseSeed: simulator.options.seed &+ UInt64(plan.observationID) << 20 &+ UInt64(k) << 4 &+ UInt64(band.rawValue),
+                                looks: looks[band]!)
                             made.append(try simulator.encodeFragment(
                                 samples, band: band, plan: plan, framelet: k, startSCLK: startSCLK, wrapped: wrapped,
                                 compression: observation.compression, readyT: startT + Double(plan.exposureMicroseconds) / 1e6 + 0.01))
@@ -127,9 +129,13 @@ extension MissionSimulator {
         return fragments
     }
 
-    /// One band's binned DN samples of one exposure (ICD §9 forward model).
+    /// One band's binned DN samples of one exposure (ICD §9 forward model). Every detector
+    /// pixel's ray meets the ellipsoid exactly; the smooth part of the albedo (colour units and
+    /// long texture octaves) is evaluated on nodes every 16 pixels and interpolated, the rest per
+    /// pixel.
     func exposeBand(
-        _ band: Band, plan: ObservationPlan, state: Trajectory.State, calibration: CalibrationSet, saturationCentre: Vector3?, noiseSeed: UInt64
+        _ band: Band, plan: ObservationPlan, state: Trajectory.State, calibration: CalibrationSet, saturationCentre: Vector3?, noiseSeed: UInt64,
+        looks: [Vector3]
     ) -> [UInt16] {
         let window = instrument.bands[Int(band.rawValue)].window
         let b = plan.binning, lines = window.rows / b, samples = window.cols / b
@@ -138,6 +144,31 @@ extension MissionSimulator {
         let (k, f) = Self.bandConstants[Int(band.rawValue)]
         let tExp = Double(plan.exposureMicroseconds) / 1e6
         let top = Double((1 << plan.bitsPerSample) - 1)
+        let saturationRadius = 0.3 * Double(cols) * 400 * instrument.detector.pixelPitchMM / instrument.detector.focalLengthMM
+        // Nodes of the smooth albedo part, every 16 detector pixels (and the window's last pixel).
+        let step = 16
+        let range = (state.position - (Ellipsoid.mars.intersect(origin: state.position, direction: state.attitude.rotate(looks[looks.count / 2])) ?? .zero)).length
+        let nodeSpacingKM = Double(step) * range * instrument.detector.pixelPitchMM / instrument.detector.focalLengthMM
+        let threshold = 20 * nodeSpacingKM
+        let nodeXs = Array(stride(from: 0, to: window.cols - 1, by: step)) + [window.cols - 1]
+        let nodeYs = Array(stride(from: 0, to: window.rows - 1, by: step)) + [window.rows - 1]
+        var nodes = [(base: Double, detail: Double)](repeating: (0, 0), count: nodeXs.count * nodeYs.count)
+        for (j, y) in nodeYs.enumerated() {
+            for (i, x) in nodeXs.enumerated() {
+                if let p = Ellipsoid.mars.intersect(origin: state.position, direction: state.attitude.rotate(looks[y * window.cols + x])) {
+                    nodes[j * nodeXs.count + i] = planet.coarseComponents(p, band: band, threshold: threshold)
+                }
+            }
+        }
+        func coarse(_ x: Int, _ y: Int) -> (base: Double, detail: Double) {
+            let i = min(x / step, nodeXs.count - 2), j = min(y / step, nodeYs.count - 2)
+            let fx = Double(x - nodeXs[i]) / Double(nodeXs[i + 1] - nodeXs[i]), fy = Double(y - nodeYs[j]) / Double(nodeYs[j + 1] - nodeYs[j])
+            let a = nodes[j * nodeXs.count + i], c = nodes[j * nodeXs.count + i + 1]
+            let d = nodes[(j + 1) * nodeXs.count + i], e = nodes[(j + 1) * nodeXs.count + i + 1]
+            let base = (a.base * (1 - fx) + c.base * fx) * (1 - fy) + (d.base * (1 - fx) + e.base * fx) * fy
+            let detail = (a.detail * (1 - fx) + c.detail * fx) * (1 - fy) + (d.detail * (1 - fx) + e.detail * fx) * fy
+            return (base, detail)
+        }
         var noise = SeededRandom(seed: noiseSeed)
         var dn = [UInt16](repeating: 0, count: lines * samples)
         for r in 0..<lines {
@@ -145,18 +176,22 @@ extension MissionSimulator {
                 var sum = 0.0
                 for dy in 0..<b {
                     for dx in 0..<b {
-                        let x = window.firstCol + c * b + dx, y = window.firstRow + r * b + dy
-                        let direction = state.attitude.rotate(camera.lookDirection(x: Double(x) + 0.5, y: Double(y) + 0.5, rotationDegrees: plan.rotationDegrees))
+                        let wx = c * b + dx, wy = r * b + dy
+                        let direction = state.attitude.rotate(looks[wy * window.cols + wx])
                         var signal = 0.0
                         if let p = Ellipsoid.mars.intersect(origin: state.position, direction: direction) {
-                            var iof = planet.iof(p, band: band, sun: state.sun)
-                            if let centre = saturationCentre, (p - centre).length < 0.3 * Double(instrument.detector.cols) * 400 * instrument.detector.pixelPitchMM / instrument.detector.focalLengthMM {
+                            let n = Ellipsoid.mars.normal(at: p)
+                            let toSun = state.sun - p
+                            let sunDistance = toSun.length
+                            let cosI = n.dot(toSun) / sunDistance
+                            var iof = planet.combine(coarse(wx, wy), planet.fineComponents(p, threshold: threshold)) * max(cosI, 0)
+                            if let centre = saturationCentre, (p - centre).length < saturationRadius {
                                 iof = iof * 4 + 1  // far above what a 14-bit sample can hold
                             }
-                            let d = (state.sun - p).length / astronomicalUnitKM
+                            let d = sunDistance / astronomicalUnitKM
                             signal = iof * f * tExp / (Double.pi * d * d * k)
                         }
-                        let pixel = y * cols + x
+                        let pixel = (window.firstRow + wy) * cols + window.firstCol + wx
                         sum += Double(arrays.bias[pixel]) + Double(arrays.flat[pixel]) * signal
                     }
                 }
@@ -165,6 +200,19 @@ extension MissionSimulator {
             }
         }
         return dn
+    }
+
+    /// The instrument-frame look direction of every pixel centre of a band's window at a rotation.
+    func looks(band: Band, rotationDegrees: Double) -> [Vector3] {
+        let window = instrument.bands[Int(band.rawValue)].window
+        var result: [Vector3] = []
+        result.reserveCapacity(window.rows * window.cols)
+        for y in 0..<window.rows {
+            for x in 0..<window.cols {
+                result.append(camera.lookDirection(x: Double(window.firstCol + x) + 0.5, y: Double(window.firstRow + y) + 0.5, rotationDegrees: rotationDegrees))
+            }
+        }
+        return result
     }
 
     func encodeFragment(

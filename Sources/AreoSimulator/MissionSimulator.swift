@@ -28,7 +28,7 @@ public struct MissionSimulator: Sendable {
         instrument = options.instrument.description
         camera = CameraModel(instrument: instrument)
         let gsd = 400 * instrument.detector.pixelPitchMM / instrument.detector.focalLengthMM  // km at nadir
-        planet = TruthPlanet(seed: options.seed, finestWavelength: 2 * gsd)
+        planet = TruthPlanet(seed: options.seed, finestWavelength: 3 * gsd)
     }
 
     /// One planned observation with what the simulator needs to make it.

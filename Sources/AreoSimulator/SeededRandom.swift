@@ -2,6 +2,7 @@
 /// every machine and Swift version (the standard library's generator is not specified).
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
+    private var spare: Double? = nil
 
     public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
 
@@ -16,10 +17,16 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     /// Uniform in [0, 1).
     public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 
-    /// Standard normal (Box–Muller).
+    /// Standard normal (Box–Muller; the pair's second value is kept for the next call).
     public mutating func gaussian() -> Double {
+        if let value = spare {
+            spare = nil
+            return value
+        }
         let u = max(unit(), 1e-300), v = unit()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+        let radius = (-2 * log(u)).squareRoot(), angle = 2 * .pi * v
+        spare = radius * sin(angle)
+        return radius * cos(angle)
     }
 }
 
@@ -28,9 +35,8 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     var h = seed ^ (UInt64(bitPattern: x) &* 0x9E37_79B9_7F4A_7C15)
     h ^= UInt64(bitPattern: y) &* 0xC2B2_AE3D_27D4_EB4F
     h ^= UInt64(bitPattern: z) &* 0x1656_67B1_9E37_79F9
-    h = (h ^ (h >> 33)) &* 0xFF51_AFD7_ED55_8CCD
-    h = (h ^ (h >> 33)) &* 0xC4CE_B9FE_1A85_EC53
-    h ^= h >> 33
+    h = (h ^ (h >> 29)) &* 0xBF58_476D_1CE4_E5B9
+    h ^= h >> 32
     return Double(h >> 11) * 0x1.0p-53
 }
 

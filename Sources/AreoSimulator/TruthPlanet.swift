@@ -11,7 +11,8 @@ import Darwin
 /// colour units (bright dust, dark basalt, a clay-rich unit) from a broad noise field, texture
 /// from value noise down to a few metres (octaves four times apart), and crater-like spots (dark
 /// floors, bright rims) at two sizes. Defined on the body-fixed surface point (km), so it has no
-/// seams at the antimeridian or the poles. I/F = albedo · max(cos i, 0) (ICD §9, Lambert).
+/// seams at the antimeridian or the poles. Octaves keep 85 % of the amplitude of the one above, so
+/// there is texture down to three ground samples (what registration measures need). I/F = albedo · max(cos i, 0) (ICD §9, Lambert).
 public struct TruthPlanet: Sendable {
     public let seed: UInt64
     /// The shortest texture wavelength, km (about two samples of the finest instrument).
@@ -70,22 +71,42 @@ public struct TruthPlanet: Sendable {
 
     /// The albedo of `band` at body-fixed surface point `p` (km).
     public func albedo(_ p: Vector3, band: Band) -> Double {
+        let coarse = coarseComponents(p, band: band, threshold: .infinity)
+        return combine(coarse, fineComponents(p, threshold: .infinity))
+    }
+
+    /// The smooth part of the albedo: the colour-unit base and the texture octaves of
+    /// wavelength ≥ `threshold` km. Smooth enough to interpolate between nodes spaced a twentieth
+    /// of `threshold` apart (the simulator does, to save time; see docs/simulator.md).
+    public func coarseComponents(_ p: Vector3, band: Band, threshold: Double) -> (base: Double, detail: Double) {
         let b = Int(band.rawValue)
         // Colour units: dark ↔ bright from one broad field, a clay-rich unit from another.
         let u = 0.6 * noise(p, 400, 11) + 0.3 * noise(p, 100, 12) + 0.1 * noise(p, 25, 13)
         let v = 0.7 * noise(p, 250, 14) + 0.3 * noise(p, 60, 15)
         let bright = smoothstep(0.38, 0.62, u), clay = smoothstep(0.58, 0.72, v)
         let base = ((1 - bright) * Self.units[1][b] + bright * Self.units[0][b]) * (1 - clay) + clay * Self.units[2][b]
-        // Texture: octaves four times apart from 6 km down to the finest wavelength.
+        var detail = 0.0, amplitude = 0.5, wavelength = 6.0, salt: UInt64 = 20
+        while wavelength >= finestWavelength && wavelength >= threshold {
+            detail += amplitude * (noise(p, wavelength, salt) - 0.5)
+            (amplitude, wavelength, salt) = (amplitude * 0.85, wavelength / 4, salt + 1)
+        }
+        return (base, detail)
+    }
+
+    /// The rest: texture octaves shorter than `threshold` and the crater spots.
+    public func fineComponents(_ p: Vector3, threshold: Double) -> (detail: Double, spots: Double) {
+        // The same octaves as the coarse part continues (6 km, 1.5 km, … four times apart).
         var detail = 0.0, amplitude = 0.5, wavelength = 6.0, salt: UInt64 = 20
         while wavelength >= finestWavelength {
-            detail += amplitude * (noise(p, wavelength, salt) - 0.5)
-            amplitude *= 0.6
-            wavelength /= 4
-            salt += 1
+            if wavelength < threshold { detail += amplitude * (noise(p, wavelength, salt) - 0.5) }
+            (amplitude, wavelength, salt) = (amplitude * 0.85, wavelength / 4, salt + 1)
         }
-        let spots = craters(p, cell: 3, salt: 40) * craters(p, cell: 0.25, salt: 41)
-        return max(0.01, base * (1 + 0.5 * detail) * spots)
+        return (detail, craters(p, cell: 3, salt: 40) * craters(p, cell: 0.25, salt: 41))
+    }
+
+    /// Albedo from its parts.
+    @inline(__always) public func combine(_ coarse: (base: Double, detail: Double), _ fine: (detail: Double, spots: Double)) -> Double {
+        max(0.01, coarse.base * (1 + 0.5 * (coarse.detail + fine.detail)) * fine.spots)
     }
 
     /// I/F under Lambert photometry, with the incidence on the ellipsoid.

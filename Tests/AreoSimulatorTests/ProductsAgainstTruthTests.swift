@@ -55,7 +55,15 @@ import Testing
         let pixel = { (values: [Float], i: Int, j: Int) -> Float in
             i >= 0 && j >= 0 && i < grid.width && j < grid.height ? values[j * grid.width + i] : .nan
         }
-        let mosaicValues = mosaic.iof
+        // Edges (where a framelet's samples are clamped) are left out of the registration.
+        var mosaicValues = mosaic.iof
+        for j in 0..<grid.height {
+            for i in 0..<grid.width where !mosaic.iof[j * grid.width + i].isNaN {
+                var edge = false
+                for dj in -2...2 { for di in -2...2 where pixel(mosaic.iof, i + di, j + dj).isNaN { edge = true } }
+                if edge { mosaicValues[j * grid.width + i] = .nan }
+            }
+        }
         let shift = try #require(Registration.offset(
             reference: { pixel(resampled, $0, $1) }, moving: { pixel(mosaicValues, $0, $1) }, columns: 0..<grid.width, rows: 0..<grid.height))
         return Comparison(medianRelativeError: errors.isEmpty ? 1 : errors[errors.count / 2], offset: (shift.dx * shift.dx + shift.dy * shift.dy).squareRoot(), pixels: errors.count)

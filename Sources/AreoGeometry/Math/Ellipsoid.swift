@@ -29,8 +29,13 @@ public struct Ellipsoid: Sendable, Equatable {
         // The nearer root, computed without cancellation.
         let q = -0.5 * (b + (b < 0 ? -root : root))
         let s1 = q / a, s2 = c / q
-        let s = [s1, s2].filter { $0 > 0 }.min()
-        guard let s else { return nil }
+        let s: Double
+        switch (s1 > 0, s2 > 0) {
+        case (true, true): s = min(s1, s2)
+        case (true, false): s = s1
+        case (false, true): s = s2
+        case (false, false): return nil
+        }
         return origin + s * direction
     }
 
