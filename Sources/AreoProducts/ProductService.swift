@@ -14,7 +14,7 @@ import PostgresNIO
 /// that apply to the observation now (ICD §7, §9), loads the instrument, then renders from the
 /// stored fragments, loading one fragment at a time.
 public struct ProductService: Sendable {
-    let database: Database
+    public let database: Database
     let logger: Logger
 
     public init(database: Database, logger: Logger) {

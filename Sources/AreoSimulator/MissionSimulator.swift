@@ -57,6 +57,8 @@ public struct MissionSimulator: Sendable {
         public var packets: Int
         public var passFiles: [String]
         public var seconds: Double
+        /// Seconds spent making each observation's fragments (forward model and compression).
+        public var observationSeconds: [Double]
     }
 
     /// Simulates the mission into `directory`. `progress` receives a line per step.
@@ -128,9 +130,13 @@ public struct MissionSimulator: Sendable {
             return value
         }
         var fragmentCount = 0
+        var observationSeconds: [Double] = []
         for (number, observation) in observations.enumerated() {
+            let observationStart = ContinuousClock.now
             progress("observation \(observation.plan.observationID) (\(number + 1)/\(observations.count)): \(observation.plan.exposures) exposures × 4 bands, \(observation.compression)")
             let fragments = try await makeFragments(observation, geometry: geometry, sclkOf: sclk, tOf: tOf, calibration: calibration)
+            let spent = (ContinuousClock.now - observationStart).components
+            observationSeconds.append(Double(spent.seconds) + Double(spent.attoseconds) / 1e18)
             for fragment in fragments {
                 fragmentCount += 1
                 let chunks = stride(from: 0, to: fragment.bytes.count, by: 1008).map { fragment.bytes[$0..<min($0 + 1008, fragment.bytes.count)] }
@@ -205,7 +211,7 @@ public struct MissionSimulator: Sendable {
         let seconds = (ContinuousClock.now - clockStart).components
         return Summary(
             observations: observations.count, fragments: fragmentCount, packets: records.count, passFiles: passes,
-            seconds: Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18)
+            seconds: Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18, observationSeconds: observationSeconds)
     }
 
     // MARK: - Planning

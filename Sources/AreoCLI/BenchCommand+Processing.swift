@@ -1,0 +1,188 @@
+import AreoGeometry
+import AreoIngest
+import AreoProcessing
+import AreoProducts
+import AreoRadiometry
+import AreoSimulator
+import AreoStore
+import AreoTelemetry
+import ArgumentParser
+import Foundation
+import Logging
+import PostgresNIO
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension BenchCommand {
+    /// `areo bench simulate`: the time to simulate one cassis observation.
+    struct Simulate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Simulate one cassis observation (40 exposures × 4 bands × 2048 × 256, CCSDS 121.0) and print the time (goal < 10 s).")
+        @Option(help: "Housekeeping dictionary (ICD §5).") var hkDictionary = "../shared/icd/hk-dictionary.json"
+        @Option(help: "Random seed.") var seed: UInt64 = 1
+
+        func run() async throws {
+            let (summary, _) = try await BenchCommand.simulateCassis(seed: seed, hkDictionary: hkDictionary, keep: false)
+            let observation = summary.observationSeconds.first ?? .nan
+            print("cassis observation: \(summary.fragments) fragments, \(summary.packets) packets")
+            print("simulated in \(String(format: "%.2f", observation)) s (goal < 10 s) on \(ProcessInfo.processInfo.activeProcessorCount) cores; whole mission with calibration set and kernels \(String(format: "%.2f", summary.seconds)) s")
+        }
+    }
+
+    /// Simulates a one-observation cassis mission into a temporary directory.
+    static func simulateCassis(seed: UInt64, hkDictionary: String, keep: Bool) async throws -> (MissionSimulator.Summary, URL) {
+        guard let data = FileManager.default.contents(atPath: hkDictionary) else { throw ValidationError("cannot read \(hkDictionary) (--hk-dictionary)") }
+        var options = SimulationOptions()
+        (options.seed, options.instrument, options.observations, options.orbits, options.truthMaps) = (seed, .cassis, 1, 1, false)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("areo-bench-cassis-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.removeItem(at: directory)
+        let summary = try await MissionSimulator(options: options, dictionary: try HousekeepingDictionary.decode(data)).run(into: directory)
+        if !keep { try? FileManager.default.removeItem(at: directory) }
+        return (summary, directory)
+    }
+
+    /// `areo bench process`: a cassis observation to a projected NIR-PAN-BLU PNG at 4 m/pixel,
+    /// beside `gdalwarp -r bilinear` on a raster of the same output size.
+    struct ProcessProduct: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "process",
+            abstract: "Make a cassis NIR-PAN-BLU composite PNG at 4 m/pixel; print seconds, peak memory and resampling throughput beside gdalwarp.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Housekeeping dictionary (ICD §5).") var hkDictionary = "../shared/icd/hk-dictionary.json"
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = { var l = common.makeLogger(); l.logLevel = common.logLevelFlag == nil ? .warning : l.logLevel; return l }()
+            print("simulating a cassis observation …")
+            let (_, mission) = try await BenchCommand.simulateCassis(seed: 1, hkDictionary: hkDictionary, keep: true)
+            defer { try? FileManager.default.removeItem(at: mission) }
+            let migrations = try common.loadMigrations()
+            let session = try await DatabaseSession.open(common, logger: logger)
+            defer { session.close() }
+            let name = "areo_bench_process_\(Int(Date().timeIntervalSince1970))"
+            try await Database.withDatabase(location: session.location.with(database: "postgres"), logger: logger) {
+                try await $0.client.query("CREATE DATABASE \(unescaped: name)", logger: logger)
+            }
+            defer {
+                let admin = session.location.with(database: "postgres")
+                let semaphore = DispatchSemaphore(value: 0)
+                Task {
+                    try? await Database.withDatabase(location: admin, logger: logger) {
+                        try await $0.client.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: logger)
+                    }
+                    semaphore.signal()
+                }
+                semaphore.wait()
+            }
+            let location = session.location.with(database: name)
+            print("ingesting it …")
+            let observationID = try await Database.withDatabase(location: location, logger: logger) { database -> Int in
+                try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
+                _ = try await HousekeepingRepository(database: database, logger: logger).load(
+                    Data(contentsOf: mission.appendingPathComponent("hk-dictionary.json")), file: "hk-dictionary.json")
+                let plans = try await PlanRepository(database: database, logger: logger).load(
+                    Data(contentsOf: mission.appendingPathComponent("mission.plan.jsonl")), file: "mission.plan.jsonl")
+                for pass in try FileManager.default.contentsOfDirectory(atPath: mission.path).filter({ $0.hasSuffix(".dds") }).sorted() {
+                    _ = try await PassIngestor(database: database, logger: logger).ingest(file: mission.appendingPathComponent(pass))
+                }
+                let inputs = InputRepository(database: database, logger: logger)
+                _ = try await inputs.loadInstrument(Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
+                _ = try await inputs.loadCalibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
+                _ = try await ClockService(database: database, logger: logger).loadKernel(
+                    Data(contentsOf: mission.appendingPathComponent("geometry/reconstructed.json")), file: "reconstructed.json")
+                return plans.observations[0]
+            }
+
+            // The product, made by a child `areo product` so its peak memory is its own.
+            let output = mission.appendingPathComponent("composite.png")
+            let started = ContinuousClock.now
+            let child = Foundation.Process()
+            child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+            child.arguments = ["product", String(observationID), "composite", "--bands", "NIR,PAN,BLU", "--scale", "4", "--format", "png",
+                               "--out", output.path, "--database-url", location.url, "--log-level", "error"]
+            child.standardOutput = FileHandle.nullDevice
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            child.waitUntilExit()
+            let seconds = (ContinuousClock.now - started).seconds
+            guard child.terminationStatus == 0 else { throw ValidationError("areo product failed (status \(child.terminationStatus))") }
+            var usage = rusage()
+            getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+            let peakMiB = Double(usage.ru_maxrss) / 1024
+            let (width, height) = try Self.pngSize(output)
+
+            // Areo's resampling alone: one band's calibrated framelets, in memory, into the grid.
+            let (resampled, resampleSeconds) = try await Database.withDatabase(location: location, logger: logger) { database in
+                try await Self.resampling(ProductService(database: database, logger: logger), observationID: observationID, logger: logger)
+            }
+            let areoRate = Double(resampled) / resampleSeconds / 1e6
+            print("composite NIR-PAN-BLU PNG at 4 m/pixel: \(width) × \(height) = \(String(format: "%.1f", Double(width * height) / 1e6)) MP")
+            print("areo product: \(String(format: "%.2f", seconds)) s (goal ≤ 3 s), peak memory \(String(format: "%.0f", peakMiB)) MiB (goal ≤ 1536 MiB)")
+            print("areo resampling (bilinear, inverse mapping, one band): \(String(format: "%.1f", areoRate)) MP/s")
+            if let gdal = try Self.gdalwarpRate(width: width, height: height, work: mission) {
+                print("gdalwarp -r bilinear (peer, same output size, all cores): \(String(format: "%.1f", gdal)) MP/s")
+                print("ratio areo/gdalwarp: \(String(format: "%.2f", areoRate / gdal)) (goal ≥ 1)")
+            } else {
+                print("gdalwarp not found: install Debian's gdal-bin to measure the peer")
+            }
+        }
+
+        static func pngSize(_ url: URL) throws -> (Int, Int) {
+            let bytes = [UInt8](try Data(contentsOf: url).prefix(24))
+            func u32(_ at: Int) -> Int { Int(bytes[at]) << 24 | Int(bytes[at + 1]) << 16 | Int(bytes[at + 2]) << 8 | Int(bytes[at + 3]) }
+            return (u32(16), u32(20))
+        }
+
+        /// Output pixels written per second by MosaicBuilder for the NIR band (its framelets
+        /// decoded and calibrated beforehand, outside the timing).
+        static func resampling(_ service: ProductService, observationID: Int, logger: Logger) async throws -> (Int, Double) {
+            let inputs = try await service.inputs(observationID: observationID)
+            let grid = try inputs.processor.grid(for: inputs.framelets, scale: 4)
+            let fragments = FragmentRepository(database: service.database, logger: logger)
+            var calibrated: [(CalibratedFramelet, FrameletCamera)] = []
+            for reference in inputs.framelets where reference.header.band == .nir {
+                guard let stored = try await fragments.fragment(observationID: observationID, framelet: Int(reference.header.frameletIndex), band: .nir) else { continue }
+                calibrated.append((try inputs.processor.calibrate(reference, payload: stored.payload), inputs.processor.camera(for: reference)))
+            }
+            var builder = MosaicBuilder(grid: grid)
+            let start = ContinuousClock.now
+            var written = 0
+            for (framelet, camera) in calibrated {
+                if let own = builder.add(framelet, camera: camera) { written += own.values.count { !$0.isNaN } }
+            }
+            return (written, (ContinuousClock.now - start).seconds)
+        }
+
+        /// gdalwarp's bilinear throughput: a geographic Float32 raster of the output's size
+        /// warped to Mars equirectangular at that size, all cores.
+        static func gdalwarpRate(width: Int, height: Int, work: URL) throws -> Double? {
+            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdalwarp"), FileManager.default.isExecutableFile(atPath: "/usr/bin/gdal_create") else { return nil }
+            let source = work.appendingPathComponent("gdal-source.tif"), target = work.appendingPathComponent("gdal-target.tif")
+            func run(_ tool: String, _ arguments: [String]) throws {
+                let process = Foundation.Process()
+                process.executableURL = URL(fileURLWithPath: tool)
+                process.arguments = arguments
+                process.standardOutput = FileHandle.nullDevice
+                process.standardError = FileHandle.nullDevice
+                try process.run()
+                process.waitUntilExit()
+                guard process.terminationStatus == 0 else { throw ValidationError("\(tool) failed") }
+            }
+            // About 9 × 50 km of ground near the equator, as degrees.
+            let degreesWide = Double(width) * 4 / 3_396_190 * 180 / .pi, degreesHigh = Double(height) * 4 / 3_396_190 * 180 / .pi
+            try run("/usr/bin/gdal_create", [
+                "-of", "GTiff", "-outsize", String(width), String(height), "-bands", "1", "-ot", "Float32", "-burn", "0.25",
+                "-a_srs", "+proj=longlat +R=3396190 +no_defs", "-a_ullr", "10", String(degreesHigh / 2), String(10 + degreesWide), String(-degreesHigh / 2),
+                source.path,
+            ])
+            let start = ContinuousClock.now
+            try run("/usr/bin/gdalwarp", [
+                "-overwrite", "-q", "-r", "bilinear", "-multi", "-wo", "NUM_THREADS=ALL_CPUS", "-t_srs", "+proj=eqc +lat_ts=0 +lon_0=10 +R=3396190 +units=m +no_defs",
+                "-ts", String(width), String(height), source.path, target.path,
+            ])
+            let seconds = (ContinuousClock.now - start).seconds
+            return Double(width * height) / seconds / 1e6
+        }
+    }
+}
