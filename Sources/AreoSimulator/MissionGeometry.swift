@@ -33,7 +33,9 @@ public struct MissionGeometry: Sendable {
         self.epoch = epoch
         orbitRadius = Ellipsoid.mars.equatorialRadius + altitude
         inclination = inclinationDegrees * .pi / 180
-        node = random.unit() * 2 * .pi
+        // The orbit's ascending node lies within 3 h of local noon (never a dawn–dusk orbit, which
+        // would leave no sunlit ground under the track); drawn after the Sun's right ascension.
+        let nodeOffset = (random.unit() - 0.5) * .pi / 2
         argumentAtEpoch = random.unit() * 2 * .pi
         rotationAtEpoch = random.unit() * 2 * .pi
         solarLongitude = random.unit() * 360
@@ -41,6 +43,7 @@ public struct MissionGeometry: Sendable {
         sunDistanceAU = Self.orbitA * (1 - Self.orbitE * Self.orbitE) / (1 + Self.orbitE * cos(ls - Self.perihelionLs * .pi / 180))
         let declination = asin(sin(Self.obliquity * .pi / 180) * sin(ls))
         let rightAscension = random.unit() * 2 * .pi
+        node = rightAscension + nodeOffset
         sunDirectionInertial = Vector3(cos(declination) * cos(rightAscension), cos(declination) * sin(rightAscension), sin(declination))
     }
 
