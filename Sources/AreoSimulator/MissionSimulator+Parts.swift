@@ -229,7 +229,7 @@ extension MissionSimulator {
             payload = try CCSDS121.encode(samples, bits: plan.bitsPerSample)
         case .jpeg:
             let companded = samples.map { SquareRootCompanding.compress($0, bits: plan.bitsPerSample) }
-            payload = try JPEG.encodeGray(JPEG.GrayImage(width: window.cols / b, height: window.rows / b, pixels: companded), quality: 95)
+            payload = try JPEG.encodeGray(JPEG.GrayImage(width: window.cols / b, height: window.rows / b, pixels: companded), quality: 100)
         }
         var start = SpacecraftClock(seconds: startSCLK)
         if wrapped { start = SpacecraftClock(coarse: start.coarse &+ 65_536, fine: start.fine) }

@@ -11,6 +11,14 @@ extension MissionSimulator {
         var bounds = (0...passCount).map { stream.count * $0 / passCount }
         bounds[passCount] = stream.count
         var passes: [[Record]] = (0..<passCount).map { Array(stream[bounds[$0]..<bounds[$0 + 1]]) }
+        // A boundary inside a fragment splits its observation across passes mid-fragment: the
+        // partial fragment must survive until the next pass completes it.
+        for n in 1..<passCount where bounds[n] > 0 && bounds[n] < stream.count {
+            if let before = stream[bounds[n] - 1].origin, let after = stream[bounds[n]].origin,
+               (before.observation, before.framelet, before.band) == (after.observation, after.framelet, after.band) {
+                injected.append(["kind": "split_mid_fragment", "pass": n + 1, "obs": after.observation, "frag": [after.framelet, after.band]])
+            }
+        }
         // Overlapping passes: the last records of pass n are delivered again at the start of n+1.
         let overlap = min(faults.duplicates, passes.map(\.count).min() ?? 0)
         if overlap > 0 {
@@ -122,11 +130,21 @@ extension MissionSimulator {
                 guard box.minX.isFinite else { continue }
                 let grid = MapGrid(projection: projection, scale: scale, covering: box)
                 var values = [Float](repeating: .nan, count: grid.width * grid.height)
+                // A binned sample is the mean of its pixels (ICD §4): for binned observations each
+                // truth pixel is the mean over b × b points spread over it likewise.
+                let b = plan.binning
                 for j in 0..<grid.height {
                     for i in 0..<grid.width {
                         let (x, y) = grid.center(column: i, row: j)
-                        let (lat, lon) = projection.inverse(x: x, y: y)
-                        values[j * grid.width + i] = Float(planet.iof(Ellipsoid.mars.surfacePoint(latitude: lat, longitude: lon), band: band, sun: sun))
+                        var sum = 0.0
+                        for sy in 0..<b {
+                            for sx in 0..<b {
+                                let dx = ((Double(sx) + 0.5) / Double(b) - 0.5) * scale, dy = ((Double(sy) + 0.5) / Double(b) - 0.5) * scale
+                                let (lat, lon) = projection.inverse(x: x + dx, y: y + dy)
+                                sum += planet.iof(Ellipsoid.mars.surfacePoint(latitude: lat, longitude: lon), band: band, sun: sun)
+                            }
+                        }
+                        values[j * grid.width + i] = Float(sum / Double(b * b))
                     }
                 }
                 let file = "\(plan.observationID)_\(band.name).f32"

@@ -48,6 +48,14 @@ import Testing
             #expect(of("truncated_record").map(\.passID) == injected("truncated_record").map { reports[$0.pass! - 1].passID })
             #expect(of("hk_red").map { $0.evidence["channel"] } == injected("hk_red").map(\.channel))
             #expect(of("hk_yellow").map { $0.evidence["channel"] } == injected("hk_yellow").map(\.channel))
+            // Fragments split across passes come out complete (unless a fault also hit them).
+            let spoiled = Set((dropped + flipped).map { "\($0.obs)/\($0.frag[0])/\($0.frag[1])" })
+            let abnormal = Set((of("fragment_incomplete") + of("fragment_corrupt")).map { "\($0.observationID!)/\($0.evidence["framelet"]!)/\($0.evidence["band"]!)" })
+            for split in injected("split_mid_fragment") {
+                let key = "\(split.obs!)/\(split.frag![0])/\(split.frag![1])"
+                guard !spoiled.contains(key) else { continue }
+                #expect(!abnormal.contains("\(split.obs!)/\(split.frag![0])/\(Band(rawValue: UInt8(split.frag![1]))!.name)"), "split fragment \(key)")
+            }
             let wrap = try #require(truth.wrap_observation)
             #expect(of("clock_wrap").map(\.observationID) == [wrap])
             #expect(of("plan_spans_clock_wrap").map(\.observationID) == [wrap])

@@ -58,6 +58,8 @@ enum SimulatedMission {
             let channel: String?
             let observation: Int?
             let packets: [Packet]?
+            let obs: Int?
+            let frag: [Int]?
         }
         struct Packet: Decodable { let obs: Int; let frag: [Int]; let chunk: Int }
         struct TruthMap: Decodable {
