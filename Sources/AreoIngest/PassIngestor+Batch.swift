@@ -85,7 +85,7 @@ extension PassIngestor {
                         "first_pass_id": String(firstSeen.pass), "first_offset": String(firstSeen.offset),
                     ],
                     dedupKey: "duplicate_packet:\(context.passID):\(record.offset)"))
-                newRows.append(NewPacket(record: record, key: key, wraps: 0, isNew: false, crcValid: crcValid))
+                newRows.append(NewPacket(record: record, key: key, wraps: 0, isNew: false, crcValid: crcValid, sclk: packet.sclk.seconds))
                 continue
             }
             seenInBatch[key] = record.offset
@@ -103,6 +103,7 @@ extension PassIngestor {
             }
 
             var detector = context.detectors[packet.apid] ?? ClockWrapDetector(state: nil)
+            let previousSCLK = detector.state?.sclk
             let verdict = detector.judge(
                 sclk: packet.sclk, sequenceCount: packet.sequenceCount,
                 ertMicroseconds: record.header.ertMicrosecondsSinceUnixEpoch, trusted: crcValid)
@@ -152,10 +153,16 @@ extension PassIngestor {
                         evidence: ["apid": String(packet.apid)], dedupKey: "unknown_apid:\(context.passID):\(packet.apid)"))
                 }
             }
-            let corrected = packet.sclk.shifted(byWraps: wraps).seconds
+            var corrected = packet.sclk.shifted(byWraps: wraps).seconds
+            // A packet that fails its CRC may have a damaged time stamp: it is ordered at the time
+            // of the last trusted packet of its APID instead (its sequence count places it after
+            // that one), so reassembly does not misplace it. The raw SCLK is kept as received.
+            if !crcValid, packet.apid == SpacePacket.APID.science, let previous = previousSCLK {
+                corrected = previous
+            }
             let range = context.sclkRange[packet.apid].map { min($0.lowerBound, corrected)...max($0.upperBound, corrected) } ?? corrected...corrected
             context.sclkRange[packet.apid] = range
-            newRows.append(NewPacket(record: record, key: key, wraps: wraps, isNew: true, crcValid: crcValid))
+            newRows.append(NewPacket(record: record, key: key, wraps: wraps, isNew: true, crcValid: crcValid, sclk: corrected))
         }
 
         return ClassifiedBatch(
@@ -206,7 +213,7 @@ extension PassIngestor {
                 }
                 streamOpenPackets.append(id)
                 streamAssembler.add(.init(
-                    reference: .init(id: id, sclk: packet.sclk.shifted(byWraps: row.wraps).seconds), flags: packet.sequenceFlags,
+                    reference: .init(id: id, sclk: row.sclk), flags: packet.sequenceFlags,
                     sequenceCount: packet.sequenceCount, crcValid: row.crcValid, userData: packet.userData))
                 let drained = streamAssembler.drain()
                 if !drained.orphans.isEmpty {
@@ -249,6 +256,9 @@ extension PassIngestor {
         let isNew: Bool
         /// The packet's CRC-16 is right (computed once, in classification).
         let crcValid: Bool
+        /// The SCLK it is stored and ordered by: clock-wrap corrected (ICD §6), and for a packet
+        /// that fails its CRC, its trusted predecessor's.
+        let sclk: Double
     }
 
     struct HousekeepingRow: Sendable {
@@ -290,7 +300,7 @@ extension PassIngestor {
                 \(p.map { Int($0.apid) })::int4[], \(p.map { Int($0.sequenceFlags.rawValue) })::int2[],
                 \(p.map { Int($0.sequenceCount) })::int4[], \(p.map { Int($0.sclk.coarse) })::int8[],
                 \(p.map { Int($0.sclk.fine) })::int4[], \(rows.map(\.wraps))::int4[],
-                \(zip(p, rows).map { $0.sclk.shifted(byWraps: $1.wraps).seconds })::float8[],
+                \(rows.map(\.sclk))::float8[],
                 \(p.map { Int($0.serviceType) })::int2[], \(p.map { Int($0.serviceSubtype) })::int2[],
                 \(rows.map(\.crcValid))::bool[], \(rows.map { ByteBuffer(bytes: $0.key.hash) })::bytea[],
                 \(p.map { ByteBuffer(bytes: $0.bytes) })::bytea[],
@@ -326,7 +336,7 @@ extension PassIngestor {
                   \(reserved)::int8[], \(p.map { Int($0.apid) })::int4[], \(p.map { Int($0.sequenceFlags.rawValue) })::int2[],
                   \(p.map { Int($0.sequenceCount) })::int4[], \(p.map { Int($0.sclk.coarse) })::int8[],
                   \(p.map { Int($0.sclk.fine) })::int4[], \(new.map(\.wraps))::int4[],
-                  \(zip(p, new).map { $0.sclk.shifted(byWraps: $1.wraps).seconds })::float8[],
+                  \(new.map(\.sclk))::float8[],
                   \(p.map { Int($0.serviceType) })::int2[], \(p.map { Int($0.serviceSubtype) })::int2[],
                   \(new.map(\.crcValid))::bool[], \(new.map { ByteBuffer(bytes: $0.key.hash) })::bytea[],
                   \(p.map { ByteBuffer(bytes: $0.bytes) })::bytea[],

@@ -54,7 +54,8 @@ extension MissionSimulator {
             let pass = (n + 1) % passCount
             guard let index = pick(in: pass, margin: margin), let o = passes[pass][index].origin else { continue }
             var bytes = passes[pass][index].packet.bytes
-            let at = SpacePacket.headerSize + Int(random.unit() * Double(bytes.count - SpacePacket.headerSize - 2))
+            // Anywhere after the primary header: the secondary header (time stamp) included.
+            let at = 6 + Int(random.unit() * Double(bytes.count - 6 - 2))
             bytes[at] ^= UInt8(1 << Int(random.unit() * 8))
             passes[pass][index].packet = SpacePacket(bytes: bytes)
             flipped.append(["obs": o.observation, "frag": [o.framelet, o.band], "chunk": o.chunk])
