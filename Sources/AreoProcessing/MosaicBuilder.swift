@@ -22,10 +22,29 @@ public struct MosaicBuilder: Sendable {
     private var saturated: [Bool]
 
     public init(grid: MapGrid) {
+        self.init(grid: grid, scratch: nil)
+    }
+
+    /// A builder reusing the arrays of an earlier one (`scratch`), cleared: a composite's bands
+    /// then share one set of grid-sized buffers instead of faulting in fresh memory for each.
+    public init(grid: MapGrid, scratch: consuming MosaicScratch?) {
         self.grid = grid
-        sum = [Float](repeating: 0, count: grid.width * grid.height)
-        weight = sum
-        saturated = [Bool](repeating: false, count: grid.width * grid.height)
+        let count = grid.width * grid.height
+        if var scratch = scratch.take(), scratch.sum.count == count, scratch.weight.count == count, scratch.saturated.count == count {
+            scratch.sum.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            scratch.weight.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            scratch.saturated.withUnsafeMutableBufferPointer { $0.update(repeating: false) }
+            sum = []
+            weight = []
+            saturated = []
+            swap(&sum, &scratch.sum)
+            swap(&weight, &scratch.weight)
+            swap(&saturated, &scratch.saturated)
+        } else {
+            sum = [Float](repeating: 0, count: count)
+            weight = sum
+            saturated = [Bool](repeating: false, count: count)
+        }
     }
 
     /// The framelet's footprint as a pixel box on the grid (clipped), or nil when it misses it.
@@ -155,16 +174,35 @@ public struct MosaicBuilder: Sendable {
     public mutating func finish() -> BandMosaic {
         var iof: [Float] = []
         swap(&iof, &sum)
-        iof.withUnsafeMutableBufferPointer { values in
-            weight.withUnsafeBufferPointer { weights in
-                for k in values.indices { values[k] = weights[k] > 0 ? values[k] / weights[k] : .nan }
-            }
-        }
-        weight = []
         var mask: [Bool] = []
         swap(&mask, &saturated)
-        return BandMosaic(grid: grid, iof: iof, saturated: mask)
+        var covered = 0, saturatedCount = 0
+        iof.withUnsafeMutableBufferPointer { values in
+            weight.withUnsafeBufferPointer { weights in
+                mask.withUnsafeBufferPointer { mask in
+                    for k in values.indices {
+                        if weights[k] > 0 {
+                            values[k] /= weights[k]
+                            covered += 1
+                            if mask[k] { saturatedCount += 1 }
+                        } else {
+                            values[k] = .nan
+                        }
+                    }
+                }
+            }
+        }
+        var spare: [Float] = []
+        swap(&spare, &weight)
+        return BandMosaic(grid: grid, iof: iof, saturated: mask, coveredPixels: covered, saturatedPixels: saturatedCount, spareWeight: spare)
     }
+}
+
+/// Grid-sized buffers handed from one mosaic to the next.
+public struct MosaicScratch: Sendable {
+    var sum: [Float]
+    var weight: [Float]
+    var saturated: [Bool]
 }
 
 /// One framelet resampled onto a window of the grid (NaN where it does not reach).

@@ -46,9 +46,9 @@ extension ObservationProcessor {
     /// One band's mosaic, its quality folded into `quality`; refuses a band that projects nowhere.
     private func measuredMosaic(
         _ band: Band, request: ProductRequest, framelets: [FrameletReference], grid: MapGrid, quality: inout ProductQuality,
-        payload: (FrameletReference) async throws -> [UInt8]
+        scratch: consuming MosaicScratch? = nil, payload: (FrameletReference) async throws -> [UInt8]
     ) async throws -> BandMosaic {
-        let (mosaic, measured) = try await mosaic(band: band, framelets: framelets, grid: grid, payload: payload)
+        let (mosaic, measured) = try await mosaic(band: band, framelets: framelets, grid: grid, scratch: scratch.take(), payload: payload)
         guard measured.missingFraction < 1 else { throw ProcessingError("no \(band.name) framelet of observation \(request.observationID) could be projected") }
         quality.frameletMisregistration[band.name] = measured.frameletMisregistration
         quality.saturatedSamples += measured.saturatedSamples
@@ -68,18 +68,35 @@ extension ObservationProcessor {
         var quality = ProductQuality()
         var floats: [[Float]] = [], planes: [[UInt8]] = []
         var saturated = [Bool](repeating: false, count: pixels)
+        var scratch: MosaicScratch? = nil
         for band in request.bands {
-            let mosaic = try await measuredMosaic(band, request: request, framelets: framelets, grid: grid, quality: &quality, payload: payload)
-            for k in 0..<pixels where mosaic.saturated[k] { saturated[k] = true }
-            if browse { planes.append(ProductRaster.stretch8(mosaic.iof)) } else { floats.append(mosaic.iof) }
+            let mosaic = try await measuredMosaic(
+                band, request: request, framelets: framelets, grid: grid, quality: &quality, scratch: scratch.take(), payload: payload)
+            if mosaic.saturatedPixels > 0 { for k in 0..<pixels where mosaic.saturated[k] { saturated[k] = true } }
+            if browse {
+                planes.append(ProductRaster.stretch8(mosaic.iof))
+                // The floats are done with: their buffers serve the next band.
+                scratch = mosaic.scratch()
+            } else {
+                floats.append(mosaic.iof)
+            }
         }
         // Colour only where every band saw the ground.
         var covered = 0
         if browse {
-            var all = [UInt8](repeating: 1, count: pixels)  // 1 where every band has a value
-            for plane in planes { for k in 0..<pixels where plane[k] == 0 { all[k] = 0 } }
-            covered = all.count { $0 != 0 }
-            for b in planes.indices { for k in 0..<pixels where all[k] == 0 { planes[b][k] = 0 } }
+            // 0 in any band's plane means that band saw nothing there: clear the pixel in all.
+            var all = planes[0]
+            all.withUnsafeMutableBufferPointer { all in
+                for plane in planes.dropFirst() {
+                    plane.withUnsafeBufferPointer { plane in for k in 0..<pixels where plane[k] == 0 { all[k] = 0 } }
+                }
+                for k in 0..<pixels where all[k] != 0 { covered += 1 }
+            }
+            for b in planes.indices {
+                all.withUnsafeBufferPointer { all in
+                    planes[b].withUnsafeMutableBufferPointer { plane in for k in 0..<pixels where all[k] == 0 { plane[k] = 0 } }
+                }
+            }
             if planes.count == 2 {  // PAN-BLU: a synthetic green between them
                 planes.insert(zip(planes[0], planes[1]).map { UInt8((Int($0) + Int($1)) / 2) }, at: 1)
             }

@@ -112,10 +112,10 @@ public struct ObservationProcessor: Sendable {
     /// Projects and mosaics the framelets of one band onto `grid`, loading each payload through
     /// `payload` as it is needed.
     public func mosaic(
-        band: Band, framelets: [FrameletReference], grid: MapGrid,
+        band: Band, framelets: [FrameletReference], grid: MapGrid, scratch: consuming MosaicScratch? = nil,
         payload: (FrameletReference) async throws -> [UInt8]
     ) async throws -> (BandMosaic, MosaicQuality) {
-        var builder = MosaicBuilder(grid: grid)
+        var builder = MosaicBuilder(grid: grid, scratch: scratch.take())
         var previous: ProjectedFramelet? = nil
         var offsets: [Double] = []
         var saturatedSamples = 0, interpolatedSamples = 0

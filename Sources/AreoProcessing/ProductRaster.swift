@@ -59,12 +59,23 @@ public struct ProductRaster: Sendable {
     public static func stretch8(_ band: [Float]) -> [UInt8] {
         let (low, high) = percentiles(band, 0.005, 0.995)
         let scale = 254 / max(high - low, Float.ulpOfOne)
-        return band.map { $0.isNaN ? 0 : UInt8(min(255, max(1, (($0 - low) * scale + 1).rounded()))) }
+        return [UInt8](unsafeUninitializedCapacity: band.count) { out, count in
+            band.withUnsafeBufferPointer { values in
+                for k in values.indices {
+                    let v = values[k]
+                    out[k] = v.isNaN ? 0 : UInt8(min(255, max(1, (v - low) * scale + 1.5)))
+                }
+            }
+            count = band.count
+        }
     }
 
     /// Percentiles of the finite values from a 65 536-bin histogram between their extremes (to
-    /// within 1/65 536 of the range; no sort of tens of millions of values).
-    static func percentiles(_ values: [Float], _ p: Double, _ q: Double) -> (Float, Float) {
+    /// within 1/65 536 of the range; no sort of tens of millions of values), over at most about
+    /// four million values (a regular subsample of larger images).
+    static func percentiles(_ all: [Float], _ p: Double, _ q: Double) -> (Float, Float) {
+        let stride = max(1, all.count / 4_000_000)
+        let values = stride == 1 ? all : Swift.stride(from: 0, to: all.count, by: stride).map { all[$0] }
         var low = Float.infinity, high = -Float.infinity, count = 0
         for v in values where v.isFinite {
             low = min(low, v)
@@ -124,11 +135,17 @@ public struct ProductRaster: Sendable {
     }
 
     private func interleaved(_ planes: [[UInt8]]) -> [UInt8] {
-        var rgb = [UInt8](repeating: 0, count: width * height * 3)
-        for k in 0..<(width * height) {
-            for c in 0..<3 { rgb[3 * k + c] = planes[min(c, planes.count - 1)][k] }
+        let (r, g, b) = (planes[0], planes[min(1, planes.count - 1)], planes[min(2, planes.count - 1)])
+        return [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, count in
+            r.withUnsafeBufferPointer { r in
+                g.withUnsafeBufferPointer { g in
+                    b.withUnsafeBufferPointer { b in
+                        for k in 0..<(width * height) { (out[3 * k], out[3 * k + 1], out[3 * k + 2]) = (r[k], g[k], b[k]) }
+                    }
+                }
+            }
+            count = width * height * 3
         }
-        return rgb
     }
 }
 
