@@ -126,37 +126,54 @@ public struct MosaicBuilder: Sendable {
             nonisolated(unsafe) let (sum, weight, saturated, ownValues, iof, flags) = (sum, weight, saturated, ownValues, iof, flags)
             DispatchQueue.concurrentPerform(iterations: strips) { strip in
                 let rows = (box.rows.lowerBound + box.rows.count * strip / strips)..<(box.rows.lowerBound + box.rows.count * (strip + 1) / strips)
+                let lastSample = Double(samples) - 0.5, lastLine = Double(lines) - 0.5
+                let maxC0 = max(0, samples - 2), maxR0 = max(0, lines - 2)
+                // One output pixel seen at sample (c, r): bilinear over the four nearest sample
+                // centres (clamped at the edges), blended with its feathering weight.
+                @inline(__always) func resample(_ i: Int, _ j: Int, _ c: Double, _ r: Double) {
+                    guard c >= -0.5, r >= -0.5, c <= lastSample, r <= lastLine else { return }
+                    let cc = min(max(c, 0), Double(samples - 1)), rr = min(max(r, 0), Double(lines - 1))
+                    let c0 = min(Int(cc), maxC0), r0 = min(Int(rr), maxR0)
+                    let c1 = min(c0 + 1, samples - 1), r1 = min(r0 + 1, lines - 1)
+                    let tx = Float(cc - Double(c0)), ty = Float(rr - Double(r0))
+                    let i00 = r0 * samples + c0, i01 = r0 * samples + c1, i10 = r1 * samples + c0, i11 = r1 * samples + c1
+                    if flags[i00].contains(.missing) || flags[i01].contains(.missing) || flags[i10].contains(.missing) || flags[i11].contains(.missing) {
+                        return
+                    }
+                    let value = (iof[i00] * (1 - tx) + iof[i01] * tx) * (1 - ty) + (iof[i10] * (1 - tx) + iof[i11] * tx) * ty
+                    let nearest = Int(rr + 0.5) * samples + Int(cc + 0.5)
+                    let w = Float(max(0.01, min(r + 0.5, lastLine - r)))
+                    let o = j * width + i
+                    ownValues[(j - box.rows.lowerBound) * boxWidth + i - box.columns.lowerBound] = value
+                    sum[o] += w * value
+                    weight[o] += w
+                    if flags[nearest].contains(.saturated) { saturated[o] = true }
+                }
                 for j in rows {
                     let nj = (j - box.rows.lowerBound) / step, fy = Double((j - box.rows.lowerBound) % step) / Double(step)
-                    for i in columnsOfRow(j) {
-                        let ni = (i - box.columns.lowerBound) / step, fx = Double((i - box.columns.lowerBound) % step) / Double(step)
-                        let at: (sample: Double, line: Double)?
+                    let span = columnsOfRow(j)
+                    var i = span.lowerBound
+                    while i < span.upperBound {
+                        // Within one node cell the mapping is linear along the row: step through it.
+                        let ni = (i - box.columns.lowerBound) / step
+                        let cellStart = box.columns.lowerBound + ni * step, cellEnd = min(span.upperBound, cellStart + step)
                         if let a = nodesCopy[nj * nodeColumns + ni], let b = nodesCopy[nj * nodeColumns + ni + 1],
                            let c = nodesCopy[(nj + 1) * nodeColumns + ni], let d = nodesCopy[(nj + 1) * nodeColumns + ni + 1] {
-                            let top = (a.sample + (b.sample - a.sample) * fx, a.line + (b.line - a.line) * fx)
-                            let bottom = (c.sample + (d.sample - c.sample) * fx, c.line + (d.line - c.line) * fx)
-                            at = (top.0 + (bottom.0 - top.0) * fy, top.1 + (bottom.1 - top.1) * fy)
+                            let left = (a.sample + (c.sample - a.sample) * fy, a.line + (c.line - a.line) * fy)
+                            let right = (b.sample + (d.sample - b.sample) * fy, b.line + (d.line - b.line) * fy)
+                            let ds = (right.0 - left.0) / Double(step), dl = (right.1 - left.1) / Double(step)
+                            var sample = left.0 + ds * Double(i - cellStart), line = left.1 + dl * Double(i - cellStart)
+                            for ii in i..<cellEnd {
+                                resample(ii, j, sample, line)
+                                sample += ds
+                                line += dl
+                            }
                         } else {
-                            at = Self.exactSample(grid, camera, i, j)
+                            for ii in i..<cellEnd {
+                                if let (sample, line) = Self.exactSample(grid, camera, ii, j) { resample(ii, j, sample, line) }
+                            }
                         }
-                        guard let (c, r) = at, c >= -0.5, r >= -0.5, c <= Double(samples) - 0.5, r <= Double(lines) - 0.5 else { continue }
-                        // Bilinear over the four nearest sample centres (clamped at the edges).
-                        let cc = min(max(c, 0), Double(samples - 1)), rr = min(max(r, 0), Double(lines - 1))
-                        let c0 = min(Int(cc), samples - 2 < 0 ? 0 : samples - 2), r0 = min(Int(rr), lines - 2 < 0 ? 0 : lines - 2)
-                        let c1 = min(c0 + 1, samples - 1), r1 = min(r0 + 1, lines - 1)
-                        let tx = Float(cc - Double(c0)), ty = Float(rr - Double(r0))
-                        let i00 = r0 * samples + c0, i01 = r0 * samples + c1, i10 = r1 * samples + c0, i11 = r1 * samples + c1
-                        if flags[i00].contains(.missing) || flags[i01].contains(.missing) || flags[i10].contains(.missing) || flags[i11].contains(.missing) {
-                            continue
-                        }
-                        let value = (iof[i00] * (1 - tx) + iof[i01] * tx) * (1 - ty) + (iof[i10] * (1 - tx) + iof[i11] * tx) * ty
-                        let nearest = Int(rr.rounded()) * samples + Int(cc.rounded())
-                        let w = Float(max(0.01, min(r + 0.5, Double(lines) - 0.5 - r)))
-                        let o = j * width + i
-                        ownValues[(j - box.rows.lowerBound) * boxWidth + i - box.columns.lowerBound] = value
-                        sum[o] += w * value
-                        weight[o] += w
-                        if flags[nearest].contains(.saturated) { saturated[o] = true }
+                        i = cellEnd
                     }
                 }
             }
