@@ -60,71 +60,57 @@ extension BenchCommand {
             let migrations = try common.loadMigrations()
             let session = try await DatabaseSession.open(common, logger: logger)
             defer { session.close() }
-            let name = "areo_bench_process_\(Int(Date().timeIntervalSince1970))"
-            try await Database.withDatabase(location: session.location.with(database: "postgres"), logger: logger) {
-                try await $0.client.query("CREATE DATABASE \(unescaped: name)", logger: logger)
-            }
-            defer {
-                let admin = session.location.with(database: "postgres")
-                let semaphore = DispatchSemaphore(value: 0)
-                Task {
-                    try? await Database.withDatabase(location: admin, logger: logger) {
-                        try await $0.client.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: logger)
+            try await BenchCommand.withScratchDatabase(session, logger: logger) { location in
+                print("ingesting it …")
+                let observationID = try await Database.withDatabase(location: location, logger: logger) { database -> Int in
+                    try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
+                    _ = try await HousekeepingRepository(database: database, logger: logger).load(
+                        Data(contentsOf: mission.appendingPathComponent("hk-dictionary.json")), file: "hk-dictionary.json")
+                    let plans = try await PlanRepository(database: database, logger: logger).load(
+                        Data(contentsOf: mission.appendingPathComponent("mission.plan.jsonl")), file: "mission.plan.jsonl")
+                    for pass in try FileManager.default.contentsOfDirectory(atPath: mission.path).filter({ $0.hasSuffix(".dds") }).sorted() {
+                        _ = try await PassIngestor(database: database, logger: logger).ingest(file: mission.appendingPathComponent(pass))
                     }
-                    semaphore.signal()
+                    let inputs = InputRepository(database: database, logger: logger)
+                    _ = try await inputs.loadInstrument(Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
+                    _ = try await inputs.loadCalibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
+                    _ = try await ClockService(database: database, logger: logger).loadKernel(
+                        Data(contentsOf: mission.appendingPathComponent("geometry/reconstructed.json")), file: "reconstructed.json")
+                    return plans.observations[0]
                 }
-                semaphore.wait()
-            }
-            let location = session.location.with(database: name)
-            print("ingesting it …")
-            let observationID = try await Database.withDatabase(location: location, logger: logger) { database -> Int in
-                try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
-                _ = try await HousekeepingRepository(database: database, logger: logger).load(
-                    Data(contentsOf: mission.appendingPathComponent("hk-dictionary.json")), file: "hk-dictionary.json")
-                let plans = try await PlanRepository(database: database, logger: logger).load(
-                    Data(contentsOf: mission.appendingPathComponent("mission.plan.jsonl")), file: "mission.plan.jsonl")
-                for pass in try FileManager.default.contentsOfDirectory(atPath: mission.path).filter({ $0.hasSuffix(".dds") }).sorted() {
-                    _ = try await PassIngestor(database: database, logger: logger).ingest(file: mission.appendingPathComponent(pass))
+
+                // The product, made by a child `areo product` so its peak memory is its own.
+                let output = mission.appendingPathComponent("composite.png")
+                let started = ContinuousClock.now
+                let child = Foundation.Process()
+                child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+                child.arguments = ["product", String(observationID), "composite", "--bands", "NIR,PAN,BLU", "--scale", "4", "--format", "png",
+                                   "--out", output.path, "--database-url", location.url, "--log-level", "error"]
+                child.standardOutput = FileHandle.nullDevice
+                child.standardError = FileHandle.nullDevice
+                try child.run()
+                child.waitUntilExit()
+                let seconds = (ContinuousClock.now - started).seconds
+                guard child.terminationStatus == 0 else { throw ValidationError("areo product failed (status \(child.terminationStatus))") }
+                var usage = rusage()
+                getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+                let peakMiB = Double(usage.ru_maxrss) / 1024
+                let (width, height) = try Self.pngSize(output)
+
+                // Areo's resampling alone: one band's calibrated framelets, in memory, into the grid.
+                let (resampled, resampleSeconds) = try await Database.withDatabase(location: location, logger: logger) { database in
+                    try await Self.resampling(ProductService(database: database, logger: logger), observationID: observationID, logger: logger)
                 }
-                let inputs = InputRepository(database: database, logger: logger)
-                _ = try await inputs.loadInstrument(Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
-                _ = try await inputs.loadCalibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
-                _ = try await ClockService(database: database, logger: logger).loadKernel(
-                    Data(contentsOf: mission.appendingPathComponent("geometry/reconstructed.json")), file: "reconstructed.json")
-                return plans.observations[0]
-            }
-
-            // The product, made by a child `areo product` so its peak memory is its own.
-            let output = mission.appendingPathComponent("composite.png")
-            let started = ContinuousClock.now
-            let child = Foundation.Process()
-            child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-            child.arguments = ["product", String(observationID), "composite", "--bands", "NIR,PAN,BLU", "--scale", "4", "--format", "png",
-                               "--out", output.path, "--database-url", location.url, "--log-level", "error"]
-            child.standardOutput = FileHandle.nullDevice
-            child.standardError = FileHandle.nullDevice
-            try child.run()
-            child.waitUntilExit()
-            let seconds = (ContinuousClock.now - started).seconds
-            guard child.terminationStatus == 0 else { throw ValidationError("areo product failed (status \(child.terminationStatus))") }
-            var usage = rusage()
-            getrusage(RUSAGE_CHILDREN.rawValue, &usage)
-            let peakMiB = Double(usage.ru_maxrss) / 1024
-            let (width, height) = try Self.pngSize(output)
-
-            // Areo's resampling alone: one band's calibrated framelets, in memory, into the grid.
-            let (resampled, resampleSeconds) = try await Database.withDatabase(location: location, logger: logger) { database in
-                try await Self.resampling(ProductService(database: database, logger: logger), observationID: observationID, logger: logger)
-            }
-            let areoRate = Double(resampled) / resampleSeconds / 1e6
-            print("composite NIR-PAN-BLU PNG at 4 m/pixel: \(width) × \(height) = \(String(format: "%.1f", Double(width * height) / 1e6)) MP")
-            print("areo product: \(String(format: "%.2f", seconds)) s (goal ≤ 3 s), peak memory \(String(format: "%.0f", peakMiB)) MiB (goal ≤ 1536 MiB)")
-            print("areo resampling (bilinear, inverse mapping, one band): \(String(format: "%.1f", areoRate)) MP/s")
-            if let gdal = try Self.gdalwarpRate(width: width, height: height, work: mission) {
-                print("gdalwarp -r bilinear (peer, same output size, all cores): \(String(format: "%.1f", gdal)) MP/s")
-                print("ratio areo/gdalwarp: \(String(format: "%.2f", areoRate / gdal)) (goal ≥ 1)")
-            } else {
-                print("gdalwarp not found: install Debian's gdal-bin to measure the peer")
+                let areoRate = Double(resampled) / resampleSeconds / 1e6
+                print("composite NIR-PAN-BLU PNG at 4 m/pixel: \(width) × \(height) = \(String(format: "%.1f", Double(width * height) / 1e6)) MP")
+                print("areo product: \(String(format: "%.2f", seconds)) s (goal ≤ 3 s), peak memory \(String(format: "%.0f", peakMiB)) MiB (goal ≤ 1536 MiB)")
+                print("areo resampling (bilinear, inverse mapping, one band): \(String(format: "%.1f", areoRate)) MP/s")
+                if let gdal = try Self.gdalwarpRate(width: width, height: height, work: mission) {
+                    print("gdalwarp -r bilinear (peer, same output size, all cores): \(String(format: "%.1f", gdal)) MP/s")
+                    print("ratio areo/gdalwarp: \(String(format: "%.2f", areoRate / gdal)) (goal ≥ 1)")
+                } else {
+                    print("gdalwarp not found: install Debian's gdal-bin to measure the peer")
+                }
             }
         }
 

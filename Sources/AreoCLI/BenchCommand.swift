@@ -38,39 +38,34 @@ struct BenchCommand: AsyncParsableCommand {
             let migrations = try common.loadMigrations()
             let session = try await DatabaseSession.open(common, logger: logger)
             defer { session.close() }
-            let benchDatabase = "areo_bench_\(Int(Date().timeIntervalSince1970))"
-            try await Database.withDatabase(location: session.location.with(database: "postgres"), logger: logger) {
-                try await $0.client.query("CREATE DATABASE \(unescaped: benchDatabase)", logger: logger)
-            }
-            let location = session.location.with(database: benchDatabase)
             let batchSize = self.batchSize
-            nonisolated(unsafe) var cpuSeconds = 0.0
-            let (ingestSeconds, report) = try await Database.withDatabase(location: location, logger: logger) { database in
-                try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
-                try await database.client.query("CREATE TABLE bench_copy (bytes bytea NOT NULL)", logger: logger)
-                var ingestor = PassIngestor(database: database, logger: logger)
-                ingestor.batchSize = batchSize
-                let start = ContinuousClock.now, cpuBefore = Self.cpuSeconds()
-                let report = try await ingestor.ingest(file: passURL)
-                cpuSeconds = Self.cpuSeconds() - cpuBefore
-                return ((ContinuousClock.now - start).seconds, report)
-            }
-            var usage = rusage()
-            getrusage(RUSAGE_SELF.rawValue, &usage)
-            let peakMiB = Double(usage.ru_maxrss) / 1024
+            let (ingestSeconds, report, cpuSeconds, copySeconds, peakMiB) = try await BenchCommand.withScratchDatabase(session, logger: logger) { location in
+                nonisolated(unsafe) var cpuSeconds = 0.0
+                let (ingestSeconds, report) = try await Database.withDatabase(location: location, logger: logger) { database in
+                    try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
+                    try await database.client.query("CREATE TABLE bench_copy (bytes bytea NOT NULL)", logger: logger)
+                    var ingestor = PassIngestor(database: database, logger: logger)
+                    ingestor.batchSize = batchSize
+                    let start = ContinuousClock.now, cpuBefore = Self.cpuSeconds()
+                    let report = try await ingestor.ingest(file: passURL)
+                    cpuSeconds = Self.cpuSeconds() - cpuBefore
+                    return ((ContinuousClock.now - start).seconds, report)
+                }
+                var usage = rusage()
+                getrusage(RUSAGE_SELF.rawValue, &usage)
+                let peakMiB = Double(usage.ru_maxrss) / 1024
 
-            // The peer: psql's \copy of the same packet bytes (hex bytea, text format) into a plain table.
-            let copyStart = ContinuousClock.now
-            let psql = Process()
-            psql.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            psql.arguments = ["psql", location.url, "-q", "-v", "ON_ERROR_STOP=1", "-c", "\\copy bench_copy (bytes) FROM '\(copyURL.path)'"]
-            try psql.run()
-            psql.waitUntilExit()
-            let copySeconds = (ContinuousClock.now - copyStart).seconds
-            guard psql.terminationStatus == 0 else { throw ValidationError("psql \\copy failed (is the PostgreSQL client installed?)") }
+                // The peer: psql's \copy of the same packet bytes (hex bytea, text format) into a plain table.
+                let copyStart = ContinuousClock.now
+                let psql = Process()
+                psql.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                psql.arguments = ["psql", location.url, "-q", "-v", "ON_ERROR_STOP=1", "-c", "\\copy bench_copy (bytes) FROM '\(copyURL.path)'"]
+                try psql.run()
+                psql.waitUntilExit()
+                let copySeconds = (ContinuousClock.now - copyStart).seconds
+                guard psql.terminationStatus == 0 else { throw ValidationError("psql \\copy failed (is the PostgreSQL client installed?)") }
 
-            try await Database.withDatabase(location: session.location.with(database: "postgres"), logger: logger) {
-                try await $0.client.query("DROP DATABASE \(unescaped: benchDatabase) WITH (FORCE)", logger: logger)
+                return (ingestSeconds, report, cpuSeconds, copySeconds, peakMiB)
             }
 
             let n = Double(packets), mb = Double(packetBytes) / 1e6
@@ -140,6 +135,33 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
             return (fileBytes, packetBytes)
+        }
+    }
+}
+
+extension BenchCommand {
+    /// Runs `body` against a database made for it on the session's server, dropped afterwards
+    /// (also when `body` throws).
+    static func withScratchDatabase<Result>(
+        _ session: DatabaseSession, logger: Logger, _ body: (DatabaseLocation) async throws -> Result
+    ) async throws -> Result {
+        let name = "areo_bench_\(Int(Date().timeIntervalSince1970))_\(UInt32.random(in: 0...UInt32.max))"
+        let admin = session.location.with(database: "postgres")
+        try await Database.withDatabase(location: admin, logger: logger) {
+            try await $0.client.query("CREATE DATABASE \(unescaped: name)", logger: logger)
+        }
+        func drop() async throws {
+            try await Database.withDatabase(location: admin, logger: logger) {
+                try await $0.client.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: logger)
+            }
+        }
+        do {
+            let result = try await body(session.location.with(database: name))
+            try await drop()
+            return result
+        } catch {
+            try? await drop()
+            throw error
         }
     }
 }

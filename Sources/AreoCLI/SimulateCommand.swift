@@ -59,8 +59,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let quiet = self.quiet
         let start = ContinuousClock.now
         let summary = try await MissionSimulator(options: options, dictionary: dictionary).run(into: URL(fileURLWithPath: out)) { line in
-            let elapsed = (ContinuousClock.now - start).components
-            let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+            let seconds = (ContinuousClock.now - start).seconds
             if !quiet { FileHandle.standardError.write(Data("simulate [\(String(format: "%6.1f", seconds)) s] \(line)\n".utf8)) }
         }
         print("\(out): \(summary.observations) observations, \(summary.fragments) fragments, \(summary.packets) packets in \(summary.passFiles.count) passes (\(String(format: "%.1f", summary.seconds)) s)")

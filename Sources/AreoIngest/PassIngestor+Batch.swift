@@ -16,7 +16,7 @@ extension PassIngestor {
         /// with a plain `INSERT` and its receptions with `COPY` (a concurrent ingest of an
         /// overlapping pass that wins the race makes them fail, and the batch is written again
         /// with `INSERT … ON CONFLICT`).
-        let copyEligible: Bool
+        let conflictFree: Bool
     }
 
     /// The in-stream reassembly state, handed from one batch's write to the next.
@@ -166,28 +166,28 @@ extension PassIngestor {
         }
 
         return ClassifiedBatch(
-            passID: context.passID, rows: newRows, housekeeping: housekeeping, anomalies: anomalies, copyEligible: earlier.isEmpty)
+            passID: context.passID, rows: newRows, housekeeping: housekeeping, anomalies: anomalies, conflictFree: earlier.isEmpty)
     }
 
     /// Writes a classified batch in one transaction and reassembles its science packets in
     /// stream; runs concurrently with the classification of the next batch.
     func writeClassified(_ batch: ClassifiedBatch, stream: StreamState, logger: Logger) async throws -> WriteOutcome {
-        guard batch.copyEligible else { return try await write(batch, stream: stream, copy: false, logger: logger) }
+        guard batch.conflictFree else { return try await write(batch, stream: stream, conflictFree: false, logger: logger) }
         do {
-            return try await write(batch, stream: stream, copy: true, logger: logger)
+            return try await write(batch, stream: stream, conflictFree: true, logger: logger)
         } catch let error as PSQLError where error.isUniqueViolation {
             logger.notice("packets of this batch were stored concurrently; writing it again with INSERT … ON CONFLICT")
-            return try await write(batch, stream: stream, copy: false, logger: logger)
+            return try await write(batch, stream: stream, conflictFree: false, logger: logger)
         }
     }
 
-    private func write(_ batch: ClassifiedBatch, stream: StreamState, copy: Bool, logger: Logger) async throws -> WriteOutcome {
+    private func write(_ batch: ClassifiedBatch, stream: StreamState, conflictFree: Bool, logger: Logger) async throws -> WriteOutcome {
         let (passID, newRows, housekeeping, anomalies) = (batch.passID, batch.rows, batch.housekeeping, batch.anomalies)
         var streamAssembler = stream.assembler
         var streamOpenPackets = stream.openPackets
         let (inserted, completedInStream) = try await database.client.inTransaction(logger: logger) { connection in
             let inserted: Int, ids: [Int]
-            if copy {
+            if conflictFree {
                 ids = try await Self.insertNewPackets(newRows, passID: passID, connection: connection, logger: logger)
                 inserted = newRows.count { $0.isNew }
             } else {
@@ -196,7 +196,7 @@ extension PassIngestor {
             }
             var offsetToPacket: [Int: Int] = [:]
             for (row, id) in zip(newRows, ids) { offsetToPacket[row.record.offset] = id }
-            if copy {
+            if conflictFree {
                 try await Self.copyReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)
             } else {
                 try await Self.insertReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)

@@ -47,13 +47,24 @@ public struct MosaicBuilder: Sendable {
         }
     }
 
+    /// The framelet's outline in continuous grid pixel coordinates, in order (nil where an
+    /// outline point misses Mars).
+    func pixelOutline(of camera: FrameletCamera) -> [(Double, Double)?] {
+        Footprint.orderedOutline(camera).map { point in
+            guard let view = camera.view(sample: point.0, line: point.1) else { return nil }
+            let (x, y) = grid.projection.forward(latitude: view.coordinates.latitude, longitude: view.coordinates.longitude)
+            return grid.pixel(x: x, y: y)
+        }
+    }
+
     /// The framelet's footprint as a pixel box on the grid (clipped), or nil when it misses it.
     public func pixelBox(of camera: FrameletCamera) -> (columns: Range<Int>, rows: Range<Int>)? {
+        pixelBox(outline: pixelOutline(of: camera))
+    }
+
+    func pixelBox(outline: [(Double, Double)?]) -> (columns: Range<Int>, rows: Range<Int>)? {
         var minC = Double.infinity, maxC = -Double.infinity, minR = Double.infinity, maxR = -Double.infinity
-        for (c, r) in Footprint.boundarySamples(camera) {
-            guard let view = camera.view(sample: c, line: r) else { continue }
-            let (x, y) = grid.projection.forward(latitude: view.coordinates.latitude, longitude: view.coordinates.longitude)
-            let (pc, pr) = grid.pixel(x: x, y: y)
+        for case let (pc, pr)? in outline {
             (minC, maxC, minR, maxR) = (min(minC, pc), max(maxC, pc), min(minR, pr), max(maxR, pr))
         }
         guard minC.isFinite else { return nil }
@@ -78,7 +89,9 @@ public struct MosaicBuilder: Sendable {
     /// raster (for measuring its registration against its neighbours).
     @discardableResult
     public mutating func add(_ framelet: CalibratedFramelet, camera: FrameletCamera) -> ProjectedFramelet? {
-        guard let box = pixelBox(of: camera) else { return nil }
+        // The outline on the grid bounds the work twice over: its box, and per row its span.
+        let outline = pixelOutline(of: camera)
+        guard let box = pixelBox(outline: outline) else { return nil }
         var own = ProjectedFramelet(columns: box.columns, rows: box.rows)
         let lines = framelet.lines, samples = framelet.samples
         let step = nodeSpacing
@@ -94,12 +107,7 @@ public struct MosaicBuilder: Sendable {
         // Rows in parallel (each writes only its own output rows): one strip per core.
         let strips = min(ProcessInfo.processInfo.activeProcessorCount, max(1, box.rows.count / 32))
         let boxWidth = box.columns.count
-        // The framelet's outline on the grid: each row is scanned only where the outline crosses it.
-        let outline = Footprint.orderedOutline(camera).map { point -> (Double, Double)? in
-            guard let view = camera.view(sample: point.0, line: point.1) else { return nil }
-            let (x, y) = grid.projection.forward(latitude: view.coordinates.latitude, longitude: view.coordinates.longitude)
-            return grid.pixel(x: x, y: y)
-        }
+        // Each row is scanned only where the outline crosses it.
         let polygon = outline.contains { $0 == nil } ? [] : outline.map { $0! }
         let columnsOfRow: @Sendable (Int) -> Range<Int> = { (j: Int) -> Range<Int> in
             guard !polygon.isEmpty else { return box.columns }
@@ -243,21 +251,6 @@ public struct ProjectedFramelet: Sendable {
 
 /// Footprints of framelets and observations.
 public enum Footprint {
-    /// Sample positions along a framelet's outline (corners included), continuous coordinates.
-    public static func boundarySamples(_ camera: FrameletCamera) -> [(Double, Double)] {
-        let c1 = Double(camera.samples) - 0.5, r1 = Double(camera.lines) - 0.5
-        var points: [(Double, Double)] = []
-        let n = 16
-        for k in 0...n {
-            let f = Double(k) / Double(n)
-            points.append((-0.5 + f * (c1 + 0.5), -0.5))
-            points.append((-0.5 + f * (c1 + 0.5), r1))
-            points.append((-0.5, -0.5 + f * (r1 + 0.5)))
-            points.append((c1, -0.5 + f * (r1 + 0.5)))
-        }
-        return points
-    }
-
     /// Sample positions around a framelet's outline, in order (a closed polygon).
     public static func orderedOutline(_ camera: FrameletCamera, pointsPerSide n: Int = 16) -> [(Double, Double)] {
         let c0 = -0.5, r0 = -0.5, c1 = Double(camera.samples) - 0.5, r1 = Double(camera.lines) - 0.5

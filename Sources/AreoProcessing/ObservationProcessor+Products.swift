@@ -129,11 +129,6 @@ extension ObservationProcessor {
         return Rendered(raster: raster, quality: quality)
     }
 
-    static func pixel(_ mosaic: BandMosaic, _ i: Int, _ j: Int) -> Float {
-        guard i >= 0, j >= 0, i < mosaic.grid.width, j < mosaic.grid.height else { return .nan }
-        return mosaic.iof[j * mosaic.grid.width + i]
-    }
-
     /// Raw or calibrated: the band's framelets stacked top to bottom in exposure order (a
     /// framelet that did not arrive leaves its lines missing).
     private func stacked(

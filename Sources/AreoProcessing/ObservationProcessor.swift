@@ -60,9 +60,9 @@ public struct ObservationProcessor: Sendable {
     }
 
     /// Decodes and calibrates a framelet to I/F, with the Sun distance of its centre.
-    public func calibrate(_ reference: FrameletReference, payload: some Collection<UInt8>) throws -> CalibratedFramelet {
+    public func calibrate(_ reference: FrameletReference, payload: some Collection<UInt8>, camera known: FrameletCamera? = nil) throws -> CalibratedFramelet {
         let dn = try decode(reference, payload: payload)
-        let view = camera(for: reference)
+        let view = known ?? camera(for: reference)
         let centre = view.view(sample: Double(view.samples - 1) / 2, line: Double(view.lines - 1) / 2)
         let distance = centre?.sunDistanceAU ?? (view.state.sun - view.state.position).length / astronomicalUnitKM
         return try calibrator.calibrate(dn: dn, header: reference.header, sunDistanceAU: distance)
@@ -87,7 +87,7 @@ public struct ObservationProcessor: Sendable {
         var box = (minX: Double.infinity, minY: Double.infinity, maxX: -Double.infinity, maxY: -Double.infinity)
         for reference in framelets {
             let view = camera(for: reference)
-            for (c, r) in Footprint.boundarySamples(view) {
+            for (c, r) in Footprint.orderedOutline(view) {
                 guard let seen = view.view(sample: c, line: r) else { continue }
                 let (x, y) = projection.forward(latitude: seen.coordinates.latitude, longitude: seen.coordinates.longitude)
                 box = (min(box.minX, x), min(box.minY, y), max(box.maxX, x), max(box.maxY, y))
@@ -121,10 +121,11 @@ public struct ObservationProcessor: Sendable {
         var saturatedSamples = 0, interpolatedSamples = 0
         for reference in framelets.filter({ $0.header.band == band }).sorted(by: { $0.header.frameletIndex < $1.header.frameletIndex }) {
             try Task.checkCancellation()
-            let calibrated = try calibrate(reference, payload: try await payload(reference))
+            let framelet = camera(for: reference)
+            let calibrated = try calibrate(reference, payload: try await payload(reference), camera: framelet)
             saturatedSamples += calibrated.saturatedCount
             interpolatedSamples += calibrated.interpolatedCount
-            let projected = builder.add(calibrated, camera: camera(for: reference))
+            let projected = builder.add(calibrated, camera: framelet)
             if let projected, let before = previous {
                 let columns = max(projected.columns.lowerBound, before.columns.lowerBound)..<min(projected.columns.upperBound, before.columns.upperBound)
                 let rows = max(projected.rows.lowerBound, before.rows.lowerBound)..<min(projected.rows.upperBound, before.rows.upperBound)

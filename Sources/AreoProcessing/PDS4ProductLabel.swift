@@ -45,12 +45,11 @@ public struct PDS4ProductLabel: Sendable {
             "start": Self.iso(startTime), "stop": Self.iso(stopTime), "creation": Self.iso(creation),
             "observation_id": String(request.observationID), "kernel_id": provenance.kernelID,
             "calibration_id": provenance.calibrationID, "software": provenance.softwareVersion,
-            "file_name": dataFileName, "md5": md5, "lines": String(raster.height), "samples": String(raster.width),
-            "bands": String(raster.bands.count), "unit": raster.unit,
+            "file_name": dataFileName, "md5": md5, "unit": raster.unit,
             "missing": Self.hexFloat(ProductRaster.SpecialConstant.missing), "saturated": Self.hexFloat(ProductRaster.SpecialConstant.saturated),
             "band_names": request.bands.map(\.name).joined(separator: ", "),
         ]
-        values["array"] = raster.bands.count == 1 ? Self.array2D : Self.array3D
+        values["array"] = Self.arrayElement(bands: raster.bands.count, lines: raster.height, samples: raster.width)
         values["cart"] = ""
         if let grid = raster.grid, let bounds {
             var cart = Self.cartography
@@ -151,66 +150,44 @@ public struct PDS4ProductLabel: Sendable {
 
         """
 
-    static let array2D = """
-            <Array_2D_Image>
+    /// The array: Array_2D_Image (Line, Sample) or Array_3D_Image (Band, Line, Sample).
+    static let array = """
+            <{{array_class}}>
               <local_identifier>image</local_identifier>
               <offset unit="byte">0</offset>
-              <axes>2</axes>
+              <axes>{{axes}}</axes>
               <axis_index_order>Last Index Fastest</axis_index_order>
               <Element_Array>
                 <data_type>IEEE754LSBSingle</data_type>
                 <unit>{{unit}}</unit>
               </Element_Array>
-              <Axis_Array>
-                <axis_name>Line</axis_name>
-                <elements>{{lines}}</elements>
-                <sequence_number>1</sequence_number>
-              </Axis_Array>
-              <Axis_Array>
-                <axis_name>Sample</axis_name>
-                <elements>{{samples}}</elements>
-                <sequence_number>2</sequence_number>
-              </Axis_Array>
-              <Special_Constants>
+        {{axis_arrays}}      <Special_Constants>
                 <missing_constant>{{missing}}</missing_constant>
                 <high_instrument_saturation>{{saturated}}</high_instrument_saturation>
               </Special_Constants>
-            </Array_2D_Image>
+            </{{array_class}}>
 
         """
 
-    static let array3D = """
-            <Array_3D_Image>
-              <local_identifier>image</local_identifier>
-              <offset unit="byte">0</offset>
-              <axes>3</axes>
-              <axis_index_order>Last Index Fastest</axis_index_order>
-              <Element_Array>
-                <data_type>IEEE754LSBSingle</data_type>
-                <unit>{{unit}}</unit>
-              </Element_Array>
+    static let axisArray = """
               <Axis_Array>
-                <axis_name>Band</axis_name>
-                <elements>{{bands}}</elements>
-                <sequence_number>1</sequence_number>
+                <axis_name>{{name}}</axis_name>
+                <elements>{{elements}}</elements>
+                <sequence_number>{{sequence}}</sequence_number>
               </Axis_Array>
-              <Axis_Array>
-                <axis_name>Line</axis_name>
-                <elements>{{lines}}</elements>
-                <sequence_number>2</sequence_number>
-              </Axis_Array>
-              <Axis_Array>
-                <axis_name>Sample</axis_name>
-                <elements>{{samples}}</elements>
-                <sequence_number>3</sequence_number>
-              </Axis_Array>
-              <Special_Constants>
-                <missing_constant>{{missing}}</missing_constant>
-                <high_instrument_saturation>{{saturated}}</high_instrument_saturation>
-              </Special_Constants>
-            </Array_3D_Image>
 
         """
+
+    /// The filled-in array element of a raster with `bands` bands.
+    static func arrayElement(bands: Int, lines: Int, samples: Int) -> String {
+        let axes = (bands > 1 ? [("Band", bands)] : []) + [("Line", lines), ("Sample", samples)]
+        let axisArrays = axes.enumerated().map { index, axis in
+            axisArray.replacingOccurrences(of: "{{name}}", with: axis.0).replacingOccurrences(of: "{{elements}}", with: String(axis.1))
+                .replacingOccurrences(of: "{{sequence}}", with: String(index + 1))
+        }.joined()
+        return array.replacingOccurrences(of: "{{array_class}}", with: bands > 1 ? "Array_3D_Image" : "Array_2D_Image")
+            .replacingOccurrences(of: "{{axes}}", with: String(axes.count)).replacingOccurrences(of: "{{axis_arrays}}", with: axisArrays)
+    }
 
     static let cartography = """
           <Discipline_Area>

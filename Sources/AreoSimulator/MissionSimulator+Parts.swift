@@ -124,7 +124,7 @@ extension MissionSimulator {
         for index in fragments.indices {
             let start = max(fragments[index].generatedT, free)
             fragments[index].generatedT = start
-            free = start + Double((fragments[index].bytes.count + 1007) / 1008) * 0.0005
+            free = start + Double((fragments[index].bytes.count + SpacePacket.maximumUserData - 1) / SpacePacket.maximumUserData) * 0.0005
         }
         return fragments
     }

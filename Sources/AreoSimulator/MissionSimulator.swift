@@ -94,9 +94,9 @@ public struct MissionSimulator: Sendable {
             observations[index].plan.startSCLK = Self.roundToTicks(sclk(observations[index].startT))
         }
         let clockPoints = stride(from: t0 - 100, through: t0 + duration + 700, by: 500).map { MissionGeometry.ClockPoint(sclk: sclk($0), t: $0) }
-        var saturatedChoices = observations.indices.shuffled(using: &random).prefix(options.faults.saturated)
-        for index in saturatedChoices { observations[index].saturatedArea = true }
-        saturatedChoices = []
+        for index in observations.indices.shuffled(using: &random).prefix(options.faults.saturated) {
+            observations[index].saturatedArea = true
+        }
 
         // Inputs: instrument, plans, calibration, kernels, housekeeping dictionary.
         progress("writing instrument, plans, calibration set and geometry kernels")
@@ -139,19 +139,17 @@ public struct MissionSimulator: Sendable {
             observationSeconds.append(Double(spent.seconds) + Double(spent.attoseconds) / 1e18)
             for fragment in fragments {
                 fragmentCount += 1
-                let chunks = stride(from: 0, to: fragment.bytes.count, by: 1008).map { fragment.bytes[$0..<min($0 + 1008, fragment.bytes.count)] }
-                for (index, chunk) in chunks.enumerated() {
-                    let flags: SpacePacket.SequenceFlags =
-                        chunks.count == 1 ? .unsegmented : index == 0 ? .first : index == chunks.count - 1 ? .last : .continuation
+                let segments = SpacePacket.segments(fragment.bytes)
+                for (index, segment) in segments.enumerated() {
                     let generated = fragment.generatedT + Double(index) * 0.0005
                     var stamp = SpacecraftClock(seconds: Self.roundToTicks(sclk(generated)))
                     if fragment.wrapped { stamp = SpacecraftClock(coarse: stamp.coarse &+ 65_536, fine: stamp.fine) }
                     let packet = SpacePacket.make(
-                        apid: SpacePacket.APID.science, flags: flags, sequenceCount: nextSequence(SpacePacket.APID.science), sclk: stamp,
-                        serviceType: 200, serviceSubtype: 1, userData: chunk)
+                        apid: SpacePacket.APID.science, flags: segment.flags, sequenceCount: nextSequence(SpacePacket.APID.science), sclk: stamp,
+                        serviceType: 200, serviceSubtype: 1, userData: segment.userData)
                     records.append(Record(
                         packet: packet, ertMicroseconds: Self.ert(generated), generatedT: generated,
-                        origin: (Int(fragment.header.observationID), Int(fragment.header.frameletIndex), Int(fragment.header.bandCode), index, chunks.count)))
+                        origin: (Int(fragment.header.observationID), Int(fragment.header.frameletIndex), Int(fragment.header.bandCode), index, segments.count)))
                 }
             }
         }

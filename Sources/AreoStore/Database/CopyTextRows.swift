@@ -4,13 +4,13 @@ import PostgresNIO
 /// Rows in PostgreSQL's `COPY … FROM STDIN` text format (tab-separated columns, one row per line,
 /// backslash escapes), built straight into a `ByteBuffer` for `PostgresConnection.copyFrom`.
 ///
-/// Only the value kinds bulk ingest needs are offered, and none of them can contain a tab, a
-/// newline or a backslash except `bytea`, which is written in hex form with its backslash escaped.
+/// Only integer columns are offered (what bulk ingest's receptions need); they can contain no tab,
+/// newline or backslash, so nothing needs escaping.
 ///
 /// ```swift
 /// var rows = CopyTextRows()
-/// rows.append(42); rows.append(true); rows.append(bytea: [0xCA, 0xFE]); rows.endRow()
-/// try await connection.copyFrom(table: "t", columns: ["n", "b", "raw"], logger: logger) { try await $0.write(rows.buffer) }
+/// rows.append(42); rows.append(-7); rows.endRow()
+/// try await connection.copyFrom(table: "t", columns: ["a", "b"], logger: logger) { try await $0.write(rows.buffer) }
 /// ```
 public struct CopyTextRows: Sendable {
     /// The encoded rows.
@@ -45,41 +45,6 @@ public struct CopyTextRows: Sendable {
                 return written
             }
         }
-    }
-
-    /// A `double precision` column, written so that it reads back bit-exact (shortest round trip).
-    public mutating func append(_ value: Double) {
-        separate()
-        buffer.writeString(value.description)
-    }
-
-    /// A boolean column.
-    public mutating func append(_ value: Bool) {
-        separate()
-        buffer.writeInteger(value ? UInt8(ascii: "t") : UInt8(ascii: "f"))
-    }
-
-    /// A `bytea` column in hex form (`\\x…` once the COPY escape is applied).
-    public mutating func append(bytea bytes: [UInt8]) {
-        separate()
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 3 + 2 * bytes.count) { target in
-            target[0] = UInt8(ascii: "\\")
-            target[1] = UInt8(ascii: "\\")
-            target[2] = UInt8(ascii: "x")
-            bytes.withUnsafeBufferPointer { source in
-                var index = 3
-                for byte in source {
-                    target[index] = Self.hexDigit(byte >> 4)
-                    target[index + 1] = Self.hexDigit(byte & 0x0F)
-                    index += 2
-                }
-            }
-            return 3 + 2 * bytes.count
-        }
-    }
-
-    @inline(__always) private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     /// Ends the current row.

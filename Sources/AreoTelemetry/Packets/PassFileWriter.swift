@@ -28,15 +28,12 @@ public struct PassFileWriter: Sendable {
     /// Cuts `fragment` (64-byte header + payload) into APID 1200 packets of at most 1008 octets
     /// of user data, stamped `sclk` plus `tick` fine units per packet.
     public mutating func fragmentPackets(_ fragment: [UInt8], sclk: SpacecraftClock, tick: Int = 33) -> [SpacePacket] {
-        let chunks = stride(from: 0, to: fragment.count, by: 1008).map { fragment[$0..<min($0 + 1008, fragment.count)] }
-        return chunks.enumerated().map { index, chunk in
-            let flags: SpacePacket.SequenceFlags =
-                chunks.count == 1 ? .unsegmented : index == 0 ? .first : index == chunks.count - 1 ? .last : .continuation
+        SpacePacket.segments(fragment).enumerated().map { index, segment in
             let ticks = sclk.ticks + Int64(index * tick)
             return SpacePacket.make(
-                apid: SpacePacket.APID.science, flags: flags, sequenceCount: nextSequenceCount(SpacePacket.APID.science),
+                apid: SpacePacket.APID.science, flags: segment.flags, sequenceCount: nextSequenceCount(SpacePacket.APID.science),
                 sclk: SpacecraftClock(coarse: UInt32(ticks >> 16), fine: UInt16(ticks & 0xFFFF)),
-                serviceType: 200, serviceSubtype: 1, userData: chunk)
+                serviceType: 200, serviceSubtype: 1, userData: segment.userData)
         }
     }
 

@@ -66,6 +66,18 @@ public struct SpacePacket: Sendable, Hashable {
     }
 
     /// Builds a packet (for simulators and tests): fills in the length field and the CRC.
+    /// A fragment's bytes cut into the user data of consecutive APID 1200 packets (ICD §4): at
+    /// most ``maximumUserData`` octets each, flagged first … continuation … last, or unsegmented.
+    public static func segments(_ bytes: [UInt8]) -> [(flags: SequenceFlags, userData: ArraySlice<UInt8>)] {
+        let chunks = stride(from: 0, to: bytes.count, by: maximumUserData).map { bytes[$0..<min($0 + maximumUserData, bytes.count)] }
+        return chunks.enumerated().map { index, chunk in
+            (chunks.count == 1 ? .unsegmented : index == 0 ? .first : index == chunks.count - 1 ? .last : .continuation, chunk)
+        }
+    }
+
+    /// The most user data a packet carries (ICD §3: at most 1024 octets in all).
+    public static let maximumUserData = 1008
+
     public static func make(
         apid: UInt16, flags: SequenceFlags, sequenceCount: UInt16, sclk: SpacecraftClock,
         serviceType: UInt8, serviceSubtype: UInt8, userData: some Collection<UInt8>
