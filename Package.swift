@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: Pure layers (no database, no server)
@@ -76,6 +78,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// Delivery of products: the LRU disk cache, the render scheduler (priorities, coalescing,
+        /// cancellation), prefetch, regeneration and metrics. No HTTP.
+        .target(
+            name: "AreoDelivery",
+            dependencies: [
+                "AreoProducts", "AreoProcessing", "AreoStore", "AreoTelemetry", "AreoGeometry",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         /// `areo simulate`: a whole ICD-conformant mission with its ground truth (pure).
         .target(
             name: "AreoSimulator",
@@ -121,6 +138,13 @@ let package = Package(
             dependencies: [
                 "AreoStore",
                 "AreoIngest",
+                "AreoProducts",
+                "AreoDelivery",
+                "AreoProcessing",
+                "AreoGeometry",
+                "AreoTelemetry",
+                "AreoRadiometry",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -141,6 +165,7 @@ let package = Package(
                 "AreoProducts",
                 "AreoSimulator",
                 "AreoServer",
+                "AreoDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -219,6 +244,14 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AreoDeliveryTests",
+            dependencies: [
+                "AreoDelivery", "AreoTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -26,6 +26,7 @@ struct GeometryCommand: AsyncParsableCommand {
                     let kernel = try await ClockService(database: database, logger: logger).loadKernel(data, file: file)
                     loaded.append("\(kernel.kernelID) (\(kernel.kind.rawValue), produced \(kernel.produced))")
                 }
+                try await CatalogueRefresh.run(database: database, logger: logger)
                 return loaded
             }
             for k in kernels { print("loaded \(k)") }

@@ -21,7 +21,9 @@ struct InstrumentCommand: AsyncParsableCommand {
             let file = self.file
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
             let instrument = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-                try await InputRepository(database: database, logger: logger).loadInstrument(data, file: file)
+                let instrument = try await InputRepository(database: database, logger: logger).loadInstrument(data, file: file)
+                try await CatalogueRefresh.run(database: database, logger: logger)
+                return instrument
             }
             print("\(instrument.name): \(instrument.detector.rows)×\(instrument.detector.cols) detector, bands \(instrument.bands.map(\.name).joined(separator: ","))")
         }
@@ -42,7 +44,9 @@ struct CalibrationCommand: AsyncParsableCommand {
             let logger = common.makeLogger()
             let url = URL(fileURLWithPath: directory)
             let set = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-                try await InputRepository(database: database, logger: logger).loadCalibration(directory: url)
+                let set = try await InputRepository(database: database, logger: logger).loadCalibration(directory: url)
+                try await CatalogueRefresh.run(database: database, logger: logger)
+                return set
             }
             print("\(set.description.calibrationID): produced \(set.description.produced), applies from SCLK \(set.description.appliesFromSCLK), bands \(set.arrays.keys.map(\.name).sorted().joined(separator: ","))")
         }

@@ -33,6 +33,7 @@ struct IngestCommand: AsyncParsableCommand {
                 ingestor.batchSize = max(1, batchSize)
                 reports.append(try await ingestor.ingest(file: URL(fileURLWithPath: file)))
             }
+            try await CatalogueRefresh.run(database: database, logger: logger)
             return reports
         }
         if json { try printJSON(reports); return }
@@ -65,6 +66,7 @@ struct PlanCommand: AsyncParsableCommand {
                     guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
                     reports.append(try await PlanRepository(database: database, logger: logger).load(data, file: file))
                 }
+                try await CatalogueRefresh.run(database: database, logger: logger)
                 return reports
             }
             if json { try printJSON(reports); return }

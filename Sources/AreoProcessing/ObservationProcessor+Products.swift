@@ -19,6 +19,8 @@ extension ObservationProcessor {
         public var missingFraction = 0.0
         public var saturatedSamples = 0
         public var interpolatedSamples = 0
+
+        public init() {}
     }
 
     /// Renders `request` from the observation's `framelets`, loading payloads as needed.

@@ -46,9 +46,15 @@ public struct ObservationProcessor: Sendable {
 
     /// The framelet's camera at its mid-exposure time.
     public func camera(for reference: FrameletReference) -> FrameletCamera {
+        Self.camera(for: reference, trajectory: trajectory, camera: camera)
+    }
+
+    /// A framelet's camera at its mid-exposure time, from the geometry alone (no calibration).
+    public static func camera(for reference: FrameletReference, trajectory: Trajectory, camera: CameraModel) -> FrameletCamera {
         let h = reference.header
+        let mid = trajectory.t(sclk: reference.exposureStart + Double(h.exposureDurationMicroseconds) / 2e6)
         return FrameletCamera(
-            state: trajectory.state(at: midTime(reference)), camera: camera,
+            state: trajectory.state(at: mid), camera: camera,
             rotationDegrees: Double(h.rotationAngleCentidegrees) / 100,
             firstRow: Int(h.windowFirstRow), firstColumn: Int(h.windowFirstColumn), binning: Int(h.binning),
             lines: h.lines, samples: h.samples)

@@ -51,7 +51,8 @@ public struct ProductRequest: Sendable, Hashable, Codable {
         return "\(observationID)-\(kind.rawValue)-\(bands.map(\.name).joined(separator: "_"))\(scalePart).\(format.rawValue)"
     }
 
-    static func format(_ scale: Double) -> String {
+    /// A scale as written in names: "4", "0.5".
+    public static func format(_ scale: Double) -> String {
         scale == scale.rounded() ? String(Int(scale)) : String(scale)
     }
 }

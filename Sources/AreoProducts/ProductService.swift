@@ -49,10 +49,16 @@ public struct ProductService: Sendable {
     /// Resolves the inputs of `observationID`.
     /// - Throws: ``ProcessingError`` naming what is missing (no such observation, no kernel
     ///   covering it, no calibration, no instrument, no complete fragment).
-    public func inputs(observationID: Int) async throws -> Inputs {
+    /// - Parameter pinned: the kernel and calibration set to use instead of those that apply now
+    ///   (the server keys its cache by them and renders exactly what it keyed).
+    public func inputs(observationID: Int, pinned: ProductProvenance? = nil) async throws -> Inputs {
         let repository = InputRepository(database: database, logger: logger)
-        guard let applicable = try await repository.applicable(observationID: observationID) else {
+        guard var applicable = try await repository.applicable(observationID: observationID) else {
             throw ProcessingError("observation \(observationID) is not in the archive")
+        }
+        if let pinned {
+            applicable.kernelID = pinned.kernelID
+            applicable.calibrationID = pinned.calibrationID
         }
         guard let kernelID = applicable.kernelID else {
             throw ProcessingError("no geometry kernel covers observation \(observationID) (SCLK \(applicable.startSCLK)–\(applicable.endSCLK)); load one with `areo geometry load`")
@@ -71,10 +77,21 @@ public struct ProductService: Sendable {
     }
 
     /// Renders and encodes `request`.
-    public func product(_ request: ProductRequest) async throws -> ProductFile {
-        let inputs = try await inputs(observationID: request.observationID)
+    ///
+    /// - Parameters:
+    ///   - pinned: render with these inputs rather than those that apply now.
+    ///   - progress: called after each framelet is loaded with (framelets done, framelets in all).
+    public func product(
+        _ request: ProductRequest, pinned: ProductProvenance? = nil, progress: @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> ProductFile {
+        let inputs = try await inputs(observationID: request.observationID, pinned: pinned)
         let fragments = FragmentRepository(database: database, logger: logger)
+        let total = inputs.framelets.filter { request.bands.contains($0.header.band ?? .pan) }.count
+        var done = 0
         let rendered = try await inputs.processor.render(request, framelets: inputs.framelets) { reference in
+            try Task.checkCancellation()
+            done += 1
+            progress(done, max(total, done))
             guard let band = reference.header.band,
                   let stored = try await fragments.fragment(observationID: request.observationID, framelet: Int(reference.header.frameletIndex), band: band)
             else { throw ProcessingError("fragment \(reference.header.frameletIndex)/\(reference.header.band?.name ?? "?") vanished") }

@@ -1,14 +1,20 @@
+import AreoTelemetry
+import AreoGeometry
+import AreoDelivery
+import AreoProducts
 import AreoStore
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// Builds Areo's HTTP application.
 public enum AreoServer {
-    /// The application, with the database pool among its services (it runs first and stops last).
+    /// The application with its services: the database pool (runs first, stops last), the
+    /// render worker pool and the catalogue watcher that regenerates products after loads.
     ///
     /// - Parameters:
-    ///   - configuration: where to listen.
+    ///   - configuration: where to listen, the cache, the worker pool.
     ///   - database: the shared connection pool.
     ///   - migrations: applied before the server accepts requests; `/readyz` expects them applied.
     ///   - logger: the server's logger; each request gets a child with its request id.
@@ -17,33 +23,54 @@ public enum AreoServer {
         database: Database,
         migrations: [Migration],
         logger: Logger
-    ) -> Application<RouterResponder<BasicRequestContext>> {
-        let router = makeRouter(configuration: configuration, database: database, migrations: migrations)
+    ) async throws -> (application: some ApplicationProtocol, delivery: ProductDelivery) {
+        let delivery = try await makeDelivery(configuration: configuration, database: database, logger: logger)
+        let router = makeRouter(configuration: configuration, database: database, delivery: delivery, migrations: migrations)
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "areo"),
-            services: [database],
+            services: [database, delivery.scheduler, CatalogueWatcher(delivery: delivery, logger: logger)],
             logger: logger)
-        // The schema is brought up to date once the pool runs and before the first request.
+        // The schema is brought up to date once the pool runs and before the first request;
+        // the catalogue is rebuilt so it reflects whatever was loaded while the server was down.
         app.beforeServerStarts {
             try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
+            try await ObservationCatalog(database: database, logger: logger).refresh()
+            try await delivery.synchronize()
         }
-        return app
+        return (app, delivery)
+    }
+
+    /// The cache, the scheduler and the metrics behind the product routes.
+    public static func makeDelivery(configuration: ServerConfiguration, database: Database, logger: Logger) async throws -> ProductDelivery {
+        let metrics = DeliveryMetrics()
+        let cache = try ProductCache(directory: URL(fileURLWithPath: configuration.cacheDirectory), budgetBytes: configuration.cacheBytes, logger: logger)
+        let scheduler = RenderScheduler(workers: configuration.renderWorkers, logger: logger) { state, priority in
+            metrics.render(state, priority: priority)
+        }
+        return await ProductDelivery(
+            database: database, cache: cache, scheduler: scheduler, metrics: metrics,
+            configuration: .init(neighbours: configuration.prefetchNeighbours, maximumMosaicPixels: configuration.maximumMosaicPixels), logger: logger)
     }
 
     /// The routes and middleware (docs/openapi.yaml describes every route).
     public static func makeRouter(
-        configuration: ServerConfiguration, database: Database, migrations: [Migration]
-    ) -> Router<BasicRequestContext> {
-        let router = Router()
+        configuration: ServerConfiguration, database: Database, delivery: ProductDelivery, migrations: [Migration]
+    ) -> Router<AreoRequestContext> {
+        let router = Router(context: AreoRequestContext.self)
         router.add(middleware: RequestIDMiddleware())
         router.add(middleware: LogRequestsMiddleware(.info))
+        router.add(middleware: MetricsMiddleware(metrics: delivery.metrics))
         router.add(middleware: ProblemMiddleware())
+        router.add(middleware: AuthenticationMiddleware(tokens: AccessTokens(database: database, logger: Logger(label: "areo.auth"))))
         HealthController(database: database, migrations: migrations).addRoutes(to: router)
-        TelemetryController(
-            database: database, maximumUploadBytes: configuration.maximumUploadBytes,
-            uploadDirectory: URL(fileURLWithPath: configuration.uploadDirectory))
-            .addRoutes(to: router.group("/v1"))
+        DemoPage(delivery: delivery).addRoutes(to: router)
+        let v1 = router.group("/v1")
+        let uploads = URL(fileURLWithPath: configuration.uploadDirectory)
+        TelemetryController(database: database, maximumUploadBytes: configuration.maximumUploadBytes, uploadDirectory: uploads).addRoutes(to: v1)
+        InputsController(database: database, delivery: delivery, uploadDirectory: uploads).addRoutes(to: v1)
+        ObservationController(database: database, delivery: delivery).addRoutes(to: v1)
+        DeliveryController(delivery: delivery).addRoutes(to: v1, root: router)
         return router
     }
 }

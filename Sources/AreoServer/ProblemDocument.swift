@@ -1,4 +1,7 @@
+import AreoGeometry
+import AreoDelivery
 import AreoIngest
+import AreoProcessing
 import AreoStore
 import AreoTelemetry
 import Foundation
@@ -55,6 +58,17 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             throw ProblemDocument(.badRequest, error.description)
         } catch let error as ClockService.NoClockCorrelation {
             throw ProblemDocument(.conflict, error.description)
+        } catch let error as DeliveryError {
+            switch error {
+            case .notFound(let message): throw ProblemDocument(.notFound, message)
+            case .unavailable(let message): throw ProblemDocument(.conflict, message, title: "Not yet processable")
+            case .tooLarge(let message): throw ProblemDocument(.unprocessableContent, message, title: "Too large")
+            }
+        } catch let error as ProcessingError {
+            context.logger.warning("processing refused", metadata: ["error": "\(error)"])
+            throw ProblemDocument(.unprocessableContent, error.description, title: "Cannot be processed")
+        } catch is CancellationError {
+            throw ProblemDocument(.serviceUnavailable, "the request was cancelled")
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             throw ProblemDocument(.internalServerError, "the request could not be completed; quote request id \(context.id) to the operators")

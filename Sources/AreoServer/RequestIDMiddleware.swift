@@ -1,5 +1,8 @@
+import AreoTelemetry
+import AreoGeometry
 import HTTPTypes
 import Hummingbird
+import Logging
 
 /// Echoes the request id Hummingbird puts in every request's logger metadata as the
 /// `X-Request-Id` response header, so a client can quote it and operators can find the log lines.

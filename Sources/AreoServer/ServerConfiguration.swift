@@ -1,6 +1,8 @@
+import AreoTelemetry
+import AreoGeometry
 import Foundation
 
-/// How the HTTP server listens.
+/// How the HTTP server listens, caches and renders.
 public struct ServerConfiguration: Sendable {
     /// Interface to bind, e.g. `127.0.0.1`.
     public var host: String
@@ -10,14 +12,32 @@ public struct ServerConfiguration: Sendable {
     public var maximumUploadBytes: Int
     /// Where uploads are spooled before ingest (so a large pass is never held in memory).
     public var uploadDirectory: String
+    /// The product cache (`--cache-dir`).
+    public var cacheDirectory: String
+    /// The cache's byte budget (`--cache-size`).
+    public var cacheBytes: Int
+    /// Render workers; by default one per core.
+    public var renderWorkers: Int
+    /// Neighbours queued after an observation's product is served.
+    public var prefetchNeighbours: Int
+    /// Largest region mosaic, pixels.
+    public var maximumMosaicPixels: Int
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumUploadBytes: Int = 4 << 30,
-        uploadDirectory: String = FileManager.default.temporaryDirectory.path
+        uploadDirectory: String = FileManager.default.temporaryDirectory.path,
+        cacheDirectory: String = "cache", cacheBytes: Int = 2 << 30,
+        renderWorkers: Int = ProcessInfo.processInfo.activeProcessorCount, prefetchNeighbours: Int = 4,
+        maximumMosaicPixels: Int = 25_000_000
     ) {
         self.host = host
         self.port = port
         self.maximumUploadBytes = maximumUploadBytes
         self.uploadDirectory = uploadDirectory
+        self.cacheDirectory = cacheDirectory
+        self.cacheBytes = cacheBytes
+        self.renderWorkers = renderWorkers
+        self.prefetchNeighbours = prefetchNeighbours
+        self.maximumMosaicPixels = maximumMosaicPixels
     }
 }

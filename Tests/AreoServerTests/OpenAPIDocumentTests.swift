@@ -26,9 +26,13 @@ import Testing
         return operations
     }
 
-    @Test func everyRouteIsDocumentedAndNothingElse() throws {
+    @Test func everyRouteIsDocumentedAndNothingElse() async throws {
         let database = Database(location: DatabaseLocation(host: "127.0.0.1", port: 1, username: "x", database: "x"), logger: TestDatabase.logger)
-        let router = AreoServer.makeRouter(configuration: .init(), database: database, migrations: [])
+        let cache = ServerTestSupport.temporaryDirectory("openapi-cache")
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let configuration = ServerConfiguration(cacheDirectory: cache.path)
+        let delivery = try await AreoServer.makeDelivery(configuration: configuration, database: database, logger: TestDatabase.logger)
+        let router = AreoServer.makeRouter(configuration: configuration, database: database, delivery: delivery, migrations: [])
         let routes = Set(router.routes.map { "\($0.method.rawValue) \($0.path.description.hasPrefix("/") ? "" : "/")\($0.path)" })
         let documented = try Self.documentedOperations()
         #expect(!documented.isEmpty)

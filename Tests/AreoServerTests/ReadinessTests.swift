@@ -32,8 +32,9 @@ import Testing
 
         let migrations = try Migration.load(from: Self.migrationsDirectory)
         let database = Database(location: location, logger: Self.logger)
-        let app = AreoServer.makeApplication(
-            configuration: .init(host: "127.0.0.1", port: 0), database: database, migrations: migrations, logger: Self.logger)
+        let (app, _) = try await AreoServer.makeApplication(
+            configuration: .init(host: "127.0.0.1", port: 0, cacheDirectory: dir.appendingPathComponent("cache").path),
+            database: database, migrations: migrations, logger: Self.logger)
 
         try await app.test(.router) { client in
             try await client.execute(uri: "/healthz", method: .get) { response in

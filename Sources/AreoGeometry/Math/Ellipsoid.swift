@@ -58,7 +58,7 @@ public struct Ellipsoid: Sendable, Equatable {
 
 /// Planetocentric coordinates of a body-fixed point (ICD §7: latitude planetocentric, longitude
 /// east-positive in [0, 360)).
-public struct PlanetocentricCoordinates: Sendable, Equatable {
+public struct PlanetocentricCoordinates: Sendable, Equatable, Codable {
     /// Degrees, −90…90.
     public var latitude: Double
     /// Degrees east, [0, 360).

@@ -1,4 +1,6 @@
+import AreoGeometry
 import AreoIngest
+import AreoProducts
 import AreoStore
 import AreoTelemetry
 import Foundation
@@ -15,21 +17,38 @@ struct TelemetryController: Sendable {
     /// Where uploads are spooled.
     let uploadDirectory: URL
 
-    func addRoutes(to group: RouterGroup<some RequestContext>) {
-        group.post("/passes") { request, context in try await self.uploadPass(request, context: context) }
-        group.post("/plans") { request, context in try await self.uploadPlan(request, context: context) }
-        group.get("/packets") { request, context in try await self.packets(request, context: context) }
-        group.get("/fragments") { request, context in try await self.fragments(request, context: context) }
+    /// Uploads need the archivist role; telemetry queries and reports the team role (they
+    /// would show embargoed observations).
+    func addRoutes(to group: RouterGroup<AreoRequestContext>) {
+        group.post("/passes") { request, context in
+            try context.require(.archivist)
+            return try await self.uploadPass(request, context: context)
+        }
+        group.post("/plans") { request, context in
+            try context.require(.archivist)
+            return try await self.uploadPlan(request, context: context)
+        }
+        group.get("/packets") { request, context in
+            try context.require(.team)
+            return try await self.packets(request, context: context)
+        }
+        group.get("/fragments") { request, context in
+            try context.require(.team)
+            return try await self.fragments(request, context: context)
+        }
         group.get("/reports/completeness") { request, context in
-            try await Reports(database: database, logger: context.logger).completeness(
+            try context.require(.team)
+            return try await Reports(database: database, logger: context.logger).completeness(
                 passID: try request.uri.queryParameters.integer("pass"), observationID: try request.uri.queryParameters.integer("observation"))
         }
         group.get("/reports/health") { request, context in
+            try context.require(.team)
             guard let day = request.uri.queryParameters["day"].map(String.init) else { throw ProblemDocument(.badRequest, "day=YYYY-MM-DD is required") }
             return try await Reports(database: database, logger: context.logger).health(day: day)
         }
         group.get("/anomalies") { request, context in
-            AnomalyList(anomalies: try await Reports(database: database, logger: context.logger).anomalies(
+            try context.require(.team)
+            return AnomalyList(anomalies: try await Reports(database: database, logger: context.logger).anomalies(
                 passID: try request.uri.queryParameters.integer("pass"), observationID: try request.uri.queryParameters.integer("observation")))
         }
         group.get("/clock/wraps") { request, context in
@@ -44,35 +63,19 @@ struct TelemetryController: Sendable {
         guard name.range(of: #"^[A-Za-z0-9._-]{1,200}$"#, options: .regularExpression) != nil else {
             throw ProblemDocument(.badRequest, "name must be a plain file name ([A-Za-z0-9._-])")
         }
-        // Spool the body to a file (bounded memory), ingest the file, remove it.
-        try FileManager.default.createDirectory(at: uploadDirectory, withIntermediateDirectories: true)
-        let spool = uploadDirectory.appendingPathComponent("upload-\(UUID().uuidString)-\(name)")
+        let spool = try await Uploads.spool(request, name: name, into: uploadDirectory, limit: maximumUploadBytes, what: "a pass")
         defer { try? FileManager.default.removeItem(at: spool) }
-        guard FileManager.default.createFile(atPath: spool.path, contents: nil), let handle = try? FileHandle(forWritingTo: spool) else {
-            throw ProblemDocument(.internalServerError, "cannot spool the upload")
-        }
-        var received = 0
-        do {
-            for try await chunk in request.body {
-                received += chunk.readableBytes
-                guard received <= maximumUploadBytes else {
-                    throw ProblemDocument(.contentTooLarge, "a pass may have at most \(maximumUploadBytes) bytes")
-                }
-                try handle.write(contentsOf: chunk.readableBytesView)
-            }
-            try handle.close()
-        } catch {
-            try? handle.close()
-            throw error
-        }
         let report = try await PassIngestor(database: database, logger: context.logger).ingest(file: spool, name: name)
+        try await ObservationCatalog(database: database, logger: context.logger).refresh()
         return EditedResponse(status: report.alreadyIngested ? .ok : .created, response: report)
     }
 
     func uploadPlan(_ request: Request, context: some RequestContext) async throws -> PlanRepository.LoadReport {
         let name = request.uri.queryParameters["name"].map(String.init) ?? "upload.plan.jsonl"
         let body = try await request.body.collect(upTo: 64 << 20)
-        return try await PlanRepository(database: database, logger: context.logger).load(Data(body.readableBytesView), file: name)
+        let report = try await PlanRepository(database: database, logger: context.logger).load(Data(body.readableBytesView), file: name)
+        try await ObservationCatalog(database: database, logger: context.logger).refresh()
+        return report
     }
 
     func packets(_ request: Request, context: some RequestContext) async throws -> PacketList {

@@ -1,3 +1,5 @@
+import AreoTelemetry
+import AreoGeometry
 import AreoStore
 import Foundation
 import Hummingbird

@@ -1,0 +1,294 @@
+import AreoGeometry
+import AreoProcessing
+import AreoProducts
+import AreoStore
+import AreoTelemetry
+import CoreMetrics
+import Foundation
+import Logging
+import Synchronization
+
+/// Serves products: from the cache when the entry made with today's inputs is there, otherwise
+/// through the scheduler (one render per distinct product), then queues what is likely wanted
+/// next. Keeps a memo of the observation catalogue valid for one catalogue generation; the
+/// generation is read on every request, so once a load has returned no request is answered
+/// with a product made from older inputs.
+public final class ProductDelivery: Sendable {
+    public let cache: ProductCache
+    public let scheduler: RenderScheduler
+    public let metrics: DeliveryMetrics
+    public let configuration: Configuration
+    let database: Database
+    let logger: Logger
+    let memo = Mutex((generation: Int64(-1), entries: [Int: ObservationCatalog.Entry]()))
+
+    public struct Configuration: Sendable {
+        /// Neighbours queued after an observation's product is served.
+        public var neighbours: Int
+        /// Most recently used stale entries re-rendered after a load.
+        public var regenerateRecent: Int
+        /// Largest region mosaic, pixels.
+        public var maximumMosaicPixels: Int
+
+        public init(neighbours: Int = 4, regenerateRecent: Int = 32, maximumMosaicPixels: Int = 25_000_000) {
+            (self.neighbours, self.regenerateRecent, self.maximumMosaicPixels) = (neighbours, regenerateRecent, maximumMosaicPixels)
+        }
+    }
+
+    public init(database: Database, cache: ProductCache, scheduler: RenderScheduler, metrics: DeliveryMetrics,
+                configuration: Configuration = .init(), logger: Logger) async {
+        self.database = database
+        self.cache = cache
+        self.scheduler = scheduler
+        self.metrics = metrics
+        self.configuration = configuration
+        self.logger = logger
+        await cache.observeEvictions { [metrics] bytes in
+            metrics.cacheEvictions.increment()
+            metrics.cacheEvictedBytes.increment(by: bytes)
+        }
+    }
+
+    /// What a served product is.
+    public struct Served: Sendable {
+        public var entry: ProductCache.Entry
+        public var path: String?
+        public var bytes: [UInt8]?
+        /// Whether it came from the cache without a render.
+        public var fromCache: Bool
+    }
+
+    // MARK: Catalogue
+
+    /// Reads the catalogue generation; when it moved, forgets the memo and regenerates what the
+    /// change made stale. Returns the generation.
+    @discardableResult
+    public func synchronize() async throws -> Int64 {
+        let generation = try await ObservationCatalog(database: database, logger: logger).generation()
+        let changed = memo.withLock { m -> Bool in
+            guard m.generation != generation else { return false }
+            let first = m.generation < 0
+            m = (generation, [:])
+            return !first
+        }
+        if changed { try await regenerate() }
+        return generation
+    }
+
+    /// The catalogue entry of `observationID` as of now (nil when unknown).
+    public func entry(observationID: Int) async throws -> ObservationCatalog.Entry? {
+        try await synchronize()
+        if let known = memo.withLock({ $0.entries[observationID] }) { return known }
+        guard let entry = try await ObservationCatalog(database: database, logger: logger).entry(observationID: observationID) else { return nil }
+        memo.withLock { $0.entries[observationID] = entry }
+        return entry
+    }
+
+    /// Observations matching `query` (one page).
+    public func search(_ query: ObservationCatalog.Query) async throws -> [ObservationCatalog.Entry] {
+        try await ObservationCatalog(database: database, logger: logger).search(query).entries
+    }
+
+    // MARK: Keys
+
+    /// The cache key of `request` made from `entry`'s current inputs, for `format` (the `xml`
+    /// label of a `dat` has a key of its own).
+    public static func key(_ request: ProductRequest, entry: ObservationCatalog.Entry, served format: String) -> String {
+        let identity = [
+            "product-v1", String(request.observationID), request.kind.rawValue, request.bands.map(\.name).joined(separator: ","),
+            String(request.scale), request.format.rawValue, format, entry.kernelID ?? "", entry.calibrationID ?? "", areoVersion, entry.dataStamp,
+        ].joined(separator: "|")
+        return String(ProductCache.sha256(Data(identity.utf8)).prefix(40))
+    }
+
+    // MARK: Products of one observation
+
+    /// Serves `request` (format `xml` = the label of the `dat`) for `observationID`.
+    /// - Throws: ``DeliveryError`` when the observation or its inputs are missing.
+    public func product(_ request: ProductRequest, label: Bool = false, priority: RenderPriority = .interactive) async throws -> Served {
+        guard let entry = try await entry(observationID: request.observationID) else {
+            throw DeliveryError.notFound("observation \(request.observationID) is not in the archive")
+        }
+        guard let kernelID = entry.kernelID, let calibrationID = entry.calibrationID else {
+            throw DeliveryError.unavailable(entry.kernelID == nil
+                ? "no geometry kernel covers observation \(request.observationID) yet"
+                : "no calibration set applies to observation \(request.observationID) yet")
+        }
+        let servedFormat = label ? "xml" : request.format.rawValue
+        let key = Self.key(request, entry: entry, served: servedFormat)
+        if let hit = await cache.lookup(key) {
+            metrics.cacheHits.increment()
+            return Served(entry: hit.entry, path: hit.path, bytes: nil, fromCache: true)
+        }
+        metrics.cacheMisses.increment()
+        let renderKey = Self.key(request, entry: entry, served: request.format.rawValue)
+        let result = try await scheduler.render(
+            key: renderKey, product: request.fileName, priority: priority,
+            work: renderWork(request, entry: entry, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID)))
+        guard let product = result.products[key] else { throw DeliveryError.unavailable("the render did not make \(servedFormat)") }
+        return Served(entry: product.entry, path: product.path, bytes: product.bytes, fromCache: false)
+    }
+
+    /// The render of `request` with exactly the inputs of `entry`: stores every file it makes.
+    func renderWork(_ request: ProductRequest, entry: ObservationCatalog.Entry, provenance: ProductProvenance) -> RenderScheduler.Work {
+        let (database, logger, cache) = (self.database, self.logger, self.cache)
+        return { progress in
+            let key = Self.key(request, entry: entry, served: request.format.rawValue)
+            let labelKey = Self.key(request, entry: entry, served: "xml")
+            // Another render may have finished this product between the lookup and now.
+            let labelCached = request.format == .dat ? await cache.peek(labelKey) != nil : true
+            if labelCached, let hit = await cache.lookup(key) {
+                var products = [key: RenderResult.Product(entry: hit.entry, path: hit.path, bytes: nil)]
+                if let label = await cache.lookup(labelKey) { products[labelKey] = .init(entry: label.entry, path: label.path, bytes: nil) }
+                return RenderResult(products: products, rendered: false)
+            }
+            let file = try await ProductService(database: database, logger: logger).product(request, pinned: provenance) { done, total in
+                progress.update(done: done, total: total)
+            }
+            var attributes = [
+                "observation": String(request.observationID), "kind": request.kind.rawValue, "bands": request.bands.map(\.name).joined(separator: ","),
+                "scale": String(request.scale), "format": request.format.rawValue, "kernel": provenance.kernelID,
+                "calibration": provenance.calibrationID, "software": provenance.softwareVersion, "data": entry.dataStamp,
+                "file": request.fileName,
+            ]
+            if let quality = try? JSONEncoder().encode(file.quality) { attributes["quality"] = String(decoding: quality, as: UTF8.self) }
+            var outputs = [(key, file.mediaType, file.bytes, attributes)]
+            if let label = file.label {
+                var labelAttributes = attributes
+                labelAttributes["file"] = (request.fileName as NSString).deletingPathExtension + ".xml"
+                outputs.append((labelKey, "application/xml", Array(label.utf8), labelAttributes))
+            }
+            var products: [String: RenderResult.Product] = [:]
+            for (key, mediaType, bytes, attributes) in outputs {
+                let cacheEntry = ProductCache.Entry(
+                    key: key, mediaType: mediaType, size: bytes.count, sha256: ProductCache.sha256(bytes),
+                    observationID: request.observationID, attributes: attributes)
+                let stored = try await cache.store(bytes, as: cacheEntry)
+                products[key] = .init(entry: cacheEntry, path: stored?.path, bytes: stored == nil ? bytes : nil)
+            }
+            return RenderResult(products: products, rendered: true)
+        }
+    }
+
+    // MARK: Prefetch
+
+    /// Queues `request` for each observation in `observationIDs` for `owner` (a prefetch
+    /// session, "neighbours"); those already cached are skipped. Returns the jobs queued.
+    public func prefetch(_ template: ProductRequest, observations observationIDs: [Int], owner: String,
+                         priority: RenderPriority, publicOnly: Bool) async throws -> [RenderScheduler.JobStatus] {
+        var jobs: [RenderScheduler.JobStatus] = []
+        for id in observationIDs {
+            guard let entry = try await entry(observationID: id), !publicOnly || entry.isPublic(),
+                  let kernelID = entry.kernelID, let calibrationID = entry.calibrationID else { continue }
+            var request = template
+            request.observationID = id
+            if request.bands.count == 1, !entry.bands.contains(request.bands[0].name), let first = entry.bands.first.flatMap({ Band(name: $0) }) {
+                request.bands = [first]
+            }
+            let key = Self.key(request, entry: entry, served: request.format.rawValue)
+            guard await cache.peek(key) == nil else { continue }
+            jobs.append(scheduler.submit(
+                key: key, product: request.fileName, priority: priority, owner: owner,
+                work: renderWork(request, entry: entry, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID))))
+        }
+        return jobs
+    }
+
+    /// After `request` was served: queue the same product of the observation's spatial neighbours.
+    public func queueNeighbours(of request: ProductRequest, publicOnly: Bool) async throws {
+        guard configuration.neighbours > 0, let entry = try await entry(observationID: request.observationID) else { return }
+        let neighbours = try await ObservationCatalog(database: database, logger: logger)
+            .neighbours(of: entry, limit: configuration.neighbours, publicOnly: publicOnly)
+        _ = try await prefetch(request, observations: neighbours.map(\.observationID), owner: "neighbours", priority: .neighbour, publicOnly: publicOnly)
+    }
+
+    // MARK: Regeneration
+
+    /// Removes every cached product whose observation's inputs or data are no longer current,
+    /// and re-renders the most recently used of them at low priority.
+    public func regenerate() async throws {
+        let entries = await cache.entriesByRecency()
+        var fresh: [Int: ObservationCatalog.Entry?] = [:]
+        let catalog = ObservationCatalog(database: database, logger: logger)
+        var requeued = 0
+        for (rank, cached) in entries.enumerated() {
+            guard let id = cached.observationID, let request = Self.request(from: cached) else { continue }
+            if fresh[id] == nil { fresh[id] = .some(try await catalog.entry(observationID: id)) }
+            guard let current = fresh[id] ?? nil else { continue }
+            let servedFormat = cached.mediaType == "application/xml" ? "xml" : request.format.rawValue
+            guard Self.key(request, entry: current, served: servedFormat) != cached.key else { continue }
+            await cache.remove(cached.key)
+            guard rank < configuration.regenerateRecent, servedFormat != "xml",
+                  let kernelID = current.kernelID, let calibrationID = current.calibrationID else { continue }
+            scheduler.submit(
+                key: Self.key(request, entry: current, served: request.format.rawValue), product: request.fileName, priority: .regeneration,
+                owner: "regeneration",
+                work: renderWork(request, entry: current, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID)))
+            metrics.regenerations.increment()
+            requeued += 1
+        }
+        if requeued > 0 { logger.info("regeneration queued", metadata: ["products": "\(requeued)"]) }
+    }
+
+    /// The request a cache entry was made for.
+    static func request(from entry: ProductCache.Entry) -> ProductRequest? {
+        let a = entry.attributes
+        guard let id = a["observation"].flatMap(Int.init), let kind = a["kind"].flatMap(ProductRequest.Kind.init(rawValue:)),
+              let bands = a["bands"]?.split(separator: ",").compactMap({ Band(name: String($0)) }),
+              let scale = a["scale"].flatMap(Double.init), let format = a["format"].flatMap(ProductFormat.init(rawValue:)) else { return nil }
+        return try? ProductRequest(observationID: id, kind: kind, bands: bands, scale: kind == .raw || kind == .calibrated ? 1 : scale, format: format)
+    }
+
+    // MARK: Region mosaics
+
+    /// A mosaic of every observation (visible to the caller) that covers `request.region`,
+    /// oldest first so the newest data is on top.
+    public func mosaic(_ request: RegionRequest, publicOnly: Bool, priority: RenderPriority = .interactive) async throws -> Served {
+        try await synchronize()
+        guard request.grid.width * request.grid.height <= configuration.maximumMosaicPixels else {
+            throw DeliveryError.tooLarge("the mosaic would be \(request.grid.width) × \(request.grid.height) pixels, more than the limit of \(configuration.maximumMosaicPixels); ask for a smaller region or a coarser scale")
+        }
+        var query = ObservationCatalog.Query()
+        query.region = request.region
+        query.publicOnly = publicOnly
+        query.limit = 500
+        let covering = try await ObservationCatalog(database: database, logger: logger).search(query).entries
+            .filter { $0.kernelID != nil && $0.calibrationID != nil && $0.dataStamp.hasPrefix("f0.") == false && $0.bands.contains { request.bands.map(\.name).contains($0) } }
+        guard !covering.isEmpty else { throw DeliveryError.notFound("no observation covers that region with those bands") }
+        let sources = covering.map { ProductService.MosaicSource(observationID: $0.observationID, provenance: ProductProvenance(kernelID: $0.kernelID!, calibrationID: $0.calibrationID!)) }
+        let identity = ["mosaic-v1", request.fileName, areoVersion] + covering.map { "\($0.observationID):\($0.kernelID!):\($0.calibrationID!):\($0.dataStamp)" }
+        let key = String(ProductCache.sha256(Data(identity.joined(separator: "|").utf8)).prefix(40))
+        if let hit = await cache.lookup(key) {
+            metrics.cacheHits.increment()
+            return Served(entry: hit.entry, path: hit.path, bytes: nil, fromCache: true)
+        }
+        metrics.cacheMisses.increment()
+        let (database, logger, cache, limit) = (self.database, self.logger, self.cache, configuration.maximumMosaicPixels)
+        let result = try await scheduler.render(key: key, product: request.fileName, priority: priority) { progress in
+            if let hit = await cache.lookup(key) { return RenderResult(products: [key: .init(entry: hit.entry, path: hit.path, bytes: nil)], rendered: false) }
+            let file = try await ProductService(database: database, logger: logger).regionMosaic(request, sources: sources, maximumPixels: limit) {
+                progress.update(done: $0, total: $1)
+            }
+            let entry = ProductCache.Entry(
+                key: key, mediaType: file.mediaType, size: file.bytes.count, sha256: ProductCache.sha256(file.bytes), observationID: nil,
+                attributes: ["file": request.fileName, "observations": sources.map { String($0.observationID) }.joined(separator: ",")])
+            let stored = try await cache.store(file.bytes, as: entry)
+            return RenderResult(products: [key: .init(entry: entry, path: stored?.path, bytes: stored == nil ? file.bytes : nil)], rendered: true)
+        }
+        guard let product = result.products[key] else { throw DeliveryError.unavailable("the mosaic render made nothing") }
+        return Served(entry: product.entry, path: product.path, bytes: product.bytes, fromCache: false)
+    }
+}
+
+/// Why a product cannot be delivered (the server maps these to HTTP statuses).
+public enum DeliveryError: Error, CustomStringConvertible, Sendable {
+    case notFound(String)
+    case unavailable(String)
+    case tooLarge(String)
+
+    public var description: String {
+        switch self {
+        case .notFound(let m), .unavailable(let m), .tooLarge(let m): m
+        }
+    }
+}

@@ -1,0 +1,286 @@
+import AreoGeometry
+import AreoIngest
+import AreoProcessing
+import AreoStore
+import AreoTelemetry
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The observation catalogue: for every observation (planned or arrived) what applies to it now
+/// (geometry kernel, calibration set, data), its footprint, times, status and embargo.
+///
+/// ``refresh()`` rewrites it after every load and bumps the catalogue generation in the same
+/// transaction; it reports which observations' applicable inputs changed, so their products can
+/// be regenerated.
+public struct ObservationCatalog: Sendable {
+    let database: Database
+    let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// One observation as search and the server see it.
+    public struct Entry: Sendable, Codable, Equatable {
+        public var observationID: Int
+        public var planned: Bool
+        public var status: String
+        public var target: String?
+        public var bands: [String]
+        public var embargoUntil: Date?
+        public var startSCLK: Double
+        public var endSCLK: Double
+        public var startUTC: Date?
+        public var endUTC: Date?
+        public var firstERT: Date?
+        public var lastERT: Date?
+        public var kernelID: String?
+        public var calibrationID: String?
+        public var dataStamp: String
+        public var footprint: GeographicFootprint?
+
+        /// Whether the public may see it now (no embargo, or the embargo has passed).
+        public func isPublic(at now: Date = Date()) -> Bool { embargoUntil.map { $0 <= now } ?? true }
+    }
+
+    /// What a refresh changed.
+    public struct RefreshReport: Sendable, Codable, Equatable {
+        /// Observations whose applicable kernel or calibration set changed (regenerate their products).
+        public var inputsChanged: [Int]
+        /// Observations whose data (complete fragments, instrument) changed.
+        public var dataChanged: [Int]
+        public var generation: Int64
+    }
+
+    /// The current catalogue generation.
+    public func generation() async throws -> Int64 {
+        for try await value in try await database.client.query("SELECT generation FROM catalog_generation", logger: logger).decode(Int64.self) {
+            return value
+        }
+        return 0
+    }
+
+    /// Recomputes every observation's row; see the type's documentation.
+    @discardableResult
+    public func refresh() async throws -> RefreshReport {
+        let client = database.client
+        var previous: [Int: (kernel: String?, calibration: String?, stamp: String, footprint: GeographicFootprint?)] = [:]
+        for try await (id, kernel, calibration, stamp, footprint) in try await client.query(
+            "SELECT observation_id, kernel_id, calibration_id, data_stamp, footprint::text FROM observation_catalog", logger: logger
+        ).decode((Int, String?, String?, String, String?).self) {
+            previous[id] = (kernel, calibration, stamp, try footprint.map { try JSONDecoder().decode(GeographicFootprint.self, from: Data($0.utf8)) })
+        }
+        var plans: [Int: (ObservationPlan, Date?)] = [:]
+        for try await (id, text, embargo) in try await client.query(
+            "SELECT observation_id, plan::text, embargo_until FROM plans", logger: logger).decode((Int, String, Date?).self) {
+            plans[id] = (try JSONDecoder().decode(ObservationPlan.self, from: Data(text.utf8)), embargo)
+        }
+        var instrumentID = 0
+        var instrument: InstrumentDescription? = nil
+        for try await (id, text) in try await client.query(
+            "SELECT id, description::text FROM instruments ORDER BY id DESC LIMIT 1", logger: logger).decode((Int, String).self) {
+            instrumentID = id
+            instrument = try JSONDecoder().decode(InstrumentDescription.self, from: Data(text.utf8))
+        }
+        var arrived: [Int: (stamp: String, bands: [String], firstERT: Int64?, lastERT: Int64?)] = [:]
+        for try await (id, count, maxID, updated, bands, firstERT, lastERT) in try await client.query(
+            """
+            SELECT f.observation_id, count(*) FILTER (WHERE f.status = 'complete'), max(f.id),
+                   coalesce(floor(extract(epoch FROM max(f.updated_at)) * 1e6)::bigint, 0),
+                   array_agg(DISTINCT f.band), min(p.first_ert_us), max(p.first_ert_us)
+            FROM fragments f LEFT JOIN packets p ON p.id = f.first_packet_id GROUP BY f.observation_id
+            """, logger: logger).decode((Int, Int, Int, Int64, [Int], Int64?, Int64?).self) {
+            let names = bands.sorted().compactMap { Band(rawValue: UInt8($0))?.name }
+            arrived[id] = ("f\(count).\(maxID).\(updated)", names, firstERT, lastERT)
+        }
+        let statuses = Dictionary(
+            try await Reports(database: database, logger: logger).completeness().observations.map { ($0.observationID, $0.status.rawValue) },
+            uniquingKeysWith: { a, _ in a })
+        let inputs = InputRepository(database: database, logger: logger)
+        let service = ProductService(database: database, logger: logger)
+        var kernels: [String: Trajectory] = [:]
+        var rows: [Entry] = []
+        var report = RefreshReport(inputsChanged: [], dataChanged: [], generation: 0)
+        for id in Set(plans.keys).union(arrived.keys).sorted() {
+            guard let applicable = try await inputs.applicable(observationID: id) else { continue }
+            let plan = plans[id]
+            let stamp = "\(arrived[id]?.stamp ?? "f0").i\(instrumentID)"
+            var entry = Entry(
+                observationID: id, planned: plan != nil, status: statuses[id] ?? "partial", target: plan?.0.targetID,
+                bands: plan.map { $0.0.bands.map { $0.band.uppercased() } } ?? arrived[id]?.bands ?? [],
+                embargoUntil: plan?.1, startSCLK: applicable.startSCLK, endSCLK: applicable.endSCLK,
+                firstERT: arrived[id]?.firstERT.map { Date(timeIntervalSince1970: Double($0) / 1e6) },
+                lastERT: arrived[id]?.lastERT.map { Date(timeIntervalSince1970: Double($0) / 1e6) },
+                kernelID: applicable.kernelID, calibrationID: applicable.calibrationID, dataStamp: stamp)
+            let before = previous[id]
+            if before?.kernel != entry.kernelID || before?.calibration != entry.calibrationID, before != nil { report.inputsChanged.append(id) }
+            if before?.stamp != stamp, before != nil { report.dataChanged.append(id) }
+            if let kernelID = applicable.kernelID {
+                if kernels[kernelID] == nil { kernels[kernelID] = Trajectory(kernel: try await service.loadKernel(kernelID)) }
+                let trajectory = kernels[kernelID]!
+                entry.startUTC = GroundTime.date(t: trajectory.t(sclk: entry.startSCLK))
+                entry.endUTC = GroundTime.date(t: trajectory.t(sclk: entry.endSCLK))
+                if let before, before.kernel == kernelID, before.stamp == stamp, let kept = before.footprint {
+                    entry.footprint = kept
+                } else if let instrument {
+                    var framelets = try await service.frameletReferences(observationID: id)
+                    if framelets.isEmpty, let plan { framelets = ObservationFootprint.plannedFramelets(plan.0) }
+                    entry.footprint = ObservationFootprint.footprint(of: framelets, trajectory: trajectory, camera: CameraModel(instrument: instrument))
+                }
+            }
+            rows.append(entry)
+        }
+        let logger = self.logger
+        report.generation = try await client.inTransaction(logger: logger) { connection in
+            for entry in rows { try await Self.upsert(entry, connection: connection, logger: logger) }
+            var generation: Int64 = 0
+            for try await value in try await connection.query(
+                "UPDATE catalog_generation SET generation = generation + 1 RETURNING generation", logger: logger).decode(Int64.self) {
+                generation = value
+            }
+            return generation
+        }
+        logger.info("catalogue refreshed", metadata: [
+            "observations": "\(rows.count)", "inputs_changed": "\(report.inputsChanged)", "generation": "\(report.generation)",
+        ])
+        return report
+    }
+
+    static func upsert(_ e: Entry, connection: PostgresConnection, logger: Logger) async throws {
+        let footprint = try e.footprint.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+        let box = e.footprint.map { "((\($0.west),\($0.south)),(\($0.east),\($0.north)))" }
+        let centre = e.footprint?.centre
+        try await connection.query(
+            """
+            INSERT INTO observation_catalog (observation_id, planned, status, target, bands, embargo_until, start_sclk, end_sclk,
+                start_utc, end_utc, first_ert_us, last_ert_us, kernel_id, calibration_id, data_stamp, footprint, bbox,
+                centre_latitude, centre_longitude, changed_at)
+            VALUES (\(e.observationID), \(e.planned), \(e.status), \(e.target), \(e.bands), \(e.embargoUntil), \(e.startSCLK), \(e.endSCLK),
+                \(e.startUTC), \(e.endUTC), \(e.firstERT.map { Int64($0.timeIntervalSince1970 * 1e6) }), \(e.lastERT.map { Int64($0.timeIntervalSince1970 * 1e6) }),
+                \(e.kernelID), \(e.calibrationID), \(e.dataStamp), \(footprint)::jsonb, \(box)::box,
+                \(centre?.latitude), \(centre?.longitude), now())
+            ON CONFLICT (observation_id) DO UPDATE SET planned = EXCLUDED.planned, status = EXCLUDED.status, target = EXCLUDED.target,
+                bands = EXCLUDED.bands, embargo_until = EXCLUDED.embargo_until, start_sclk = EXCLUDED.start_sclk,
+                end_sclk = EXCLUDED.end_sclk, start_utc = EXCLUDED.start_utc, end_utc = EXCLUDED.end_utc,
+                first_ert_us = EXCLUDED.first_ert_us, last_ert_us = EXCLUDED.last_ert_us, kernel_id = EXCLUDED.kernel_id,
+                calibration_id = EXCLUDED.calibration_id, data_stamp = EXCLUDED.data_stamp, footprint = EXCLUDED.footprint,
+                bbox = EXCLUDED.bbox, centre_latitude = EXCLUDED.centre_latitude, centre_longitude = EXCLUDED.centre_longitude,
+                changed_at = CASE WHEN observation_catalog.kernel_id IS DISTINCT FROM EXCLUDED.kernel_id
+                                    OR observation_catalog.calibration_id IS DISTINCT FROM EXCLUDED.calibration_id
+                                    OR observation_catalog.data_stamp <> EXCLUDED.data_stamp THEN now() ELSE observation_catalog.changed_at END
+            """, logger: logger)
+    }
+
+    // MARK: Reading
+
+    static let columns = """
+        observation_id, planned, status, target, bands, embargo_until, start_sclk, end_sclk, start_utc, end_utc,
+        first_ert_us, last_ert_us, kernel_id, calibration_id, data_stamp, footprint::text
+        """
+
+    typealias Row = (Int, Bool, String, String?, [String], Date?, Double, Double, Date?, Date?, Int64?, Int64?, String?, String?, String, String?)
+
+    static func entry(_ r: Row) throws -> Entry {
+        Entry(
+            observationID: r.0, planned: r.1, status: r.2, target: r.3, bands: r.4, embargoUntil: r.5, startSCLK: r.6, endSCLK: r.7,
+            startUTC: r.8, endUTC: r.9, firstERT: r.10.map { Date(timeIntervalSince1970: Double($0) / 1e6) },
+            lastERT: r.11.map { Date(timeIntervalSince1970: Double($0) / 1e6) }, kernelID: r.12, calibrationID: r.13, dataStamp: r.14,
+            footprint: try r.15.map { try JSONDecoder().decode(GeographicFootprint.self, from: Data($0.utf8)) })
+    }
+
+    /// One observation's entry, nil when unknown.
+    public func entry(observationID: Int) async throws -> Entry? {
+        let rows = try await database.client.query(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM observation_catalog WHERE observation_id = $1", binds: try binds(observationID)),
+            logger: logger)
+        for try await row in rows.decode(Row.self) { return try Self.entry(row) }
+        return nil
+    }
+
+    /// A search: every field optional; results ordered by start time, then id.
+    public struct Query: Sendable, Equatable {
+        public var region: GeographicBox?
+        public var sclk: ClosedRange<Double>?
+        public var utc: ClosedRange<Date>?
+        public var ert: ClosedRange<Date>?
+        public var band: String?
+        public var target: String?
+        public var status: String?
+        /// Only observations the public may see now.
+        public var publicOnly = true
+        public var limit = 100
+        public var offset = 0
+        public init() {}
+    }
+
+    /// Observations matching `query`, and how many match in all.
+    public func search(_ query: Query) async throws -> (entries: [Entry], total: Int) {
+        var conditions: [String] = []
+        var bindings = PostgresBindings()
+        func bind(_ value: some PostgresEncodable & Sendable) throws -> String {
+            try bindings.append(value, context: .default)
+            return "$\(bindings.count)"
+        }
+        if let region = query.region {
+            // GiST-indexed box overlap against the region and its copies shifted by ±360°.
+            var alternatives: [String] = []
+            for (west, east) in region.shiftedCopies {
+                alternatives.append("bbox && box(point(\(try bind(west)), \(try bind(region.south))), point(\(try bind(east)), \(try bind(region.north))))")
+            }
+            conditions.append("(" + alternatives.joined(separator: " OR ") + ")")
+        }
+        if let sclk = query.sclk { conditions.append("start_sclk <= \(try bind(sclk.upperBound)) AND end_sclk >= \(try bind(sclk.lowerBound))") }
+        if let utc = query.utc { conditions.append("start_utc <= \(try bind(utc.upperBound)) AND end_utc >= \(try bind(utc.lowerBound))") }
+        if let ert = query.ert {
+            conditions.append("first_ert_us <= \(try bind(Int64(ert.upperBound.timeIntervalSince1970 * 1e6))) AND last_ert_us >= \(try bind(Int64(ert.lowerBound.timeIntervalSince1970 * 1e6)))")
+        }
+        if let band = query.band { conditions.append("\(try bind(band.uppercased())) = ANY (bands)") }
+        if let target = query.target { conditions.append("target = \(try bind(target))") }
+        if let status = query.status { conditions.append("status = \(try bind(status))") }
+        if query.publicOnly { conditions.append("(embargo_until IS NULL OR embargo_until <= now())") }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        var total = 0
+        for try await count in try await database.client.query(
+            PostgresQuery(unsafeSQL: "SELECT count(*) FROM observation_catalog \(filter)", binds: bindings), logger: logger).decode(Int.self) {
+            total = count
+        }
+        let page = "ORDER BY start_sclk, observation_id LIMIT \(max(0, query.limit)) OFFSET \(max(0, query.offset))"
+        var entries: [Entry] = []
+        for try await row in try await database.client.query(
+            PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM observation_catalog \(filter) \(page)", binds: bindings), logger: logger
+        ).decode(Row.self) {
+            entries.append(try Self.entry(row))
+        }
+        return (entries, total)
+    }
+
+    /// Up to `limit` observations nearest to `entry` whose boxes overlap its box grown by its
+    /// own size (its spatial neighbours), nearest centre first.
+    public func neighbours(of entry: Entry, limit: Int, publicOnly: Bool) async throws -> [Entry] {
+        guard let f = entry.footprint else { return [] }
+        let width = f.east - f.west, height = f.north - f.south
+        guard let grown = GeographicBox(
+            west: f.west - width, south: max(-90, f.south - height), east: min(f.west + 359.9, f.east + width), north: min(90, f.north + height))
+        else { return [] }
+        var query = Query()
+        query.region = grown
+        query.publicOnly = publicOnly
+        query.limit = 200
+        let centre = f.centre
+        func distance(_ other: Entry) -> Double {
+            guard let c = other.footprint?.centre else { return .infinity }
+            let dLon = abs(GeographicFootprint.normalized(c.longitude - centre.longitude + 180) - 180) * cos(centre.latitude * .pi / 180)
+            return (dLon * dLon + (c.latitude - centre.latitude) * (c.latitude - centre.latitude)).squareRoot()
+        }
+        return try await search(query).entries.filter { $0.observationID != entry.observationID }
+            .sorted { distance($0) < distance($1) }.prefix(limit).map { $0 }
+    }
+
+    private func binds(_ values: Int...) throws -> PostgresBindings {
+        var bindings = PostgresBindings()
+        for value in values { try bindings.append(value, context: .default) }
+        return bindings
+    }
+}

@@ -1,0 +1,46 @@
+import AreoStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Synchronization
+
+/// Reads `Authorization: Bearer TOKEN` and sets the request's role. No header: public. An
+/// unknown or revoked token: 401 (a client that sent a token expects it to count). Token
+/// lookups are remembered for a few seconds so cache hits do not wait for the database.
+struct AuthenticationMiddleware: RouterMiddleware {
+    let tokens: AccessTokens
+    let remembered = TokenMemory()
+    static let memory: TimeInterval = 5
+
+    func handle(_ request: Request, context: AreoRequestContext, next: (Request, AreoRequestContext) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else { return try await next(request, context) }
+        guard header.lowercased().hasPrefix("bearer "), header.count < 512 else {
+            throw ProblemDocument(.unauthorized, "Authorization must be 'Bearer TOKEN'")
+        }
+        let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let now = Date()
+        var role: Role?
+        if let known = remembered.state.withLock({ $0[token] }), now.timeIntervalSince(known.at) < Self.memory {
+            role = known.role
+        } else {
+            role = try await tokens.role(of: token)
+            remembered.state.withLock {
+                if $0.count > 10_000 { $0 = [:] }
+                $0[token] = (role, now)
+            }
+        }
+        guard let role else {
+            context.logger.warning("unknown or revoked token")
+            throw ProblemDocument(.unauthorized, "the bearer token is unknown or revoked")
+        }
+        var context = context
+        context.role = role
+        return try await next(request, context)
+    }
+}
+
+/// Token lookups of the last few seconds.
+final class TokenMemory: Sendable {
+    let state = Mutex([String: (role: Role?, at: Date)]())
+}

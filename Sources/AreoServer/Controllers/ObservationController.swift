@@ -1,0 +1,219 @@
+import AreoDelivery
+import AreoGeometry
+import AreoIngest
+import AreoProcessing
+import AreoProducts
+import AreoStore
+import AreoTelemetry
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Search, one observation, its products, and region mosaics.
+struct ObservationController: Sendable {
+    let database: Database
+    let delivery: ProductDelivery
+
+    func addRoutes(to group: RouterGroup<AreoRequestContext>) {
+        group.get("/observations") { request, context in try await self.search(request, context: context) }
+        group.get("/observations/{id}") { request, context in try await self.observation(request, context: context) }
+        group.get("/observations/{id}/products/{kind}") { request, context in try await self.product(request, context: context) }
+        group.get("/mosaic") { request, context in try await self.mosaic(request, context: context) }
+    }
+
+    // MARK: Search
+
+    func search(_ request: Request, context: AreoRequestContext) async throws -> Response {
+        let q = request.uri.queryParameters
+        var query = ObservationCatalog.Query()
+        if let text = q["bbox"] {
+            guard let box = GeographicBox(parsing: String(text)) else {
+                throw ProblemDocument(.badRequest, "bbox is west,south,east,north in degrees (east longitude −180…360, latitude −90…90, south < north)")
+            }
+            query.region = box
+        }
+        query.sclk = try q.sclkRange()
+        if let from = try q.time("utc_from"), let to = try q.time("utc_to") {
+            guard from <= to else { throw ProblemDocument(.badRequest, "utc_from must not be after utc_to") }
+            query.utc = from...to
+        }
+        if let from = try q.time("ert_from"), let to = try q.time("ert_to") {
+            guard from <= to else { throw ProblemDocument(.badRequest, "ert_from must not be after ert_to") }
+            query.ert = from...to
+        }
+        if let band = q["band"] {
+            guard Band(name: String(band)) != nil else { throw ProblemDocument(.badRequest, "band must be one of \(Band.allCases.map(\.name).joined(separator: ", "))") }
+            query.band = String(band)
+        }
+        query.target = q["target"].map(String.init)
+        if let status = q["status"] {
+            guard ["complete", "partial", "corrupt", "unplanned"].contains(String(status)) else {
+                throw ProblemDocument(.badRequest, "status must be complete, partial, corrupt or unplanned")
+            }
+            query.status = String(status)
+        }
+        query.limit = min(max(try q.integer("limit") ?? 100, 1), 1000)
+        query.offset = max(try q.integer("offset") ?? 0, 0)
+        query.publicOnly = context.publicOnly
+        let (entries, total) = try await ObservationCatalog(database: database, logger: context.logger).search(query)
+        var page: [String: Any] = [
+            "total": total, "limit": query.limit, "offset": query.offset,
+            "observations": entries.map { Self.summary($0) },
+        ]
+        if query.offset + entries.count < total {
+            var next = URLComponents()
+            next.path = "/v1/observations"
+            next.queryItems = q.filter { $0.key != "offset" }.map { URLQueryItem(name: String($0.key), value: String($0.value)) }
+                + [URLQueryItem(name: "offset", value: String(query.offset + entries.count))]
+            page["next"] = next.string
+        }
+        return try ProductResponses.json(page)
+    }
+
+    static func summary(_ e: ObservationCatalog.Entry) -> [String: Any] {
+        var s: [String: Any] = [
+            "id": e.observationID, "status": e.status, "bands": e.bands, "planned": e.planned,
+            "start_sclk": e.startSCLK, "end_sclk": e.endSCLK, "href": "/v1/observations/\(e.observationID)",
+        ]
+        if let target = e.target { s["target"] = target }
+        if let t = e.startUTC { s["start_utc"] = GroundTime.iso8601(t) }
+        if let t = e.endUTC { s["end_utc"] = GroundTime.iso8601(t) }
+        if let f = e.footprint {
+            s["bbox"] = [f.west > 180 ? f.west - 360 : f.west, f.south, f.west > 180 ? f.east - 360 : f.east, f.north]
+        }
+        if let embargo = e.embargoUntil { s["embargo_until"] = GroundTime.iso8601(embargo) }
+        return s
+    }
+
+    // MARK: One observation
+
+    /// The catalogue entry if the caller may see it; 404 otherwise (embargoed data does not exist for the public).
+    func visibleEntry(_ request: Request, context: AreoRequestContext) async throws -> ObservationCatalog.Entry {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = Int(text), id >= 0 else { throw ProblemDocument(.badRequest, "an observation id is a non-negative integer, not '\(text)'") }
+        guard let entry = try await delivery.entry(observationID: id), !context.publicOnly || entry.isPublic() else {
+            throw ProblemDocument(.notFound, "observation \(id) is not in the archive")
+        }
+        return entry
+    }
+
+    func observation(_ request: Request, context: AreoRequestContext) async throws -> Response {
+        let entry = try await visibleEntry(request, context: context)
+        let reports = Reports(database: database, logger: context.logger)
+        let completeness = try await reports.completeness(observationID: entry.observationID)
+        var document = Self.summary(entry)
+        document["applicable"] = ["geometry_kernel": entry.kernelID as Any, "calibration_set": entry.calibrationID as Any]
+        if let f = entry.footprint {
+            document["footprint"] = ["type": "Feature", "geometry": f.geoJSON, "properties": ["observation": entry.observationID]]
+        }
+        if let t = entry.firstERT { document["first_ert"] = GroundTime.iso8601(t) }
+        if let t = entry.lastERT { document["last_ert"] = GroundTime.iso8601(t) }
+        document["completeness"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(completeness.observations.first))
+        document["anomalies"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(completeness.anomalies))
+        var products: [String: String] = [:]
+        if let band = entry.bands.first {
+            products["raw"] = "/v1/observations/\(entry.observationID)/products/raw?band=\(band)&format=png"
+            products["calibrated"] = "/v1/observations/\(entry.observationID)/products/calibrated?band=\(band)&format=dat"
+            products["projected"] = "/v1/observations/\(entry.observationID)/products/projected?band=\(band)&format=png"
+        }
+        if let composite = ProductRequest.composites.first(where: { $0.allSatisfy { entry.bands.contains($0.name) } }) {
+            products["composite"] = "/v1/observations/\(entry.observationID)/products/composite?bands=\(composite.map(\.name).joined(separator: ","))&format=png"
+        }
+        document["products"] = products
+        return try ProductResponses.json(document)
+    }
+
+    // MARK: Products
+
+    func product(_ request: Request, context: AreoRequestContext) async throws -> Response {
+        let entry = try await visibleEntry(request, context: context)
+        let (product, label) = try Self.productRequest(request, context: context, observationID: entry.observationID, entry: entry)
+        let publicOnly = context.publicOnly
+        if request.headers[.preferHeader]?.contains("respond-async") == true {
+            let jobs = try await delivery.prefetch(product, observations: [entry.observationID], owner: "async:\(context.id)", priority: .interactive, publicOnly: publicOnly)
+            guard let job = jobs.first else {
+                return try await ProductResponses.response(try await delivery.product(product, label: label), request: request, context: context, publicProduct: entry.embargoUntil == nil)
+            }
+            return try ProductResponses.json(encodable: job, status: .accepted, headers: [.location: "/v1/jobs/\(job.id)"])
+        }
+        let delivery = self.delivery
+        let served = try await ProductResponses.whileConnected(context) { try await delivery.product(product, label: label) }
+        let response = try await ProductResponses.response(served, request: request, context: context, publicProduct: entry.isPublic())
+        // Browsing goes on nearby: render the neighbours' same product in the background.
+        do { try await delivery.queueNeighbours(of: product, publicOnly: publicOnly) } catch {
+            context.logger.warning("neighbours not queued", metadata: ["error": "\(error)"])
+        }
+        return response
+    }
+
+    /// The product request in the path and query (`band` or `bands`, `scale`, `format`).
+    static func productRequest(_ request: Request, context: AreoRequestContext, observationID: Int, entry: ObservationCatalog.Entry?) throws -> (ProductRequest, label: Bool) {
+        let kindText = context.parameters.get("kind") ?? ""
+        guard let kind = ProductRequest.Kind(rawValue: kindText) else {
+            throw ProblemDocument(.notFound, "product kinds are \(ProductRequest.Kind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(kindText)'")
+        }
+        let (bands, scale, format, label) = try Self.productParameters(Self.dictionary(request.uri.queryParameters), kind: kind, defaultBands: entry?.bands ?? [])
+        do {
+            return (try ProductRequest(observationID: observationID, kind: kind, bands: bands, scale: scale, format: format), label)
+        } catch {
+            throw ProblemDocument(.badRequest, error.description)
+        }
+    }
+
+    static func dictionary(_ q: Hummingbird.Parameters) -> [String: String] {
+        var result: [String: String] = [:]
+        for (key, value) in q { result[String(key)] = String(value) }
+        return result
+    }
+
+    static func productParameters(_ q: [String: String], kind: ProductRequest.Kind, defaultBands: [String]) throws -> ([Band], Double, ProductFormat, Bool) {
+        let formatText = q["format"] ?? "png"
+        let label = formatText == "xml"
+        guard let format = label ? .dat : ProductFormat(rawValue: formatText) else {
+            throw ProblemDocument(.badRequest, "format is png, jpg, dat or xml (the PDS4 label of the dat), not '\(formatText)'")
+        }
+        let bandText = q["bands"] ?? q["band"]
+            ?? (kind == .composite ? ProductRequest.composites.first { $0.allSatisfy { defaultBands.contains($0.name) } }?.map(\.name).joined(separator: ",") : defaultBands.first)
+            ?? ""
+        let bands = bandText.split(separator: ",").map { Band(name: String($0)) }
+        guard !bands.isEmpty, bands.allSatisfy({ $0 != nil }) else {
+            throw ProblemDocument(.badRequest, "band (or bands for composites) must name \(Band.allCases.map(\.name).joined(separator: ", ")), not '\(bandText)'")
+        }
+        var scale = ProductRequest.defaultScale
+        if let text = q["scale"] {
+            guard let value = Double(text), value.isFinite, value >= 0.5, value <= 100_000 else {
+                throw ProblemDocument(.badRequest, "scale is metres per pixel, 0.5 to 100000, not '\(text)'")
+            }
+            scale = value
+        }
+        return (bands.compactMap { $0 }, scale, format, label)
+    }
+
+    // MARK: Region mosaics
+
+    func mosaic(_ request: Request, context: AreoRequestContext) async throws -> Response {
+        let q = request.uri.queryParameters
+        guard let text = q["bbox"], let box = GeographicBox(parsing: String(text)) else {
+            throw ProblemDocument(.badRequest, "bbox=west,south,east,north (degrees) is required")
+        }
+        let productText = q["product"].map(String.init) ?? "projected"
+        let parts = productText.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let kind = ProductRequest.Kind(rawValue: parts[0]), kind == .projected || kind == .composite else {
+            throw ProblemDocument(.badRequest, "product is projected[:BAND] or composite[:B1,B2,B3], not '\(productText)'")
+        }
+        var parameters = Self.dictionary(q)
+        if parts.count == 2 { parameters["bands"] = parts[1] }
+        let (bands, scale, format, label) = try Self.productParameters(parameters, kind: kind, defaultBands: ["PAN", "NIR", "BLU", "RED"])
+        guard !label else { throw ProblemDocument(.badRequest, "a region mosaic is png or jpg") }
+        let region: RegionRequest
+        do {
+            region = try RegionRequest(region: box, scale: scale, kind: kind, bands: kind == .projected ? [bands[0]] : bands, format: format)
+        } catch {
+            throw ProblemDocument(.badRequest, error.description)
+        }
+        let (delivery, publicOnly) = (self.delivery, context.publicOnly)
+        let served = try await ProductResponses.whileConnected(context) { try await delivery.mosaic(region, publicOnly: publicOnly) }
+        return try await ProductResponses.response(served, request: request, context: context, publicProduct: publicOnly)
+    }
+}

@@ -1,0 +1,90 @@
+import AreoTelemetry
+import AreoGeometry
+import AreoDelivery
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Turning delivered products into HTTP responses, and noticing clients that have gone.
+enum ProductResponses {
+    static let fileIO = FileIO()
+
+    /// The product as a response: strong ETag (its checksum), conditional GET, the inputs it
+    /// was made with as headers, the bytes streamed from the cache file.
+    static func response(_ served: ProductDelivery.Served, request: Request, context: AreoRequestContext, publicProduct: Bool) async throws -> Response {
+        let entry = served.entry
+        var headers: HTTPFields = [
+            .eTag: entry.etag,
+            .cacheControl: publicProduct ? "public, max-age=60" : "private, max-age=60",
+            .areoCache: served.fromCache ? "hit" : "miss",
+        ]
+        if let kernel = entry.attributes["kernel"] { headers[.areoGeometryKernel] = kernel }
+        if let calibration = entry.attributes["calibration"] { headers[.areoCalibrationSet] = calibration }
+        if let software = entry.attributes["software"] { headers[.areoSoftwareVersion] = software }
+        if let observations = entry.attributes["observations"] { headers[.areoObservations] = observations }
+        if let quality = entry.attributes["quality"] { headers[.areoQuality] = quality }
+        if let file = entry.attributes["file"] { headers[.contentDisposition] = "inline; filename=\"\(file)\"" }
+        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == entry.etag || $0 == "*" }) {
+            return Response(status: .notModified, headers: headers)
+        }
+        headers[.contentType] = entry.mediaType
+        headers[.contentLength] = String(entry.size)
+        if let bytes = served.bytes {
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        guard let path = served.path else { throw ProblemDocument(.internalServerError, "the product has no bytes") }
+        let body = try await fileIO.loadFile(path: path, context: context)
+        return Response(status: .ok, headers: headers, body: body)
+    }
+
+    /// Runs `work`, cancelling it when the client's connection closes first (the client has
+    /// gone: its render is withdrawn and cancelled if nobody else wants it).
+    static func whileConnected<T: Sendable>(_ context: AreoRequestContext, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        let gone = CancellationSignal()
+        context.channel.closeFuture.whenComplete { _ in gone.fire() }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask { await gone.wait(); return nil }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                context.logger.info("client disconnected; its render is withdrawn")
+                throw CancellationError()
+            }
+            return value
+        }
+    }
+
+    /// A JSON response from Foundation objects (GeoJSON and other free-form documents).
+    static func json(_ object: Any, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A JSON response from an Encodable value (dates as ISO 8601).
+    static func json(encodable value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}
+
+extension HTTPField.Name {
+    /// The geometry kernel a product was made with.
+    static let areoGeometryKernel = Self("Areo-Geometry-Kernel")!
+    /// The calibration set a product was made with.
+    static let areoCalibrationSet = Self("Areo-Calibration-Set")!
+    static let areoSoftwareVersion = Self("Areo-Software-Version")!
+    /// `hit` or `miss`.
+    static let areoCache = Self("Areo-Cache")!
+    /// The observations a region mosaic is made of, bottom to top.
+    static let areoObservations = Self("Areo-Observations")!
+    /// The product's quality measures (JSON).
+    static let areoQuality = Self("Areo-Quality")!
+    static let contentDisposition = Self("Content-Disposition")!
+    static let preferHeader = Self("Prefer")!
+}
