@@ -103,6 +103,15 @@ public final class ProductDelivery: Sendable {
 
     // MARK: Products of one observation
 
+    /// `request` from the cache when it is there, made with today's inputs; nil otherwise.
+    public func cached(_ request: ProductRequest, label: Bool = false) async throws -> Served? {
+        guard let entry = try await entry(observationID: request.observationID), entry.kernelID != nil, entry.calibrationID != nil else { return nil }
+        let key = Self.key(request, entry: entry, served: label ? "xml" : request.format.rawValue)
+        guard let hit = await cache.peek(key) != nil ? await cache.lookup(key) : nil else { return nil }
+        metrics.cacheHits.increment()
+        return Served(entry: hit.entry, path: hit.path, bytes: nil, fromCache: true)
+    }
+
     /// Serves `request` (format `xml` = the label of the `dat`) for `observationID`.
     /// - Throws: ``DeliveryError`` when the observation or its inputs are missing.
     public func product(_ request: ProductRequest, label: Bool = false, priority: RenderPriority = .interactive) async throws -> Served {

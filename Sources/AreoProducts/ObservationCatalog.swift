@@ -256,14 +256,17 @@ public struct ObservationCatalog: Sendable {
         return (entries, total)
     }
 
-    /// Up to `limit` observations nearest to `entry` whose boxes overlap its box grown by its
-    /// own size (its spatial neighbours), nearest centre first.
-    public func neighbours(of entry: Entry, limit: Int, publicOnly: Bool) async throws -> [Entry] {
+    /// Up to `limit` observations nearest to `entry` (its spatial neighbours), nearest centre
+    /// first: those whose boxes overlap its box grown on every side by twice its size, and by at
+    /// least `reach` degrees of latitude (5° ≈ 300 km on Mars).
+    public func neighbours(of entry: Entry, limit: Int, publicOnly: Bool, reach: Double = 5) async throws -> [Entry] {
         guard let f = entry.footprint else { return [] }
-        let width = f.east - f.west, height = f.north - f.south
-        guard let grown = GeographicBox(
-            west: f.west - width, south: max(-90, f.south - height), east: min(f.west + 359.9, f.east + width), north: min(90, f.north + height))
-        else { return [] }
+        let height = max(2 * (f.north - f.south), reach)
+        let width = max(2 * (f.east - f.west), reach / max(0.05, cos(min(89, max(abs(f.north), abs(f.south))) * .pi / 180)))
+        let span = f.east - f.west + 2 * width
+        let west = span >= 360 ? 0 : GeographicFootprint.normalized(f.west - width)
+        let east = span >= 360 ? 360 : GeographicFootprint.normalized(west + span)
+        guard let grown = GeographicBox(west: west, south: max(-90, f.south - height), east: east, north: min(90, f.north + height)) else { return [] }
         var query = Query()
         query.region = grown
         query.publicOnly = publicOnly

@@ -138,7 +138,12 @@ struct ObservationController: Sendable {
             return try ProductResponses.json(encodable: job, status: .accepted, headers: [.location: "/v1/jobs/\(job.id)"])
         }
         let delivery = self.delivery
-        let served = try await ProductResponses.whileConnected(context) { try await delivery.product(product, label: label) }
+        let served: ProductDelivery.Served
+        if let hit = try await delivery.cached(product, label: label) {
+            served = hit
+        } else {
+            served = try await ProductResponses.whileConnected(context) { try await delivery.product(product, label: label) }
+        }
         let response = try await ProductResponses.response(served, request: request, context: context, publicProduct: entry.isPublic())
         // Browsing goes on nearby: render the neighbours' same product in the background.
         do { try await delivery.queueNeighbours(of: product, publicOnly: publicOnly) } catch {

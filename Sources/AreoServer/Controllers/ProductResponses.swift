@@ -39,17 +39,25 @@ enum ProductResponses {
         return Response(status: .ok, headers: headers, body: body)
     }
 
-    /// Runs `work`, cancelling it when the client's connection closes first (the client has
-    /// gone: its render is withdrawn and cancelled if nobody else wants it).
+    /// Runs `work`, cancelling it when the client hangs up first (its render is withdrawn and
+    /// cancelled if nobody else waits for it).
+    ///
+    /// Hummingbird allows half-closed connections, so a client that hangs up while its request
+    /// is being answered shows as an `inputClosed` event, not as a closed channel; a small
+    /// handler placed first in the connection's pipeline for the duration watches for either.
     static func whileConnected<T: Sendable>(_ context: AreoRequestContext, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
         let gone = CancellationSignal()
-        context.channel.closeFuture.whenComplete { _ in gone.fire() }
+        let watcher = HangUpWatcher(gone)
+        let channel = context.channel
+        try? await channel.pipeline.addHandler(watcher, position: .first).get()
+        channel.closeFuture.whenComplete { _ in gone.fire() }
+        defer { channel.pipeline.removeHandler(watcher, promise: nil) }
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await work() }
             group.addTask { await gone.wait(); return nil }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let value = first else {
-                context.logger.info("client disconnected; its render is withdrawn")
+                context.logger.info("client hung up; its render is withdrawn")
                 throw CancellationError()
             }
             return value
@@ -87,4 +95,24 @@ extension HTTPField.Name {
     static let areoQuality = Self("Areo-Quality")!
     static let contentDisposition = Self("Content-Disposition")!
     static let preferHeader = Self("Prefer")!
+}
+
+/// Fires a signal when the client closes its side of the connection or the connection closes.
+final class HangUpWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    typealias InboundIn = NIOAny
+    let signal: CancellationSignal
+
+    init(_ signal: CancellationSignal) { self.signal = signal }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { context.fireChannelRead(data) }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { signal.fire() }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        signal.fire()
+        context.fireChannelInactive()
+    }
 }
