@@ -31,6 +31,28 @@ extension BenchCommand {
     }
 
     /// Simulates a one-observation cassis mission into a temporary directory.
+    /// Ingests a simulated mission (dictionary, plans, passes, instrument, calibration, the
+    /// reconstructed kernel) into `location`; returns its first observation.
+    static func loadMission(_ mission: URL, into location: DatabaseLocation, migrations: [Migration], logger: Logger) async throws -> Int {
+        try await Database.withDatabase(location: location, logger: logger) { database -> Int in
+            try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
+            _ = try await HousekeepingRepository(database: database, logger: logger).load(
+                Data(contentsOf: mission.appendingPathComponent("hk-dictionary.json")), file: "hk-dictionary.json")
+            let plans = try await PlanRepository(database: database, logger: logger).load(
+                Data(contentsOf: mission.appendingPathComponent("mission.plan.jsonl")), file: "mission.plan.jsonl")
+            for pass in try FileManager.default.contentsOfDirectory(atPath: mission.path).filter({ $0.hasSuffix(".dds") }).sorted() {
+                _ = try await PassIngestor(database: database, logger: logger).ingest(file: mission.appendingPathComponent(pass))
+            }
+            let inputs = InputRepository(database: database, logger: logger)
+            _ = try await inputs.loadInstrument(Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
+            _ = try await inputs.loadCalibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
+            _ = try await ClockService(database: database, logger: logger).loadKernel(
+                Data(contentsOf: mission.appendingPathComponent("geometry/reconstructed.json")), file: "reconstructed.json")
+            try await ObservationCatalog(database: database, logger: logger).refresh()
+            return plans.observations[0]
+        }
+    }
+
     static func simulateCassis(seed: UInt64, hkDictionary: String, keep: Bool) async throws -> (MissionSimulator.Summary, URL) {
         guard let data = FileManager.default.contents(atPath: hkDictionary) else { throw ValidationError("cannot read \(hkDictionary) (--hk-dictionary)") }
         var options = SimulationOptions()
@@ -62,22 +84,7 @@ extension BenchCommand {
             defer { session.close() }
             try await BenchCommand.withScratchDatabase(session, logger: logger) { location in
                 print("ingesting it …")
-                let observationID = try await Database.withDatabase(location: location, logger: logger) { database -> Int in
-                    try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
-                    _ = try await HousekeepingRepository(database: database, logger: logger).load(
-                        Data(contentsOf: mission.appendingPathComponent("hk-dictionary.json")), file: "hk-dictionary.json")
-                    let plans = try await PlanRepository(database: database, logger: logger).load(
-                        Data(contentsOf: mission.appendingPathComponent("mission.plan.jsonl")), file: "mission.plan.jsonl")
-                    for pass in try FileManager.default.contentsOfDirectory(atPath: mission.path).filter({ $0.hasSuffix(".dds") }).sorted() {
-                        _ = try await PassIngestor(database: database, logger: logger).ingest(file: mission.appendingPathComponent(pass))
-                    }
-                    let inputs = InputRepository(database: database, logger: logger)
-                    _ = try await inputs.loadInstrument(Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
-                    _ = try await inputs.loadCalibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
-                    _ = try await ClockService(database: database, logger: logger).loadKernel(
-                        Data(contentsOf: mission.appendingPathComponent("geometry/reconstructed.json")), file: "reconstructed.json")
-                    return plans.observations[0]
-                }
+                let observationID = try await BenchCommand.loadMission(mission, into: location, migrations: migrations, logger: logger)
 
                 // The product, made by a child `areo product` so its peak memory is its own.
                 let output = mission.appendingPathComponent("composite.png")

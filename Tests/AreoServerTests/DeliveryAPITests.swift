@@ -53,6 +53,18 @@ import Testing
         }
     }
 
+    /// A POSIX tar of the files in `directory`, made by Debian's tar.
+    static func tar(_ directory: URL) throws -> [UInt8] {
+        let output = ServerTestSupport.temporaryDirectory("tar").appendingPathComponent("set.tar")
+        defer { try? FileManager.default.removeItem(at: output.deletingLastPathComponent()) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/tar")
+        process.arguments = ["--format=ustar", "-cf", output.path, "-C", directory.path, "."]
+        try process.run()
+        process.waitUntilExit()
+        return [UInt8](try Data(contentsOf: output))
+    }
+
     static func json(_ buffer: ByteBuffer) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any])
     }
@@ -137,6 +149,28 @@ import Testing
                 #expect(response.headers[HTTPField.Name("Areo-Geometry-Kernel")!] == "recon-3")
                 #expect(response.headers[HTTPField.Name("Areo-Cache")!] == "hit")  // regenerated in the background
                 #expect(response.headers[.eTag] != etag)
+            }
+
+            // A calibration set as a tar of its directory, and an instrument description, uploaded.
+            let tar = try Self.tar(Self.mission.appendingPathComponent("calibration/cal-0001"))
+            try await client.execute(uri: "/v1/calibrations", method: .post, headers: archivist, body: ByteBuffer(bytes: tar)) { response in
+                #expect(response.status == .created)
+                let loaded = try Self.json(response.body)["loaded"] as? [String: String]
+                #expect(loaded?["calibration_set"] == "cal-0001")
+            }
+            var hostile = tar
+            hostile[100] ^= 0x55  // breaks the first header's checksum
+            try await client.execute(uri: "/v1/calibrations", method: .post, headers: archivist, body: ByteBuffer(bytes: hostile)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("offset 0"))
+            }
+            let instrument = try Data(contentsOf: Self.mission.appendingPathComponent("instrument.json"))
+            try await client.execute(uri: "/v1/instruments", method: .post, headers: archivist, body: ByteBuffer(bytes: instrument)) { response in
+                #expect(response.status == .created)
+            }
+            try await client.execute(uri: "/v1/instruments", method: .post, headers: archivist, body: ByteBuffer(string: "{\"name\": 3")) { response in
+                #expect(response.status == .unprocessableContent || response.status == .badRequest)
+                #expect(response.headers[.contentType] == "application/problem+json")
             }
 
             // The PDS4 label of a dat, and a problem document for a bad request.

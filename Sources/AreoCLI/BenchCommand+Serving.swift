@@ -1,0 +1,175 @@
+import AreoStore
+import ArgumentParser
+import Foundation
+import Logging
+
+extension BenchCommand {
+    /// Cache-hit serving beside nginx serving the same file, and a cassis composite cold and warm.
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "serve",
+            abstract: "Serve a ~1 MB cached PNG with `areo serve` and with nginx under wrk (32 connections); time a cassis composite cold and warm.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Housekeeping dictionary (ICD §5).") var hkDictionary = "../shared/icd/hk-dictionary.json"
+        @Option(help: "wrk duration per run, seconds.") var duration = 10
+        @Option(help: "wrk connections.") var connections = 32
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = { var l = common.makeLogger(); l.logLevel = common.logLevelFlag == nil ? .warning : l.logLevel; return l }()
+            for tool in ["wrk", "nginx", "curl"] where Self.which(tool) == nil {
+                throw ValidationError("\(tool) not found: install Debian's wrk, nginx-light (or nginx) and curl")
+            }
+            print("simulating a cassis observation …")
+            let (_, mission) = try await BenchCommand.simulateCassis(seed: 1, hkDictionary: hkDictionary, keep: true)
+            defer { try? FileManager.default.removeItem(at: mission) }
+            let migrations = try common.loadMigrations()
+            let session = try await DatabaseSession.open(common, logger: logger)
+            defer { session.close() }
+            let (duration, connections) = (self.duration, self.connections)
+            try await BenchCommand.withScratchDatabase(session, logger: logger) { location in
+                print("ingesting it …")
+                let observation = try await BenchCommand.loadMission(mission, into: location, migrations: migrations, logger: logger)
+                let work = mission.appendingPathComponent("serve")
+                try FileManager.default.createDirectory(at: work.appendingPathComponent("www"), withIntermediateDirectories: true)
+
+                // Areo in its own process, as deployed.
+                let areoPort = Self.freePort()
+                let server = Foundation.Process()
+                server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+                server.arguments = ["serve", "--port", String(areoPort), "--database-url", location.url, "--cache-dir", work.appendingPathComponent("cache").path,
+                                    "--log-level", "error"]
+                server.standardOutput = FileHandle.nullDevice
+                try server.run()
+                defer { server.terminate(); server.waitUntilExit() }
+                let base = "http://127.0.0.1:\(areoPort)"
+                try Self.waitUntilReady("\(base)/readyz")
+
+                let composite = "\(base)/v1/observations/\(observation)/products/composite?bands=NIR,PAN,BLU&scale=4&format=png"
+                let cold = try Self.curl(composite, to: work.appendingPathComponent("cold.png"))
+                let warm = try Self.curl(composite, to: work.appendingPathComponent("warm.png"))
+                print("cassis composite NIR-PAN-BLU PNG at 4 m (\(String(format: "%.1f", Double(cold.bytes) / 1e6)) MB): cold \(String(format: "%.2f", cold.seconds)) s, warm \(String(format: "%.1f", warm.seconds * 1000)) ms")
+
+                // A product of about 1 MB: the composite at the scale whose PNG is nearest 1 MB.
+                var chosen: (url: String, bytes: Int)? = nil
+                for scale in [40, 30, 50, 25, 60] {
+                    let url = "\(base)/v1/observations/\(observation)/products/composite?bands=NIR,PAN,BLU&scale=\(scale)&format=png"
+                    let fetched = try Self.curl(url, to: work.appendingPathComponent("www/product.png"))
+                    if chosen == nil || abs(fetched.bytes - 1_000_000) < abs(chosen!.bytes - 1_000_000) { chosen = (url, fetched.bytes) }
+                    if abs(fetched.bytes - 1_000_000) < 250_000 { break }
+                }
+                guard let (url, _) = chosen else { throw ValidationError("no product was served") }
+                let file = try Self.curl(url, to: work.appendingPathComponent("www/product.png"))
+                print("the cached product: \(String(format: "%.2f", Double(file.bytes) / 1e6)) MB PNG")
+
+                // nginx serving the same bytes as a static file.
+                let nginxPort = Self.freePort()
+                let nginx = try Self.startNginx(port: nginxPort, root: work.appendingPathComponent("www"), work: work)
+                defer { nginx.terminate(); nginx.waitUntilExit() }
+                try Self.waitUntilReady("http://127.0.0.1:\(nginxPort)/product.png")
+
+                _ = try Self.wrk(url, seconds: 2, connections: connections)  // warm both up
+                _ = try Self.wrk("http://127.0.0.1:\(nginxPort)/product.png", seconds: 2, connections: connections)
+                let areo = try Self.wrk(url, seconds: duration, connections: connections)
+                let peer = try Self.wrk("http://127.0.0.1:\(nginxPort)/product.png", seconds: duration, connections: connections)
+                print("areo (cache hit):  \(String(format: "%8.0f", areo.requestsPerSecond)) requests/s, p99 \(String(format: "%.2f", areo.p99Milliseconds)) ms")
+                print("nginx (peer file): \(String(format: "%8.0f", peer.requestsPerSecond)) requests/s, p99 \(String(format: "%.2f", peer.p99Milliseconds)) ms")
+                print("ratio areo/nginx: \(String(format: "%.2f", areo.requestsPerSecond / peer.requestsPerSecond)) (goal ≥ 0.5; areo p99 goal ≤ 10 ms) at \(connections) connections, \(ProcessInfo.processInfo.activeProcessorCount) cores shared by server and wrk")
+            }
+        }
+
+        static func which(_ tool: String) -> String? {
+            for directory in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/\(tool)") {
+                return "\(directory)/\(tool)"
+            }
+            return nil
+        }
+
+        static func freePort() -> Int { Int.random(in: 20000...29999) }
+
+        static func run(_ tool: String, _ arguments: [String]) throws -> String {
+            let process = Foundation.Process()
+            process.executableURL = URL(fileURLWithPath: which(tool) ?? tool)
+            process.arguments = arguments
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let output = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: output, as: UTF8.self)
+        }
+
+        /// Fetches `url` into `file`; (seconds, bytes), failing on any status but 200.
+        static func curl(_ url: String, to file: URL) throws -> (seconds: Double, bytes: Int) {
+            let out = try run("curl", ["-s", "-o", file.path, "-w", "%{http_code} %{time_total} %{size_download}", url])
+            let parts = out.split(separator: " ")
+            guard parts.count == 3, parts[0] == "200", let seconds = Double(parts[1]), let bytes = Int(parts[2]) else {
+                throw ValidationError("GET \(url) failed: \(out)")
+            }
+            return (seconds, bytes)
+        }
+
+        static func waitUntilReady(_ url: String) throws {
+            for _ in 0..<300 {
+                if (try? run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", url])) == "200" { return }
+                usleep(100_000)
+            }
+            throw ValidationError("\(url) did not become ready")
+        }
+
+        static func startNginx(port: Int, root: URL, work: URL) throws -> Foundation.Process {
+            let conf = work.appendingPathComponent("nginx.conf")
+            try """
+                daemon off;
+                worker_processes auto;
+                \(getuid() == 0 ? "user root;" : "")
+                pid \(work.path)/nginx.pid;
+                error_log \(work.path)/nginx-error.log error;
+                events { worker_connections 1024; }
+                http {
+                    access_log off;
+                    sendfile on;
+                    tcp_nopush on;
+                    keepalive_requests 1000000;
+                    client_body_temp_path \(work.path)/nginx-body;
+                    proxy_temp_path \(work.path)/nginx-proxy;
+                    fastcgi_temp_path \(work.path)/nginx-fastcgi;
+                    uwsgi_temp_path \(work.path)/nginx-uwsgi;
+                    scgi_temp_path \(work.path)/nginx-scgi;
+                    types { image/png png; }
+                    server { listen 127.0.0.1:\(port); root \(root.path); }
+                }
+                """.write(to: conf, atomically: true, encoding: .utf8)
+            let process = Foundation.Process()
+            process.executableURL = URL(fileURLWithPath: which("nginx")!)
+            process.arguments = ["-p", work.path, "-c", conf.path]
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+
+        struct WrkResult { var requestsPerSecond: Double; var p99Milliseconds: Double }
+
+        static func wrk(_ url: String, seconds: Int, connections: Int) throws -> WrkResult {
+            let out = try run("wrk", ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", url])
+            var result = WrkResult(requestsPerSecond: 0, p99Milliseconds: .nan)
+            for line in out.split(separator: "\n") {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                if fields.first == "Requests/sec:", fields.count == 2 { result.requestsPerSecond = Double(fields[1]) ?? 0 }
+                if fields.first == "99%", fields.count == 2 { result.p99Milliseconds = Self.milliseconds(String(fields[1])) }
+            }
+            guard result.requestsPerSecond > 0 else { throw ValidationError("wrk gave no figure for \(url):\n\(out)") }
+            if out.contains("Non-2xx") { throw ValidationError("wrk saw errors for \(url):\n\(out)") }
+            return result
+        }
+
+        /// "850.00us", "2.31ms", "1.02s" in milliseconds.
+        static func milliseconds(_ text: String) -> Double {
+            for (suffix, factor) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] where text.hasSuffix(suffix) {
+                return (Double(text.dropLast(suffix.count)) ?? .nan) * factor
+            }
+            return .nan
+        }
+    }
+}

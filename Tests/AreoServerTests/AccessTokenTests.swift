@@ -1,0 +1,59 @@
+import AreoServer
+import AreoStore
+import AreoTestSupport
+import Foundation
+import PostgresNIO
+import Testing
+
+/// `areo token create` as an operator runs it: the token is the last line, stored hashed.
+@Suite struct AccessTokenTests {
+    @Test func tokenCreatePrintsTheTokenLastAndStoresOnlyItsHash() async throws {
+        let (url, drop) = try await TestDatabase.createDatabase()
+        do {
+            try await check(url: url)
+        } catch {
+            try? await drop()
+            throw error
+        }
+        try await drop()
+    }
+
+    func check(url: String) async throws {
+        let location = try DatabaseLocation(url: url)
+        try await Database.withDatabase(location: location, logger: TestDatabase.logger) { database in
+            try await MigrationRunner(client: database.client, logger: TestDatabase.logger).migrate(
+                try Migration.load(from: TestDatabase.migrationsDirectory))
+        }
+        let process = Process()
+        process.executableURL = TestDatabase.areoBinary
+        process.arguments = ["token", "create", "--role", "team", "--label", "test", "--database-url", url, "--log-level", "error"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let token = try #require(output.split(separator: "\n").last.map(String.init))
+        #expect(token.hasPrefix("areo_") && token.count >= 40)
+        try await Database.withDatabase(location: location, logger: TestDatabase.logger) { database in
+            let tokens = AccessTokens(database: database, logger: TestDatabase.logger)
+            #expect(try await tokens.role(of: token) == .team)
+            #expect(try await tokens.role(of: token + "x") == nil)
+            // The token itself is nowhere in the database.
+            var stored: [String] = []
+            for try await text in try await database.client.query("SELECT encode(token_sha256, 'escape') || role || label FROM api_tokens", logger: TestDatabase.logger).decode(String.self) {
+                stored.append(text)
+            }
+            #expect(stored.count == 1)
+            #expect(!stored[0].contains(token))
+        }
+        // A bad role is refused with a clear message.
+        let bad = Process()
+        bad.executableURL = TestDatabase.areoBinary
+        bad.arguments = ["token", "create", "--role", "admin", "--database-url", url]
+        bad.standardError = FileHandle.nullDevice
+        try bad.run()
+        bad.waitUntilExit()
+        #expect(bad.terminationStatus != 0)
+    }
+}
