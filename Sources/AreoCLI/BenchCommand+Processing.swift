@@ -75,7 +75,7 @@ extension BenchCommand {
 
         func run() async throws {
             LoggingSetup.once
-            let logger = { var l = common.makeLogger(); l.logLevel = common.logLevelFlag == nil ? .warning : l.logLevel; return l }()
+            let logger = common.makeBenchLogger()
             print("simulating a cassis observation …")
             let (_, mission) = try await BenchCommand.simulateCassis(seed: 1, hkDictionary: hkDictionary, keep: true)
             defer { try? FileManager.default.removeItem(at: mission) }

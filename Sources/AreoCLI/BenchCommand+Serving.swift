@@ -1,3 +1,4 @@
+import AreoServer
 import AreoStore
 import ArgumentParser
 import Foundation
@@ -16,7 +17,7 @@ extension BenchCommand {
 
         func run() async throws {
             LoggingSetup.once
-            let logger = { var l = common.makeLogger(); l.logLevel = common.logLevelFlag == nil ? .warning : l.logLevel; return l }()
+            let logger = common.makeBenchLogger()
             for tool in ["wrk", "nginx", "curl"] where Self.which(tool) == nil {
                 throw ValidationError("\(tool) not found: install Debian's wrk, nginx-light (or nginx) and curl")
             }
@@ -30,6 +31,11 @@ extension BenchCommand {
             try await BenchCommand.withScratchDatabase(session, logger: logger) { location in
                 print("ingesting it …")
                 let observation = try await BenchCommand.loadMission(mission, into: location, migrations: migrations, logger: logger)
+                // The simulator embargoes a mission's first observation: ask as the science team.
+                let token = try await Database.withDatabase(location: location, logger: logger) {
+                    try await AccessTokens(database: $0, logger: logger).create(role: .team, label: "bench")
+                }
+                let authorization = "Authorization: Bearer \(token)"
                 let work = mission.appendingPathComponent("serve")
                 try FileManager.default.createDirectory(at: work.appendingPathComponent("www"), withIntermediateDirectories: true)
 
@@ -46,20 +52,20 @@ extension BenchCommand {
                 try Self.waitUntilReady("\(base)/readyz")
 
                 let composite = "\(base)/v1/observations/\(observation)/products/composite?bands=NIR,PAN,BLU&scale=4&format=png"
-                let cold = try Self.curl(composite, to: work.appendingPathComponent("cold.png"))
-                let warm = try Self.curl(composite, to: work.appendingPathComponent("warm.png"))
+                let cold = try Self.curl(composite, to: work.appendingPathComponent("cold.png"), header: authorization)
+                let warm = try Self.curl(composite, to: work.appendingPathComponent("warm.png"), header: authorization)
                 print("cassis composite NIR-PAN-BLU PNG at 4 m (\(String(format: "%.1f", Double(cold.bytes) / 1e6)) MB): cold \(String(format: "%.2f", cold.seconds)) s, warm \(String(format: "%.1f", warm.seconds * 1000)) ms")
 
                 // A product of about 1 MB: the composite at the scale whose PNG is nearest 1 MB.
                 var chosen: (url: String, bytes: Int)? = nil
                 for scale in [40, 30, 50, 25, 60] {
                     let url = "\(base)/v1/observations/\(observation)/products/composite?bands=NIR,PAN,BLU&scale=\(scale)&format=png"
-                    let fetched = try Self.curl(url, to: work.appendingPathComponent("www/product.png"))
+                    let fetched = try Self.curl(url, to: work.appendingPathComponent("www/product.png"), header: authorization)
                     if chosen == nil || abs(fetched.bytes - 1_000_000) < abs(chosen!.bytes - 1_000_000) { chosen = (url, fetched.bytes) }
                     if abs(fetched.bytes - 1_000_000) < 250_000 { break }
                 }
                 guard let (url, _) = chosen else { throw ValidationError("no product was served") }
-                let file = try Self.curl(url, to: work.appendingPathComponent("www/product.png"))
+                let file = try Self.curl(url, to: work.appendingPathComponent("www/product.png"), header: authorization)
                 print("the cached product: \(String(format: "%.2f", Double(file.bytes) / 1e6)) MB PNG")
 
                 // nginx serving the same bytes as a static file.
@@ -68,9 +74,9 @@ extension BenchCommand {
                 defer { nginx.terminate(); nginx.waitUntilExit() }
                 try Self.waitUntilReady("http://127.0.0.1:\(nginxPort)/product.png")
 
-                _ = try Self.wrk(url, seconds: 2, connections: connections)  // warm both up
+                _ = try Self.wrk(url, seconds: 2, connections: connections, header: authorization)  // warm both up
                 _ = try Self.wrk("http://127.0.0.1:\(nginxPort)/product.png", seconds: 2, connections: connections)
-                let areo = try Self.wrk(url, seconds: duration, connections: connections)
+                let areo = try Self.wrk(url, seconds: duration, connections: connections, header: authorization)
                 let peer = try Self.wrk("http://127.0.0.1:\(nginxPort)/product.png", seconds: duration, connections: connections)
                 print("areo (cache hit):  \(String(format: "%8.0f", areo.requestsPerSecond)) requests/s, p99 \(String(format: "%.2f", areo.p99Milliseconds)) ms")
                 print("nginx (peer file): \(String(format: "%8.0f", peer.requestsPerSecond)) requests/s, p99 \(String(format: "%.2f", peer.p99Milliseconds)) ms")
@@ -101,8 +107,8 @@ extension BenchCommand {
         }
 
         /// Fetches `url` into `file`; (seconds, bytes), failing on any status but 200.
-        static func curl(_ url: String, to file: URL) throws -> (seconds: Double, bytes: Int) {
-            let out = try run("curl", ["-s", "-o", file.path, "-w", "%{http_code} %{time_total} %{size_download}", url])
+        static func curl(_ url: String, to file: URL, header: String? = nil) throws -> (seconds: Double, bytes: Int) {
+            let out = try run("curl", ["-s", "-o", file.path, "-w", "%{http_code} %{time_total} %{size_download}"] + (header.map { ["-H", $0] } ?? []) + [url])
             let parts = out.split(separator: " ")
             guard parts.count == 3, parts[0] == "200", let seconds = Double(parts[1]), let bytes = Int(parts[2]) else {
                 throw ValidationError("GET \(url) failed: \(out)")
@@ -151,8 +157,8 @@ extension BenchCommand {
 
         struct WrkResult { var requestsPerSecond: Double; var p99Milliseconds: Double }
 
-        static func wrk(_ url: String, seconds: Int, connections: Int) throws -> WrkResult {
-            let out = try run("wrk", ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency", url])
+        static func wrk(_ url: String, seconds: Int, connections: Int, header: String? = nil) throws -> WrkResult {
+            let out = try run("wrk", ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency"] + (header.map { ["-H", $0] } ?? []) + [url])
             var result = WrkResult(requestsPerSecond: 0, p99Milliseconds: .nan)
             for line in out.split(separator: "\n") {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -23,7 +23,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             LoggingSetup.once
-            let logger = { var l = common.makeLogger(); l.logLevel = common.logLevelFlag == nil ? .warning : l.logLevel; return l }()
+            let logger = common.makeBenchLogger()
             let work = common.dataDirectory.appendingPathComponent("bench")
             try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
             let passURL = work.appendingPathComponent("bench-\(packets).dds")

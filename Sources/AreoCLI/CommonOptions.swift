@@ -41,6 +41,14 @@ struct CommonOptions: ParsableArguments {
         return logger
     }
 
+    /// A logger for benchmarks: warnings only unless `--log-level` says otherwise, so the
+    /// figures stand out.
+    func makeBenchLogger() -> Logger {
+        var logger = makeLogger()
+        if logLevelFlag == nil { logger.logLevel = .warning }
+        return logger
+    }
+
     func loadMigrations() throws -> [Migration] {
         try Migration.load(from: try Migration.locateDirectory(explicit: migrationsDirectory))
     }

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import NIOCore
 
 /// The least-recently-used disk cache of encoded products (`cache/`, `--cache-dir`), within a
 /// byte budget (`--cache-size`).
@@ -38,10 +39,12 @@ public actor ProductCache {
         public var etag: String { "\"\(sha256.prefix(32))\"" }
     }
 
-    /// A hit: where the bytes are and what they are.
+    /// A hit: where the bytes are and what they are; the bytes themselves when they are in
+    /// the memory tier.
     public struct Hit: Sendable {
         public var entry: Entry
         public var path: String
+        public var body: ByteBuffer?
     }
 
     /// Counters for `/v1/cache` and metrics.
@@ -61,10 +64,16 @@ public actor ProductCache {
         var entry: Entry
         var lastUse: UInt64
         var verified: Signature?
+        /// The bytes, while the entry is among the most recently used that fit the memory tier.
+        var body: ByteBuffer?
     }
 
     public nonisolated let directory: URL
     public nonisolated let budgetBytes: Int
+    /// How many bytes of the most recently used entries are also kept in memory, so a hit is
+    /// answered without reading the file (its size and identity are still checked with `stat`).
+    public nonisolated let memoryBytes: Int
+    var memoryUsed = 0
     let logger: Logger
     var slots: [String: Slot] = [:]
     var tick: UInt64 = 0
@@ -76,9 +85,10 @@ public actor ProductCache {
     var onEvict: @Sendable (Int) -> Void = { _ in }
 
     /// Opens (creating) the cache in `directory`, restoring its entries and their order of use.
-    public init(directory: URL, budgetBytes: Int, logger: Logger) throws {
+    public init(directory: URL, budgetBytes: Int, memoryBytes: Int = 256 << 20, logger: Logger) throws {
         self.directory = directory
         self.budgetBytes = budgetBytes
+        self.memoryBytes = memoryBytes
         self.logger = logger
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var order: [String: UInt64] = [:]
@@ -129,19 +139,36 @@ public actor ProductCache {
             return nil
         }
         if slot.verified != signature {
+            memoryUsed -= slot.body?.readableBytes ?? 0
+            slot.body = nil
             guard let data = FileManager.default.contents(atPath: path), Self.sha256(data) == slot.entry.sha256 else {
                 discardCorrupt(key, reason: "checksum mismatch")
                 return nil
             }
             slot.verified = signature
+            if slot.entry.size <= memoryBytes {
+                slot.body = ByteBuffer(bytes: data)
+                memoryUsed += slot.entry.size
+            }
         }
         tick += 1
         slot.lastUse = tick
         slots[key] = slot
         statistics.hits += 1
         indexDirty = true
+        trimMemory()
         writeIndexIfDue()
-        return Hit(entry: slot.entry, path: path)
+        return Hit(entry: slot.entry, path: path, body: slots[key]?.body)
+    }
+
+    /// Drops the bytes of the least recently used entries until the memory tier fits.
+    private func trimMemory() {
+        guard memoryUsed > memoryBytes else { return }
+        for slot in slots.values.filter({ $0.body != nil }).sorted(by: { $0.lastUse < $1.lastUse }) {
+            guard memoryUsed > memoryBytes else { break }
+            memoryUsed -= slot.body?.readableBytes ?? 0
+            slots[slot.entry.key]?.body = nil
+        }
     }
 
     /// The entry's metadata without touching its recency.
@@ -155,20 +182,27 @@ public actor ProductCache {
         let path = productPath(entry.key)
         try Self.writeAtomically(Data(content), to: URL(fileURLWithPath: path), in: directory)
         try Self.writeAtomically(try JSONEncoder().encode(entry), to: directory.appendingPathComponent("\(entry.key).json"), in: directory)
-        if let old = slots[entry.key] { bytes -= old.entry.size }
+        if let old = slots[entry.key] {
+            bytes -= old.entry.size
+            memoryUsed -= old.body?.readableBytes ?? 0
+        }
         tick += 1
-        slots[entry.key] = Slot(entry: entry, lastUse: tick, verified: Self.signature(path))
+        let body = entry.size <= memoryBytes ? ByteBuffer(bytes: content) : nil
+        memoryUsed += body?.readableBytes ?? 0
+        slots[entry.key] = Slot(entry: entry, lastUse: tick, verified: Self.signature(path), body: body)
         bytes += entry.size
         evictToBudget(keeping: entry.key)
+        trimMemory()
         indexDirty = true
         writeIndex()
-        return Hit(entry: entry, path: path)
+        return Hit(entry: entry, path: path, body: body)
     }
 
     /// Removes an entry (stale after a regeneration, or corrupt).
     public func remove(_ key: String) {
         guard let slot = slots.removeValue(forKey: key) else { return }
         bytes -= slot.entry.size
+        memoryUsed -= slot.body?.readableBytes ?? 0
         try? FileManager.default.removeItem(atPath: productPath(key))
         try? FileManager.default.removeItem(at: directory.appendingPathComponent("\(key).json"))
         indexDirty = true

@@ -6,6 +6,7 @@ import AreoTelemetry
 import CoreMetrics
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
 /// Serves products: from the cache when the entry made with today's inputs is there, otherwise
@@ -20,7 +21,7 @@ public final class ProductDelivery: Sendable {
     public let configuration: Configuration
     let database: Database
     let logger: Logger
-    let memo = Mutex((generation: Int64(-1), entries: [Int: ObservationCatalog.Entry]()))
+    let memo = Mutex((generation: Int64(-1), entries: [Int: ObservationCatalog.Entry](), neighboursQueued: Set<String>()))
 
     public struct Configuration: Sendable {
         /// Neighbours queued after an observation's product is served.
@@ -56,6 +57,8 @@ public final class ProductDelivery: Sendable {
         public var bytes: [UInt8]?
         /// Whether it came from the cache without a render.
         public var fromCache: Bool
+        /// The bytes from the cache's memory tier, when there.
+        public var body: ByteBuffer? = nil
     }
 
     // MARK: Catalogue
@@ -68,7 +71,7 @@ public final class ProductDelivery: Sendable {
         let changed = memo.withLock { m -> Bool in
             guard m.generation != generation else { return false }
             let first = m.generation < 0
-            m = (generation, [:])
+            m = (generation, [:], [])
             return !first
         }
         if changed { try await regenerate() }
@@ -109,7 +112,7 @@ public final class ProductDelivery: Sendable {
         let key = Self.key(request, entry: entry, served: label ? "xml" : request.format.rawValue)
         guard let hit = await cache.peek(key) != nil ? await cache.lookup(key) : nil else { return nil }
         metrics.cacheHits.increment()
-        return Served(entry: hit.entry, path: hit.path, bytes: nil, fromCache: true)
+        return Served(entry: hit.entry, path: hit.path, bytes: nil, fromCache: true, body: hit.body)
     }
 
     /// Serves `request` (format `xml` = the label of the `dat`) for `observationID`.
@@ -127,7 +130,7 @@ public final class ProductDelivery: Sendable {
         let key = Self.key(request, entry: entry, served: servedFormat)
         if let hit = await cache.lookup(key) {
             metrics.cacheHits.increment()
-            return Served(entry: hit.entry, path: hit.path, bytes: nil, fromCache: true)
+            return Served(entry: hit.entry, path: hit.path, bytes: nil, fromCache: true, body: hit.body)
         }
         metrics.cacheMisses.increment()
         let renderKey = Self.key(request, entry: entry, served: request.format.rawValue)
@@ -206,6 +209,10 @@ public final class ProductDelivery: Sendable {
     /// After `request` was served: queue the same product of the observation's spatial neighbours.
     public func queueNeighbours(of request: ProductRequest, publicOnly: Bool) async throws {
         guard configuration.neighbours > 0, let entry = try await entry(observationID: request.observationID) else { return }
+        // Once per product and catalogue generation: a product served again and again (from the
+        // cache) does not search for its neighbours every time.
+        let marker = "\(request.fileName)|\(publicOnly)"
+        guard memo.withLock({ $0.neighboursQueued.insert(marker).inserted }) else { return }
         let neighbours = try await ObservationCatalog(database: database, logger: logger)
             .neighbours(of: entry, limit: configuration.neighbours, publicOnly: publicOnly)
         _ = try await prefetch(request, observations: neighbours.map(\.observationID), owner: "neighbours", priority: .neighbour, publicOnly: publicOnly)

@@ -31,6 +31,9 @@ enum ProductResponses {
         }
         headers[.contentType] = entry.mediaType
         headers[.contentLength] = String(entry.size)
+        if let body = served.body {
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
+        }
         if let bytes = served.bytes {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
