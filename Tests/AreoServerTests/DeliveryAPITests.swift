@@ -119,7 +119,9 @@ import Testing
             }
 
             // A truncated cache file is detected and rendered again, never served.
-            let cached = try #require(await delivery.cache.entriesByRecency().first { $0.attributes["file"]?.hasPrefix("5301-composite") == true })
+            let entries = await delivery.cache.entriesByRecency()
+            let composite = entries.first { ($0.attributes["file"] ?? "").hasPrefix("5301-composite") }
+            let cached = try #require(composite)
             let path = delivery.cache.directory.appendingPathComponent("\(cached.key).product").path
             #expect(truncate(path, 100) == 0)
             try await client.execute(uri: Self.composite, method: .get) { response in
