@@ -94,6 +94,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// PDS4 export: bundles, collections, labels, versions, delivery manifests and their check.
+        .target(
+            name: "AreoExport",
+            dependencies: [
+                "AreoProducts", "AreoProcessing", "AreoStore", "AreoTelemetry",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         /// `areo simulate`: a whole ICD-conformant mission with its ground truth (pure).
         .target(
             name: "AreoSimulator",
@@ -141,6 +153,7 @@ let package = Package(
                 "AreoIngest",
                 "AreoProducts",
                 "AreoDelivery",
+                "AreoExport",
                 "AreoProcessing",
                 "AreoGeometry",
                 "AreoTelemetry",
@@ -167,6 +180,7 @@ let package = Package(
                 "AreoSimulator",
                 "AreoServer",
                 "AreoDelivery",
+                "AreoExport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -183,7 +197,7 @@ let package = Package(
         .target(
             name: "AreoTestSupport",
             dependencies: [
-                "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoProcessing",
+                "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoProcessing", "AreoIngest", "AreoProducts",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -245,6 +259,14 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AreoExportTests",
+            dependencies: [
+                "AreoExport", "AreoProducts", "AreoIngest", "AreoStore", "AreoTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

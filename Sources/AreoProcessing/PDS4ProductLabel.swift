@@ -14,6 +14,8 @@ public struct PDS4ProductLabel: Sendable {
     public var stopTime: Date
     public var creation: Date
     public var md5: String
+    /// The PDS4 version id (`1.0`; a reprocessed product gets the next major version).
+    public var versionID = "1.0"
     /// For projected products: latitude/longitude bounds (degrees, east longitude).
     public var bounds: (west: Double, east: Double, north: Double, south: Double)?
 
@@ -40,13 +42,13 @@ public struct PDS4ProductLabel: Sendable {
 
     public func render() -> String {
         var values: [String: String] = [
-            "lid": logicalIdentifier,
+            "lid": logicalIdentifier, "vid": versionID,
             "title": "Areo \(request.kind.rawValue) product of observation \(request.observationID), \(request.bands.map(\.name).joined(separator: "-"))",
             "start": Self.iso(startTime), "stop": Self.iso(stopTime), "creation": Self.iso(creation),
             "observation_id": String(request.observationID), "kernel_id": provenance.kernelID,
             "calibration_id": provenance.calibrationID, "software": provenance.softwareVersion,
             "file_name": dataFileName, "md5": md5, "unit": raster.unit,
-            "missing": Self.hexFloat(ProductRaster.SpecialConstant.missing), "saturated": Self.hexFloat(ProductRaster.SpecialConstant.saturated),
+            "missing": Self.decimal(ProductRaster.SpecialConstant.missing), "saturated": Self.decimal(ProductRaster.SpecialConstant.saturated),
             "band_names": request.bands.map(\.name).joined(separator: ", "),
         ]
         values["array"] = Self.arrayElement(bands: raster.bands.count, lines: raster.height, samples: raster.width)
@@ -88,7 +90,9 @@ public struct PDS4ProductLabel: Sendable {
 
     static func number(_ value: Double) -> String { value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value) }
 
-    static func hexFloat(_ value: Float) -> String { "16#" + String(value.bitPattern, radix: 16, uppercase: true) + "#" }
+    /// A float32 special constant in decimal, exactly (read back as float32 it is the same bits);
+    /// GDAL's PDS4 driver and pds4-tools read decimal constants.
+    static func decimal(_ value: Float) -> String { String(Double(value)) }
 
     static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
@@ -103,7 +107,7 @@ public struct PDS4ProductLabel: Sendable {
             xsi:schemaLocation="http://pds.nasa.gov/pds4/pds/v1 https://pds.nasa.gov/pds4/pds/v1/PDS4_PDS_1L00.xsd http://pds.nasa.gov/pds4/cart/v1 https://pds.nasa.gov/pds4/cart/v1/PDS4_CART_1L00_1970.xsd">
           <Identification_Area>
             <logical_identifier>{{lid}}</logical_identifier>
-            <version_id>1.0</version_id>
+            <version_id>{{vid}}</version_id>
             <title>{{title}}</title>
             <information_model_version>1.21.0.0</information_model_version>
             <product_class>Product_Observational</product_class>
@@ -138,8 +142,8 @@ public struct PDS4ProductLabel: Sendable {
               <areo:calibration_set_id xmlns:areo="urn:areo:mission">{{calibration_id}}</areo:calibration_set_id>
               <areo:bands xmlns:areo="urn:areo:mission">{{band_names}}</areo:bands>
             </Mission_Area>
-          </Observation_Area>
-        {{cart}}  <File_Area_Observational>
+        {{cart}}  </Observation_Area>
+          <File_Area_Observational>
             <File>
               <file_name>{{file_name}}</file_name>
               <creation_date_time>{{creation}}</creation_date_time>

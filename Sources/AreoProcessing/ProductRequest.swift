@@ -71,4 +71,4 @@ public struct ProductProvenance: Sendable, Hashable, Codable {
 }
 
 /// Areo's processing software version (part of every product's identity).
-public let areoVersion = "0.3.0"
+public let areoVersion = "0.4.0"

@@ -115,7 +115,11 @@ public struct ObservationCatalog: Sendable {
                 lastERT: arrived[id]?.lastERT.map { Date(timeIntervalSince1970: Double($0) / 1e6) },
                 kernelID: applicable.kernelID, calibrationID: applicable.calibrationID, dataStamp: stamp)
             let before = previous[id]
-            if before?.kernel != entry.kernelID || before?.calibration != entry.calibrationID, before != nil { report.inputsChanged.append(id) }
+            // A change of what applies (not the first kernel or calibration: nothing could be made before).
+            if let before, before.kernel != nil, before.calibration != nil,
+               before.kernel != entry.kernelID || before.calibration != entry.calibrationID {
+                report.inputsChanged.append(id)
+            }
             if before?.stamp != stamp, before != nil { report.dataChanged.append(id) }
             if let kernelID = applicable.kernelID {
                 if kernels[kernelID] == nil { kernels[kernelID] = Trajectory(kernel: try await service.loadKernel(kernelID)) }

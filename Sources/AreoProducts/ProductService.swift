@@ -82,7 +82,8 @@ public struct ProductService: Sendable {
     ///   - pinned: render with these inputs rather than those that apply now.
     ///   - progress: called after each framelet is loaded with (framelets done, framelets in all).
     public func product(
-        _ request: ProductRequest, pinned: ProductProvenance? = nil, progress: @Sendable (Int, Int) -> Void = { _, _ in }
+        _ request: ProductRequest, pinned: ProductProvenance? = nil, versionID: String = "1.0",
+        progress: @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> ProductFile {
         let inputs = try await inputs(observationID: request.observationID, pinned: pinned)
         let fragments = FragmentRepository(database: database, logger: logger)
@@ -116,11 +117,12 @@ public struct ProductService: Sendable {
             let span = (starts.min() ?? 0, (starts.max() ?? 0) + Double(inputs.framelets.map(\.header.exposureDurationMicroseconds).max() ?? 0) / 1e6)
             let time = { (sclk: Double) in GroundTime.date(t: trajectory.t(sclk: sclk)) }
             let md5 = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
-            label = PDS4ProductLabel(
+            var pds4 = PDS4ProductLabel(
                 request: request, provenance: inputs.provenance, raster: rendered.raster, dataFileName: request.fileName,
                 startTime: time(span.0), stopTime: time(span.1), md5: md5,
-                bounds: rendered.raster.grid?.geographicBounds
-            ).render()
+                bounds: rendered.raster.grid?.geographicBounds)
+            pds4.versionID = versionID
+            label = pds4.render()
         }
         logger.info("product rendered", metadata: [
             "product": "\(request.fileName)", "kernel": "\(inputs.provenance.kernelID)", "calibration": "\(inputs.provenance.calibrationID)",

@@ -15,23 +15,7 @@ import Testing
 /// Products over HTTP from a real server on a real PostgreSQL, with the independent tiny-clean
 /// mission loaded (observation 5300 is embargoed until 2099; 5301 and 5302 are public).
 @Suite(.serialized) struct DeliveryAPITests {
-    static let mission = TestDatabase.samplesDirectory.appendingPathComponent("tiny-clean")
-
-    /// Loads the mission with only the predicted kernel.
-    static func load(_ database: Database) async throws {
-        let logger = TestDatabase.logger
-        _ = try await PlanRepository(database: database, logger: logger).load(
-            try Data(contentsOf: mission.appendingPathComponent("plans.plan.jsonl")), file: "plans.plan.jsonl")
-        for pass in ["pass_001.dds", "pass_002.dds", "pass_003.dds"] {
-            _ = try await PassIngestor(database: database, logger: logger).ingest(file: mission.appendingPathComponent(pass))
-        }
-        let inputs = InputRepository(database: database, logger: logger)
-        _ = try await inputs.loadInstrument(try Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
-        _ = try await inputs.loadCalibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
-        _ = try await ClockService(database: database, logger: logger).loadKernel(
-            try Data(contentsOf: mission.appendingPathComponent("geometry/predicted.json")), file: "predicted.json")
-        try await ObservationCatalog(database: database, logger: logger).refresh()
-    }
+    static let mission = SampleArchive.tinyClean
 
     /// A running server with the mission loaded; `body` gets a live client, the database, the delivery.
     static func withServer(
@@ -47,7 +31,7 @@ import Testing
                                      prefetchNeighbours: neighbours, maximumMosaicPixels: 4_000_000),
                 database: database, migrations: try Migration.load(from: TestDatabase.migrationsDirectory), logger: TestDatabase.logger)
             try await app.test(.live) { client in
-                try await load(database)
+                try await SampleArchive.load(into: database)
                 try await body(client, database, delivery)
             }
         }
