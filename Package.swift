@@ -281,7 +281,7 @@ let package = Package(
         .testTarget(
             name: "AreoServerTests",
             dependencies: [
-                "AreoServer", "AreoStore", "AreoIngest", "AreoTestSupport",
+                "AreoServer", "AreoStore", "AreoIngest", "AreoTestSupport", "AreoDelivery", "AreoExport", "AreoProducts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

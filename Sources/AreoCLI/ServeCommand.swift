@@ -41,7 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
             uploadDirectory: common.dataDirectory.appendingPathComponent("uploads").path,
             cacheDirectory: CommonOptions.resolve(cacheDir, env: "AREO_CACHE_DIR") ?? "cache",
             cacheBytes: try Self.bytes(CommonOptions.resolve(cacheSize, env: "AREO_CACHE_SIZE") ?? "2G"),
-            renderWorkers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+            renderWorkers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+            exportDirectory: common.dataDirectory.appendingPathComponent("exports").path)
         let database = Database(location: session.location, logger: logger)
         let (app, _) = try await AreoServer.makeApplication(
             configuration: configuration, database: database, migrations: migrations, logger: logger)

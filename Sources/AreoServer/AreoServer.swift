@@ -71,6 +71,7 @@ public enum AreoServer {
         InputsController(database: database, delivery: delivery, uploadDirectory: uploads).addRoutes(to: v1)
         ObservationController(database: database, delivery: delivery).addRoutes(to: v1)
         DeliveryController(delivery: delivery).addRoutes(to: v1, root: router)
+        ExportController(database: database, delivery: delivery, exportDirectory: URL(fileURLWithPath: configuration.exportDirectory)).addRoutes(to: v1)
         return router
     }
 }

@@ -1,5 +1,6 @@
 import AreoGeometry
 import AreoDelivery
+import AreoExport
 import AreoIngest
 import AreoProcessing
 import AreoStore
@@ -67,6 +68,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as ProcessingError {
             context.logger.warning("processing refused", metadata: ["error": "\(error)"])
             throw ProblemDocument(.unprocessableContent, error.description, title: "Cannot be processed")
+        } catch let error as ExportError {
+            throw ProblemDocument(.unprocessableContent, error.description, title: "Not exported")
         } catch is CancellationError {
             throw ProblemDocument(.serviceUnavailable, "the request was cancelled")
         } catch {

@@ -22,13 +22,15 @@ public struct ServerConfiguration: Sendable {
     public var prefetchNeighbours: Int
     /// Largest region mosaic, pixels.
     public var maximumMosaicPixels: Int
+    /// Where `POST /v1/exports` writes its deliveries.
+    public var exportDirectory: String
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumUploadBytes: Int = 4 << 30,
         uploadDirectory: String = FileManager.default.temporaryDirectory.path,
         cacheDirectory: String = "cache", cacheBytes: Int = 2 << 30,
         renderWorkers: Int = ProcessInfo.processInfo.activeProcessorCount, prefetchNeighbours: Int = 4,
-        maximumMosaicPixels: Int = 25_000_000
+        maximumMosaicPixels: Int = 25_000_000, exportDirectory: String = "exports"
     ) {
         self.host = host
         self.port = port
@@ -39,5 +41,6 @@ public struct ServerConfiguration: Sendable {
         self.renderWorkers = renderWorkers
         self.prefetchNeighbours = prefetchNeighbours
         self.maximumMosaicPixels = maximumMosaicPixels
+        self.exportDirectory = exportDirectory
     }
 }

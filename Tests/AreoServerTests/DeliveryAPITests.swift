@@ -1,4 +1,5 @@
 import AreoDelivery
+import AreoExport
 import AreoIngest
 import AreoProducts
 import AreoServer
@@ -24,11 +25,14 @@ import Testing
     ) async throws {
         try await TestDatabase.withFreshDatabase { testDatabase in
             let database = Database(location: testDatabase.location, logger: TestDatabase.logger)
-            let cache = ServerTestSupport.temporaryDirectory("delivery-cache")
-            defer { try? FileManager.default.removeItem(at: cache) }
+            let cache = ServerTestSupport.temporaryDirectory("delivery-cache"), exports = ServerTestSupport.temporaryDirectory("delivery-exports")
+            defer {
+                try? FileManager.default.removeItem(at: cache)
+                try? FileManager.default.removeItem(at: exports)
+            }
             let (app, delivery) = try await AreoServer.makeApplication(
                 configuration: .init(host: "127.0.0.1", port: 0, cacheDirectory: cache.path, cacheBytes: cacheBytes, renderWorkers: workers,
-                                     prefetchNeighbours: neighbours, maximumMosaicPixels: 4_000_000),
+                                     prefetchNeighbours: neighbours, maximumMosaicPixels: 4_000_000, exportDirectory: exports.path),
                 database: database, migrations: try Migration.load(from: TestDatabase.migrationsDirectory), logger: TestDatabase.logger)
             try await app.test(.live) { client in
                 try await SampleArchive.load(into: database)
@@ -314,6 +318,39 @@ import Testing
             }
             // Embargoed 5300 is not prefetched for a public client.
             #expect(!delivery.scheduler.recentJobs().contains { $0.product.hasPrefix("5300-") })
+        }
+    }
+}
+
+extension DeliveryAPITests {
+    @Test func anArchivistRunsAnExportAsAJob() async throws {
+        try await Self.withServer { client, database, _ in
+            let body = ByteBuffer(string: #"{"observations": [5301], "scale": 40}"#)
+            try await client.execute(uri: "/v1/exports", method: .post, body: body) { #expect($0.status == .unauthorized) }
+            let team = try await ServerTestSupport.authorization(.team, database: database)
+            try await client.execute(uri: "/v1/exports", method: .post, headers: team, body: body) { #expect($0.status == .forbidden) }
+            let archivist = try await ServerTestSupport.authorization(.archivist, database: database)
+            let job = try await client.execute(uri: "/v1/exports", method: .post, headers: archivist, body: body) { response in
+                #expect(response.status == .accepted)
+                return try #require(try Self.json(response.body)["id"] as? String)
+            }
+            try await Self.waitFor("the export job") {
+                try await client.execute(uri: "/v1/jobs/\(job)", method: .get) { try Self.json($0.body)["state"] as? String == "done" }
+            }
+            try await client.execute(uri: "/v1/jobs/\(job)", method: .get) { response in
+                let progress = try Self.json(response.body)["progress"] as? Double
+                #expect(progress == 1)
+            }
+            let directory = try await client.execute(uri: "/v1/exports", method: .get, headers: archivist) { response in
+                let deliveries = try #require(try Self.json(response.body)["deliveries"] as? [[String: Any]])
+                #expect(deliveries.count == 1)
+                #expect(deliveries.first?["products"] as? Int == 13)
+                return try #require(deliveries.first?["directory"] as? String)
+            }
+            #expect(try DeliveryManifest.verify(URL(fileURLWithPath: directory)).isEmpty)
+            try await client.execute(uri: "/v1/exports", method: .post, headers: archivist, body: ByteBuffer(string: "{\"scale\": \"big\"}")) {
+                #expect($0.status == .badRequest)
+            }
         }
     }
 }

@@ -1,0 +1,81 @@
+import AreoDelivery
+import AreoExport
+import AreoStore
+import AreoTelemetry
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import PostgresNIO
+
+/// PDS4 deliveries over HTTP (archivist only): an export runs as a job of the scheduler, with
+/// progress at `/v1/jobs/{id}`; `/v1/exports` lists the deliveries made.
+struct ExportController: Sendable {
+    let database: Database
+    let delivery: ProductDelivery
+    let exportDirectory: URL
+
+    struct Request: Decodable {
+        var observations: [Int]?
+        /// "last", or an ISO 8601 UTC time.
+        var since: String?
+        var force: Bool?
+        var scale: Double?
+    }
+
+    struct Delivery: Encodable {
+        let id: Int
+        let createdAt: Date
+        let directory: String
+        let incremental: Bool
+        let products: Int
+    }
+
+    func addRoutes(to group: RouterGroup<AreoRequestContext>) {
+        group.post("/exports") { request, context in
+            try context.require(.archivist)
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let asked: Request
+            do { asked = try JSONDecoder().decode(Request.self, from: Data(body.readableBytesView)) } catch {
+                throw ProblemDocument(.badRequest, "an export is {observations?: [id…], since?: \"last\" | ISO 8601, force?: bool, scale?: metres}: \(error)")
+            }
+            let directory = exportDirectory.appendingPathComponent("delivery-\(Int(Date().timeIntervalSince1970))-\(UUID().uuidString.prefix(6))")
+            var options = BundleExporter.Options(directory: directory)
+            options.observations = asked.observations
+            options.force = asked.force ?? false
+            if let scale = asked.scale {
+                guard scale.isFinite, scale >= 0.5 else { throw ProblemDocument(.badRequest, "scale is metres per pixel, at least 0.5") }
+                options.scale = scale
+            }
+            switch asked.since {
+            case nil: break
+            case "last": options.incremental = true
+            case let text?:
+                guard let date = GroundTime.parse(text) else { throw ProblemDocument(.badRequest, "since is \"last\" or ISO 8601 UTC") }
+                options.changedSince = date
+                options.incremental = true
+            }
+            let (database, logger, chosen) = (self.database, context.logger, options)
+            let job = delivery.scheduler.submit(
+                key: "export:\(directory.lastPathComponent)", product: "PDS4 delivery \(directory.lastPathComponent)", priority: .hinted,
+                owner: "export"
+            ) { progress in
+                _ = try await BundleExporter(database: database, logger: logger).export(chosen) { done, total in
+                    progress.update(done: done, total: total)
+                }
+                return RenderResult(products: [:], rendered: true)
+            }
+            return try ProductResponses.json(encodable: job, status: .accepted, headers: [.location: "/v1/jobs/\(job.id)"])
+        }
+        group.get("/exports") { _, context in
+            try context.require(.archivist)
+            var deliveries: [Delivery] = []
+            for try await (id, created, directory, incremental, products) in try await database.client.query(
+                "SELECT id, created_at, directory, incremental, products FROM export_deliveries ORDER BY id DESC LIMIT 100", logger: context.logger
+            ).decode((Int, Date, String, Bool, Int).self) {
+                deliveries.append(Delivery(id: id, createdAt: created, directory: directory, incremental: incremental, products: products))
+            }
+            return try ProductResponses.json(encodable: ["deliveries": deliveries])
+        }
+    }
+}
