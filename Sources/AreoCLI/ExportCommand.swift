@@ -32,13 +32,8 @@ struct ExportCommand: AsyncParsableCommand {
                 guard ids.allSatisfy({ $0 != nil }) else { throw ValidationError("--observations is a comma-separated list of ids") }
                 options.observations = ids.compactMap { $0 }
             }
-            switch since {
-            case nil: break
-            case "last": options.incremental = true
-            case let text?:
-                guard let date = GroundTime.parse(text) else { throw ValidationError("--since is 'last' or an ISO 8601 UTC time") }
-                options.changedSince = date
-                options.incremental = true
+            if let since {
+                do { try options.since(since) } catch { throw ValidationError("\(error)") }
             }
             let chosen = options
             let report = try await DatabaseSession.withDatabase(common, logger: logger) { database in

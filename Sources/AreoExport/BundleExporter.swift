@@ -36,6 +36,16 @@ public struct BundleExporter: Sendable {
         public var scale = ProductRequest.defaultScale
 
         public init(directory: URL) { self.directory = directory }
+
+        /// Applies `--since`: "last" (only what is new or changed since the last delivery), or
+        /// an ISO 8601 UTC time (also only observations changed since then).
+        public mutating func since(_ text: String) throws(ExportError) {
+            if text != "last" {
+                guard let date = GroundTime.parse(text) else { throw ExportError("since is 'last' or an ISO 8601 UTC time, not '\(text)'") }
+                changedSince = date
+            }
+            incremental = true
+        }
     }
 
     /// What a delivery contains.

@@ -47,13 +47,8 @@ struct ExportController: Sendable {
                 guard scale.isFinite, scale >= 0.5 else { throw ProblemDocument(.badRequest, "scale is metres per pixel, at least 0.5") }
                 options.scale = scale
             }
-            switch asked.since {
-            case nil: break
-            case "last": options.incremental = true
-            case let text?:
-                guard let date = GroundTime.parse(text) else { throw ProblemDocument(.badRequest, "since is \"last\" or ISO 8601 UTC") }
-                options.changedSince = date
-                options.incremental = true
+            if let since = asked.since {
+                do { try options.since(since) } catch { throw ProblemDocument(.badRequest, "\(error)") }
             }
             let (database, logger, chosen) = (self.database, context.logger, options)
             let job = delivery.scheduler.submit(
