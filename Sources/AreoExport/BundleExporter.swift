@@ -11,8 +11,8 @@ import PostgresNIO
 /// a delivery manifest (docs/pds4.md).
 ///
 /// Per observation: decoded DN (`data_raw`), I/F (`data_calibrated`) and map-projected I/F
-/// (`data_projected`) of every band as float32 arrays with their labels, and a colour (or
-/// projected) PNG in `browse`; a `document` collection; a bundle label; `manifest.txt`.
+/// (`data_projected`) of every band, and the colour composite (three bands), as float32 arrays
+/// with their labels, and the colour (or projected) PNG in `browse`; a `document` collection; a bundle label; `manifest.txt`.
 public struct BundleExporter: Sendable {
     let database: Database
     let logger: Logger
@@ -113,6 +113,11 @@ public struct BundleExporter: Sendable {
                 }
             }
             let composite = ProductRequest.composites.first { $0.allSatisfy { entry.bands.contains($0.name) } }
+            if let composite {
+                // The colour composite as data too: one Array_3D_Image (Band, Line, Sample).
+                let request = try ProductRequest(observationID: entry.observationID, kind: .composite, bands: composite, scale: options.scale, format: .dat)
+                planned.append(plan(request, entry: entry, browse: false))
+            }
             let bands = composite ?? entry.bands.prefix(1).compactMap { Band(name: $0) }
             if !bands.isEmpty {
                 let request = try ProductRequest(

@@ -48,15 +48,15 @@ import Testing
             options.observations = [5301, 5302]
             options.scale = 40
             let first = try await BundleExporter(database: database, logger: TestDatabase.logger).export(options)
-            // 4 bands × (raw, calibrated, projected) + 1 browse, for each of the two observations.
-            #expect(first.products.count == 26)
+            // 4 bands × (raw, calibrated, projected) + the composite + 1 browse, for each of the two observations.
+            #expect(first.products.count == 28)
             #expect(first.products.allSatisfy { $0.status == "new" && $0.lidvid.hasSuffix("::1.0") })
             #expect(try DeliveryManifest.verify(out).isEmpty)
 
             // Every label is well-formed XML.
             let labels = try FileManager.default.subpathsOfDirectory(atPath: out.path).filter { $0.hasSuffix(".xml") }
             // products, collection labels (raw, calibrated, projected, browse), document collection, document, bundle
-            let expectedLabels = 33
+            let expectedLabels = 35
             #expect(labels.count == expectedLabels)
             let lint = try Self.run("/usr/bin/xmllint", ["--noout"] + labels.map { out.appendingPathComponent($0).path })
             #expect(lint.status == 0, "\(lint.output)")
@@ -83,7 +83,15 @@ import Testing
                 }
             }
 
-            // GDAL's PDS4 driver: the same size and the map projection the label states.
+            // The colour composite is one Array_3D_Image (Band, Line, Sample).
+            let colour = out.appendingPathComponent("data_projected/5301/5301-composite-NIR_PAN_BLU-40m.xml")
+            let colourLabel = try String(contentsOf: colour, encoding: .utf8)
+            #expect(colourLabel.contains("<Array_3D_Image>"))
+            let colourRead = try Self.run(python, [reader, colour.path, "10,10"])
+            let colourJSON = try #require(try JSONSerialization.jsonObject(with: Data(colourRead.output.utf8)) as? [String: Any])
+            #expect((colourJSON["shape"] as? [Int])?.first == 3)
+
+            // GDAL's PDS4 driver: the same size, pixel values and the map projection the label states.
             let projected = out.appendingPathComponent("data_projected/5301/5301-projected-PAN-40m.xml")
             let label = try String(contentsOf: projected, encoding: .utf8)
             let info = try Self.run("/usr/bin/gdalinfo", ["-json", projected.path])
@@ -99,6 +107,12 @@ import Testing
             #expect(transform[0] == Double(Self.value("cart:upperleft_corner_x", in: label) ?? ""))
             #expect(transform[3] == Double(Self.value("cart:upperleft_corner_y", in: label) ?? ""))
             #expect(transform[1] == 40 && transform[5] == -40)
+            let projectedData = try Self.floats(projected.deletingPathExtension().appendingPathExtension("dat"))
+            for (line, sample) in [(lines / 2, size[0] / 2), (lines / 3, size[0] / 4)] {
+                let located = try Self.run("/usr/bin/gdallocationinfo", ["-valonly", projected.path, String(sample), String(line)])
+                let gdalValue = try #require(Double(located.output.trimmingCharacters(in: .whitespacesAndNewlines)), "\(located.output)")
+                #expect(Float(gdalValue) == projectedData[line * size[0] + sample])
+            }
             let parallel = try #require(Double(Self.value("cart:standard_parallel_1", in: label) ?? ""))
             #expect(wkt.contains("PARAMETER[\"Latitude of 1st standard parallel\",\(Int(parallel))") || wkt.contains("\(parallel)"))
 
@@ -112,7 +126,7 @@ import Testing
             incremental.scale = 40
             incremental.incremental = true
             let revised = try await BundleExporter(database: database, logger: TestDatabase.logger).export(incremental)
-            #expect(revised.products.count == 18)  // calibrated, projected per band, and browse
+            #expect(revised.products.count == 20)  // calibrated, projected per band, the composite, and browse
             #expect(revised.products.allSatisfy { $0.status == "revised" && $0.lidvid.hasSuffix("::2.0") })
             #expect(!revised.products.contains { $0.lidvid.contains(":data_raw:") })
             let revisedLabel = try String(contentsOf: second.appendingPathComponent("data_projected/5301/5301-projected-PAN-40m.xml"), encoding: .utf8)

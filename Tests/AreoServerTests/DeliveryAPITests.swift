@@ -344,7 +344,7 @@ extension DeliveryAPITests {
             let directory = try await client.execute(uri: "/v1/exports", method: .get, headers: archivist) { response in
                 let deliveries = try #require(try Self.json(response.body)["deliveries"] as? [[String: Any]])
                 #expect(deliveries.count == 1)
-                #expect(deliveries.first?["products"] as? Int == 13)
+                #expect(deliveries.first?["products"] as? Int == 14)
                 return try #require(deliveries.first?["directory"] as? String)
             }
             #expect(try DeliveryManifest.verify(URL(fileURLWithPath: directory)).isEmpty)

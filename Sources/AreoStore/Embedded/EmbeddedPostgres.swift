@@ -159,7 +159,22 @@ public struct EmbeddedPostgres: Sendable {
         try? handle.close()
     }
 
+    /// Starts the server. A port Areo picked itself may be taken by another process between the
+    /// pick and the server's bind (busy machines, parallel tests): then it tries another one.
     private func launch() throws(StoreError) -> Int {
+        var attempt = 1
+        while true {
+            do {
+                return try launchOnce()
+            } catch {
+                guard preferredPort == nil, attempt < 3 else { throw error }
+                logger.warning("embedded PostgreSQL did not start; trying another port", metadata: ["attempt": "\(attempt)", "detail": "\((error.detail ?? "").suffix(300))"])
+                attempt += 1
+            }
+        }
+    }
+
+    private func launchOnce() throws(StoreError) -> Int {
         guard let port = preferredPort ?? freeLoopbackPort() else {
             throw StoreError(.clusterCommandFailed, "no free loopback port for the embedded PostgreSQL")
         }
