@@ -39,12 +39,13 @@ let package = Package(
         .systemLibrary(name: "CAEC", providers: [.apt(["libaec-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         /// Image codecs: CCSDS 121.0 (libaec), JPEG (libjpeg-turbo), PNG (libpng); fragment payloads
         /// to samples (ICD §4).
         .target(
             name: "AreoCodecs",
-            dependencies: ["AreoTelemetry", "CAEC", "CTurboJPEG", "CPNG"],
+            dependencies: ["AreoTelemetry", "CAEC", "CTurboJPEG", "CPNG", "CZlib"],
             swiftSettings: swiftSettings
         ),
 

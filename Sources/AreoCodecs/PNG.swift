@@ -30,12 +30,17 @@ public enum PNG {
         guard pixels.count == width * height * layout.bytesPerPixel else {
             throw CodecError(.png, "\(pixels.count) bytes for a \(width)×\(height) image")
         }
+        let quick = fast ?? (width * height > 4_000_000)
+        if quick, layout != .gray16, height >= 64 {
+            // Large 8-bit images: deflated in parallel strips (the same trade as libpng's fast flag).
+            return try encodeParallel(pixels, width: width, height: height, layout: layout)
+        }
         var image = png_image()
         image.version = UInt32(PNG_IMAGE_VERSION)
         image.width = UInt32(width)
         image.height = UInt32(height)
         image.format = layout.format
-        if fast ?? (width * height > 4_000_000) { image.flags |= UInt32(PNG_IMAGE_FLAG_FAST) }
+        if quick { image.flags |= UInt32(PNG_IMAGE_FLAG_FAST) }
         let stride = Int32(width * (layout == .rgb8 ? 3 : 1))
         // Stored deflate blocks bound the output: the rows with their filter bytes, 5 bytes per
         // 64 KiB block, and the chunk headers.

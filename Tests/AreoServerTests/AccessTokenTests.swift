@@ -24,15 +24,10 @@ import Testing
             try await MigrationRunner(client: database.client, logger: TestDatabase.logger).migrate(
                 try Migration.load(from: TestDatabase.migrationsDirectory))
         }
-        let process = Process()
-        process.executableURL = TestDatabase.areoBinary
-        process.arguments = ["token", "create", "--role", "team", "--label", "test", "--database-url", url, "--log-level", "error"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+        let (status, output) = try TestProcess.run(
+            TestDatabase.areoBinary, ["token", "create", "--role", "team", "--label", "test", "--database-url", url, "--log-level", "error"],
+            mergeErrors: false)
+        #expect(status == 0)
         let token = try #require(output.split(separator: "\n").last.map(String.init))
         #expect(token.hasPrefix("areo_") && token.count >= 40)
         try await Database.withDatabase(location: location, logger: TestDatabase.logger) { database in
@@ -48,12 +43,8 @@ import Testing
             #expect(!stored[0].contains(token))
         }
         // A bad role is refused with a clear message.
-        let bad = Process()
-        bad.executableURL = TestDatabase.areoBinary
-        bad.arguments = ["token", "create", "--role", "admin", "--database-url", url]
-        bad.standardError = FileHandle.nullDevice
-        try bad.run()
-        bad.waitUntilExit()
-        #expect(bad.terminationStatus != 0)
+        let bad = try TestProcess.run(TestDatabase.areoBinary, ["token", "create", "--role", "admin", "--database-url", url])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("role is public, team or archivist"))
     }
 }
