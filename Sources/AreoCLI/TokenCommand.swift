@@ -7,7 +7,7 @@ import Logging
 
 /// `areo token create --role R`: a bearer token for the API, printed as the last line.
 struct TokenCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "token", abstract: "API bearer tokens.", subcommands: [Create.self])
+    static let configuration = CommandConfiguration(commandName: "token", abstract: "API bearer tokens.", subcommands: [Create.self, List.self, Revoke.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token (stored hashed; shown only now, as the last line).")
@@ -25,6 +25,43 @@ struct TokenCommand: AsyncParsableCommand {
             }
             print("token for role \(role.rawValue) (keep it secret; it is not shown again):")
             print(token)
+        }
+    }
+}
+
+extension TokenCommand {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List tokens (id, role, label, created, revoked; never the tokens).")
+        @OptionGroup var common: CommonOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            let tokens = try await DatabaseSession.withDatabase(common, logger: logger) { database in
+                try await AccessTokens(database: database, logger: logger).list()
+            }
+            if json { try printJSON(tokens); return }
+            for t in tokens {
+                print("\(t.id)\t\(t.role)\t\(t.label)\tcreated \(ISO8601DateFormatter().string(from: t.createdAt))\t\(t.revokedAt.map { "revoked \(ISO8601DateFormatter().string(from: $0))" } ?? "active")")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a token by its id (see `areo token list`).")
+        @OptionGroup var common: CommonOptions
+        @Argument var id: Int
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            let id = self.id
+            let revoked = try await DatabaseSession.withDatabase(common, logger: logger) { database in
+                try await AccessTokens(database: database, logger: logger).revoke(id: id)
+            }
+            guard revoked else { throw ValidationError("no active token \(id)") }
+            print("token \(id) revoked")
         }
     }
 }

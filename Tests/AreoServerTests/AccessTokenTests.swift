@@ -42,6 +42,20 @@ import Testing
             #expect(stored.count == 1)
             #expect(!stored[0].contains(token))
         }
+        // Listed without the token; revoked, it no longer counts.
+        let listed = try TestProcess.run(TestDatabase.areoBinary, ["token", "list", "--json", "--database-url", url, "--log-level", "error"], mergeErrors: false)
+        #expect(listed.status == 0)
+        #expect(listed.output.contains("\"role\" : \"team\""))
+        #expect(!listed.output.contains(token))
+        let revoke = try TestProcess.run(TestDatabase.areoBinary, ["token", "revoke", "1", "--database-url", url, "--log-level", "error"])
+        #expect(revoke.status == 0)
+        let roleAfter = try await Database.withDatabase(location: location, logger: TestDatabase.logger) { database in
+            try await AccessTokens(database: database, logger: TestDatabase.logger).role(of: token)
+        }
+        #expect(roleAfter == nil)
+        let again = try TestProcess.run(TestDatabase.areoBinary, ["token", "revoke", "1", "--database-url", url, "--log-level", "error"])
+        #expect(again.status != 0)
+
         // A bad role is refused with a clear message.
         let bad = try TestProcess.run(TestDatabase.areoBinary, ["token", "create", "--role", "admin", "--database-url", url])
         #expect(bad.status != 0)

@@ -46,5 +46,39 @@ public struct AccessTokens: Sendable {
         return nil
     }
 
+    /// A token as operators see it (never the token itself).
+    public struct Listed: Sendable, Codable, Equatable {
+        public var id: Int
+        public var role: String
+        public var label: String
+        public var createdAt: Date
+        public var revokedAt: Date?
+    }
+
+    /// Every token, oldest first.
+    public func list() async throws -> [Listed] {
+        var result: [Listed] = []
+        for try await (id, role, label, created, revoked) in try await database.client.query(
+            "SELECT id, role, label, created_at, revoked_at FROM api_tokens ORDER BY id", logger: logger
+        ).decode((Int, String, String, Date, Date?).self) {
+            result.append(Listed(id: id, role: role, label: label, createdAt: created, revokedAt: revoked))
+        }
+        return result
+    }
+
+    /// Revokes token `id`; a server refuses it within seconds (its lookups are remembered 5 s).
+    /// - Returns: false when there is no such token or it was revoked already.
+    @discardableResult
+    public func revoke(id: Int) async throws -> Bool {
+        var revoked = false
+        for try await _ in try await database.client.query(
+            "UPDATE api_tokens SET revoked_at = now() WHERE id = \(id) AND revoked_at IS NULL RETURNING id", logger: logger
+        ).decode(Int.self) {
+            revoked = true
+        }
+        if revoked { logger.info("token revoked", metadata: ["id": "\(id)"]) }
+        return revoked
+    }
+
     static func hash(_ token: String) -> ByteBuffer { ByteBuffer(bytes: Array(SHA256.hash(data: Data(token.utf8)))) }
 }
