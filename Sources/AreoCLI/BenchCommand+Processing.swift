@@ -31,6 +31,24 @@ extension BenchCommand {
     }
 
     /// Simulates a one-observation cassis mission into a temporary directory.
+    /// Simulates one cassis observation, ingests it into a scratch database and runs `body` with
+    /// the mission's directory, the database and the observation; removes both afterwards.
+    static func withCassisArchive(
+        _ common: CommonOptions, hkDictionary: String, logger: Logger,
+        _ body: (_ mission: URL, _ location: DatabaseLocation, _ observationID: Int) async throws -> Void
+    ) async throws {
+        print("simulating a cassis observation …")
+        let (_, mission) = try await simulateCassis(seed: 1, hkDictionary: hkDictionary, keep: true)
+        defer { try? FileManager.default.removeItem(at: mission) }
+        let migrations = try common.loadMigrations()
+        let session = try await DatabaseSession.open(common, logger: logger)
+        defer { session.close() }
+        try await withScratchDatabase(session, logger: logger) { location in
+            print("ingesting it …")
+            try await body(mission, location, try await loadMission(mission, into: location, migrations: migrations, logger: logger))
+        }
+    }
+
     /// Ingests a simulated mission (dictionary, plans, passes, instrument, calibration, the
     /// reconstructed kernel) into `location`; returns its first observation.
     static func loadMission(_ mission: URL, into location: DatabaseLocation, migrations: [Migration], logger: Logger) async throws -> Int {
@@ -76,15 +94,7 @@ extension BenchCommand {
         func run() async throws {
             LoggingSetup.once
             let logger = common.makeBenchLogger()
-            print("simulating a cassis observation …")
-            let (_, mission) = try await BenchCommand.simulateCassis(seed: 1, hkDictionary: hkDictionary, keep: true)
-            defer { try? FileManager.default.removeItem(at: mission) }
-            let migrations = try common.loadMigrations()
-            let session = try await DatabaseSession.open(common, logger: logger)
-            defer { session.close() }
-            try await BenchCommand.withScratchDatabase(session, logger: logger) { location in
-                print("ingesting it …")
-                let observationID = try await BenchCommand.loadMission(mission, into: location, migrations: migrations, logger: logger)
+            try await BenchCommand.withCassisArchive(common, hkDictionary: hkDictionary, logger: logger) { mission, location, observationID in
 
                 // The product, made by a child `areo product` so its peak memory is its own.
                 let output = mission.appendingPathComponent("composite.png")

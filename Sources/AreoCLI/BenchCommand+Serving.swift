@@ -21,16 +21,8 @@ extension BenchCommand {
             for tool in ["wrk", "nginx", "curl"] where Self.which(tool) == nil {
                 throw ValidationError("\(tool) not found: install Debian's wrk, nginx-light (or nginx) and curl")
             }
-            print("simulating a cassis observation …")
-            let (_, mission) = try await BenchCommand.simulateCassis(seed: 1, hkDictionary: hkDictionary, keep: true)
-            defer { try? FileManager.default.removeItem(at: mission) }
-            let migrations = try common.loadMigrations()
-            let session = try await DatabaseSession.open(common, logger: logger)
-            defer { session.close() }
             let (duration, connections) = (self.duration, self.connections)
-            try await BenchCommand.withScratchDatabase(session, logger: logger) { location in
-                print("ingesting it …")
-                let observation = try await BenchCommand.loadMission(mission, into: location, migrations: migrations, logger: logger)
+            try await BenchCommand.withCassisArchive(common, hkDictionary: hkDictionary, logger: logger) { mission, location, observation in
                 // The simulator embargoes a mission's first observation: ask as the science team.
                 let token = try await Database.withDatabase(location: location, logger: logger) {
                     try await AccessTokens(database: $0, logger: logger).create(role: .team, label: "bench")

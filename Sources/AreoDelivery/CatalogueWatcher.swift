@@ -19,7 +19,7 @@ public struct CatalogueWatcher: Service {
                 try? await Task.sleep(for: interval)
                 guard !Task.isCancelled else { break }
                 do {
-                    try await delivery.synchronize()
+                    try await delivery.regenerateIfChanged()
                 } catch {
                     logger.warning("catalogue check failed", metadata: ["error": "\(error)"])
                 }

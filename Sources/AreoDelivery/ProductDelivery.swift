@@ -22,6 +22,8 @@ public final class ProductDelivery: Sendable {
     let database: Database
     let logger: Logger
     let memo = Mutex((generation: Int64(-1), entries: [Int: ObservationCatalog.Entry](), neighboursQueued: Set<String>()))
+    /// The catalogue generation the cache was last regenerated for.
+    let regenerated = Mutex(Int64(-1))
 
     public struct Configuration: Sendable {
         /// Neighbours queued after an observation's product is served.
@@ -63,19 +65,28 @@ public final class ProductDelivery: Sendable {
 
     // MARK: Catalogue
 
-    /// Reads the catalogue generation; when it moved, forgets the memo and regenerates what the
-    /// change made stale. Returns the generation.
+    /// Reads the catalogue generation; when it moved, forgets the memo (one query, on every
+    /// request). Regenerating stale products is left to ``regenerateIfChanged()``, off the
+    /// request path. Returns the generation.
     @discardableResult
     public func synchronize() async throws -> Int64 {
         let generation = try await ObservationCatalog(database: database, logger: logger).generation()
-        let changed = memo.withLock { m -> Bool in
-            guard m.generation != generation else { return false }
-            let first = m.generation < 0
-            m = (generation, [:], [])
-            return !first
+        memo.withLock { m in
+            if m.generation != generation { m = (generation, [:], []) }
         }
-        if changed { try await regenerate() }
         return generation
+    }
+
+    /// When the catalogue generation moved since the last time (not at the first call, on
+    /// start-up), regenerates what the change made stale. Called after loads through the API and
+    /// by the ``CatalogueWatcher``.
+    public func regenerateIfChanged() async throws {
+        let generation = try await synchronize()
+        let previous = regenerated.withLock { last in
+            defer { last = max(last, generation) }
+            return last
+        }
+        if previous >= 0, previous < generation { try await regenerate() }
     }
 
     /// The catalogue entry of `observationID` as of now (nil when unknown).
@@ -106,21 +117,22 @@ public final class ProductDelivery: Sendable {
 
     // MARK: Products of one observation
 
-    /// `request` from the cache when it is there, made with today's inputs; nil otherwise.
-    public func cached(_ request: ProductRequest, label: Bool = false) async throws -> Served? {
-        guard let entry = try await entry(observationID: request.observationID), entry.kernelID != nil, entry.calibrationID != nil else { return nil }
+    /// `request` from the cache when it is there, made with the inputs of `entry` (the
+    /// observation's catalogue entry as of this request); nil otherwise.
+    public func cached(_ request: ProductRequest, entry: ObservationCatalog.Entry, label: Bool = false) async throws -> Served? {
+        guard entry.kernelID != nil, entry.calibrationID != nil else { return nil }
         let key = Self.key(request, entry: entry, served: label ? "xml" : request.format.rawValue)
         guard let hit = await cache.peek(key) != nil ? await cache.lookup(key) : nil else { return nil }
         metrics.cacheHits.increment()
         return Served(entry: hit.entry, path: hit.path, bytes: nil, fromCache: true, body: hit.body)
     }
 
-    /// Serves `request` (format `xml` = the label of the `dat`) for `observationID`.
-    /// - Throws: ``DeliveryError`` when the observation or its inputs are missing.
-    public func product(_ request: ProductRequest, label: Bool = false, priority: RenderPriority = .interactive) async throws -> Served {
-        guard let entry = try await entry(observationID: request.observationID) else {
-            throw DeliveryError.notFound("observation \(request.observationID) is not in the archive")
-        }
+    /// Serves `request` (format `xml` = the label of the `dat`) made with the inputs of `entry`,
+    /// the observation's catalogue entry as of this request.
+    /// - Throws: ``DeliveryError`` when the observation's inputs are missing.
+    public func product(
+        _ request: ProductRequest, entry: ObservationCatalog.Entry, label: Bool = false, priority: RenderPriority = .interactive
+    ) async throws -> Served {
         guard let kernelID = entry.kernelID, let calibrationID = entry.calibrationID else {
             throw DeliveryError.unavailable(entry.kernelID == nil
                 ? "no geometry kernel covers observation \(request.observationID) yet"
@@ -206,13 +218,12 @@ public final class ProductDelivery: Sendable {
         return jobs
     }
 
-    /// After `request` was served: queue the same product of the observation's spatial neighbours.
-    public func queueNeighbours(of request: ProductRequest, publicOnly: Bool) async throws {
-        guard configuration.neighbours > 0, let entry = try await entry(observationID: request.observationID) else { return }
-        // Once per product and catalogue generation: a product served again and again (from the
-        // cache) does not search for its neighbours every time.
+    /// After `request` was served from `entry`'s observation: queue the same product of its
+    /// spatial neighbours, once per product and catalogue generation (a product served again
+    /// and again from the cache does not search for its neighbours every time).
+    public func queueNeighbours(of request: ProductRequest, entry: ObservationCatalog.Entry, publicOnly: Bool) async throws {
         let marker = "\(request.fileName)|\(publicOnly)"
-        guard memo.withLock({ $0.neighboursQueued.insert(marker).inserted }) else { return }
+        guard configuration.neighbours > 0, memo.withLock({ $0.neighboursQueued.insert(marker).inserted }) else { return }
         let neighbours = try await ObservationCatalog(database: database, logger: logger)
             .neighbours(of: entry, limit: configuration.neighbours, publicOnly: publicOnly)
         _ = try await prefetch(request, observations: neighbours.map(\.observationID), owner: "neighbours", priority: .neighbour, publicOnly: publicOnly)
@@ -261,8 +272,9 @@ public final class ProductDelivery: Sendable {
     /// oldest first so the newest data is on top.
     public func mosaic(_ request: RegionRequest, publicOnly: Bool, priority: RenderPriority = .interactive) async throws -> Served {
         try await synchronize()
-        guard request.grid.width * request.grid.height <= configuration.maximumMosaicPixels else {
-            throw DeliveryError.tooLarge("the mosaic would be \(request.grid.width) × \(request.grid.height) pixels, more than the limit of \(configuration.maximumMosaicPixels); ask for a smaller region or a coarser scale")
+        let grid = request.grid
+        guard grid.width * grid.height <= configuration.maximumMosaicPixels else {
+            throw DeliveryError.tooLarge("the mosaic would be \(grid.width) × \(grid.height) pixels, more than the limit of \(configuration.maximumMosaicPixels); ask for a smaller region or a coarser scale")
         }
         var query = ObservationCatalog.Query()
         query.region = request.region

@@ -2,7 +2,6 @@ import AreoProcessing
 import AreoProducts
 import AreoStore
 import AreoTelemetry
-import Crypto
 import Foundation
 import Logging
 import PostgresNIO
@@ -129,7 +128,7 @@ public struct BundleExporter: Sendable {
 
         let fm = FileManager.default
         try fm.createDirectory(at: options.directory, withIntermediateDirectories: true)
-        let creation = Self.iso(Date())
+        let creation = PDS4ProductLabel.iso(Date())
         let service = ProductService(database: database, logger: logger)
         var report = Report(deliveryID: 0, directory: options.directory.path, products: [], refused: refused, files: 0)
         var members: [String: [String]] = [:]  // collection → lidvids
@@ -151,7 +150,7 @@ public struct BundleExporter: Sendable {
             let file = try await service.product(product.request, versionID: vid)
             let name = product.request.fileName
             try Data(file.bytes).write(to: folder.appendingPathComponent(name))
-            let md5 = Self.md5(file.bytes)
+            let md5 = DeliveryManifest.md5(file.bytes)
             let labelName = (name as NSString).deletingPathExtension + ".xml"
             if product.browse {
                 let dataLID = "urn:esa:psa:areo:data_projected:\(product.request.observationID)"
@@ -184,7 +183,7 @@ public struct BundleExporter: Sendable {
             let lid = "urn:esa:psa:areo:\(collection)"
             try BundleLabels.collection(
                 lid: lid, vid: vid, type: type, inventory: inventoryName, records: lidvids.count, inventoryBytes: inventory.utf8.count,
-                md5: Self.md5(Array(inventory.utf8)), creation: creation
+                md5: DeliveryManifest.md5(Array(inventory.utf8)), creation: creation
             ).write(to: folder.appendingPathComponent("collection_\(collection).xml"), atomically: true, encoding: .utf8)
             bundleMembers.append(("\(lid)::\(vid)", "bundle_has_\(type.lowercased())_collection"))
         }
@@ -196,10 +195,8 @@ public struct BundleExporter: Sendable {
     }
 
     func plan(_ request: ProductRequest, entry: ObservationCatalog.Entry, browse: Bool) -> Planned {
-        let collection = browse ? "browse" : request.kind == .raw ? "data_raw" : request.kind == .calibrated ? "data_calibrated" : "data_projected"
-        let bands = request.bands.map { $0.name.lowercased() }.joined(separator: "_")
-        let scale = request.kind == .raw || request.kind == .calibrated ? "" : "_\(ProductRequest.format(request.scale).replacingOccurrences(of: ".", with: "p"))m"
-        let lid = "urn:esa:psa:areo:\(collection):\(request.observationID)_\(request.kind.rawValue)_\(bands)\(scale)"
+        let collection = browse ? "browse" : PDS4ProductLabel.collection(of: request.kind)
+        let lid = PDS4ProductLabel.logicalIdentifier(request, collection: collection)
         // Decoded DN depend on the data only; everything else on the kernel and calibration too.
         let inputs = request.kind == .raw ? "" : "|\(entry.kernelID ?? "")|\(entry.calibrationID ?? "")"
         let identity = "\(request.fileName)|\(areoVersion)|\(entry.dataStamp)\(inputs)"
@@ -266,18 +263,11 @@ public struct BundleExporter: Sendable {
         let bytes = Array(text.utf8)
         try Data(bytes).write(to: folder.appendingPathComponent("areo_bundle_description.txt"))
         let lid = "urn:esa:psa:areo:document:areo_bundle_description"
-        try BundleLabels.document(lid: lid, vid: vid, file: "areo_bundle_description.txt", md5: Self.md5(bytes), size: bytes.count, creation: creation)
+        try BundleLabels.document(lid: lid, vid: vid, file: "areo_bundle_description.txt", md5: DeliveryManifest.md5(bytes), size: bytes.count, creation: creation)
             .write(to: folder.appendingPathComponent("areo_bundle_description.xml"), atomically: true, encoding: .utf8)
         members["document", default: []].append("\(lid)::\(vid)")
     }
 
-    static func md5(_ bytes: some DataProtocol) -> String { Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
-
-    static func iso(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
 }
 
 /// Export refused or failed, with the reason.

@@ -1,3 +1,4 @@
+import AreoProcessing
 import Foundation
 
 /// The bundle, collection, browse and document labels of a delivery (PDS4 Information Model
@@ -8,10 +9,7 @@ enum BundleLabels {
         <?xml-model href="https://pds.nasa.gov/pds4/pds/v1/PDS4_PDS_1L00.sch" schematypens="http://purl.oclc.org/dsdl/schematron"?>
         """
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    static func escape(_ text: String) -> String { PDS4ProductLabel.escape(text) }
 
     static func identification(lid: String, vid: String, title: String, productClass: String) -> String {
         """

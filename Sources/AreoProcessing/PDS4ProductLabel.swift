@@ -33,11 +33,19 @@ public struct PDS4ProductLabel: Sendable {
         self.bounds = bounds
     }
 
-    /// The logical identifier: `urn:esa:psa:areo:data_<kind>:<observation>_<bands>[_<scale>m]`.
-    public var logicalIdentifier: String {
-        let collection = request.kind == .raw ? "data_raw" : request.kind == .calibrated ? "data_calibrated" : "data_projected"
+    /// The logical identifier: `urn:esa:psa:areo:data_<kind>:<observation>_<kind>_<bands>[_<scale>m]`.
+    public var logicalIdentifier: String { Self.logicalIdentifier(request) }
+
+    /// The bundle collection a product of `kind` belongs to.
+    public static func collection(of kind: ProductRequest.Kind) -> String {
+        kind == .raw ? "data_raw" : kind == .calibrated ? "data_calibrated" : "data_projected"
+    }
+
+    /// The logical identifier of `request` in `collection` (by default its data collection;
+    /// `browse` for its browse image).
+    public static func logicalIdentifier(_ request: ProductRequest, collection: String? = nil) -> String {
         let scale = request.kind == .raw || request.kind == .calibrated ? "" : "_\(ProductRequest.format(request.scale).replacingOccurrences(of: ".", with: "p"))m"
-        return "urn:esa:psa:areo:\(collection):\(request.observationID)_\(request.kind.rawValue)_\(request.bands.map { $0.name.lowercased() }.joined(separator: "_"))\(scale)"
+        return "urn:esa:psa:areo:\(collection ?? Self.collection(of: request.kind)):\(request.observationID)_\(request.kind.rawValue)_\(request.bands.map { $0.name.lowercased() }.joined(separator: "_"))\(scale)"
     }
 
     public func render() -> String {
@@ -82,7 +90,8 @@ public struct PDS4ProductLabel: Sendable {
         return label
     }
 
-    static func iso(_ date: Date) -> String {
+    /// A PDS4 date-time (ISO 8601 UTC with fractional seconds).
+    public static func iso(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
@@ -94,7 +103,8 @@ public struct PDS4ProductLabel: Sendable {
     /// GDAL's PDS4 driver and pds4-tools read decimal constants.
     static func decimal(_ value: Float) -> String { String(Double(value)) }
 
-    static func escape(_ text: String) -> String {
+    /// `text` as XML character data or attribute value.
+    public static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }

@@ -36,7 +36,7 @@ public enum AreoServer {
         app.beforeServerStarts {
             try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
             try await ObservationCatalog(database: database, logger: logger).refresh()
-            try await delivery.synchronize()
+            try await delivery.regenerateIfChanged()  // records the starting generation
         }
         return (app, delivery)
     }

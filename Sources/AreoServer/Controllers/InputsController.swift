@@ -53,7 +53,7 @@ struct InputsController: Sendable {
     /// Refreshes the catalogue, applies the change to the cache at once, and reports it.
     func loaded(_ what: [String: String], context: AreoRequestContext) async throws -> Response {
         let report = try await ObservationCatalog(database: database, logger: context.logger).refresh()
-        try await delivery.synchronize()
+        try await delivery.regenerateIfChanged()
         return try ProductResponses.json(encodable: LoadReport(loaded: what, regeneration: report), status: .created)
     }
 

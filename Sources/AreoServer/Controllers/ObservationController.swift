@@ -133,20 +133,21 @@ struct ObservationController: Sendable {
         if request.headers[.preferHeader]?.contains("respond-async") == true {
             let jobs = try await delivery.prefetch(product, observations: [entry.observationID], owner: "async:\(context.id)", priority: .interactive, publicOnly: publicOnly)
             guard let job = jobs.first else {
-                return try await ProductResponses.response(try await delivery.product(product, label: label), request: request, context: context, publicProduct: entry.embargoUntil == nil)
+                return try await ProductResponses.response(
+                    try await delivery.product(product, entry: entry, label: label), request: request, context: context, publicProduct: entry.embargoUntil == nil)
             }
             return try ProductResponses.json(encodable: job, status: .accepted, headers: [.location: "/v1/jobs/\(job.id)"])
         }
         let delivery = self.delivery
         let served: ProductDelivery.Served
-        if let hit = try await delivery.cached(product, label: label) {
+        if let hit = try await delivery.cached(product, entry: entry, label: label) {
             served = hit
         } else {
-            served = try await ProductResponses.whileConnected(context) { try await delivery.product(product, label: label) }
+            served = try await ProductResponses.whileConnected(context) { try await delivery.product(product, entry: entry, label: label) }
         }
         let response = try await ProductResponses.response(served, request: request, context: context, publicProduct: entry.isPublic())
         // Browsing goes on nearby: render the neighbours' same product in the background.
-        do { try await delivery.queueNeighbours(of: product, publicOnly: publicOnly) } catch {
+        do { try await delivery.queueNeighbours(of: product, entry: entry, publicOnly: publicOnly) } catch {
             context.logger.warning("neighbours not queued", metadata: ["error": "\(error)"])
         }
         return response
