@@ -232,7 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AreoProductsTests",
-            dependencies: ["AreoProducts", "AreoProcessing", "AreoIngest", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoTestSupport"],
+            dependencies: ["AreoProducts", "AreoProcessing", "AreoIngest", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

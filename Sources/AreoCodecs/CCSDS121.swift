@@ -19,14 +19,22 @@ public enum CCSDS121 {
         guard (1...16).contains(bits) else { throw CodecError(.ccsds121, "bits per sample \(bits) not supported") }
         let width = bits <= 8 ? 1 : 2
         let input = Array(payload)
-        var output = [UInt8](repeating: 0, count: count * width)
-        let (status, written) = run(input, into: &output, bits: bits) { aec_buffer_decode($0) }
-        guard status == AEC_OK else { throw CodecError(.ccsds121, "libaec could not decode the payload (status \(status))") }
-        guard written == output.count else {
-            throw CodecError(.ccsds121, "decoded \(written / width) samples, expected \(count)")
+        if width == 1 {
+            var output = [UInt8](repeating: 0, count: count)
+            let (status, written) = output.withUnsafeMutableBytes { run(input, into: $0, bits: bits) { aec_buffer_decode($0) } }
+            guard status == AEC_OK else { throw CodecError(.ccsds121, "libaec could not decode the payload (status \(status))") }
+            guard written == count else { throw CodecError(.ccsds121, "decoded \(written) samples, expected \(count)") }
+            return output.map { UInt16($0) }
         }
-        if width == 1 { return output.map { UInt16($0) } }
-        return (0..<count).map { UInt16(output[2 * $0]) | UInt16(output[2 * $0 + 1]) << 8 }
+        // Two-octet samples come out least significant octet first (no AEC_DATA_MSB): decoded
+        // straight into the samples' memory, swapped afterwards only on a big-endian host.
+        var status: Int32 = AEC_OK, written = 0
+        var samples = [UInt16](repeating: 0, count: count)
+        samples.withUnsafeMutableBytes { (status, written) = run(input, into: $0, bits: bits) { aec_buffer_decode($0) } }
+        guard status == AEC_OK else { throw CodecError(.ccsds121, "libaec could not decode the payload (status \(status))") }
+        guard written == count * 2 else { throw CodecError(.ccsds121, "decoded \(written / width) samples, expected \(count)") }
+        if 1.littleEndian != 1 { for k in samples.indices { samples[k] = UInt16(littleEndian: samples[k]) } }
+        return samples
     }
 
     /// Encodes samples of `bits` bits exactly as `aec_buffer_encode` does with the ICD's parameters.
@@ -40,7 +48,7 @@ public enum CCSDS121 {
             if width == 2 { input.append(UInt8(truncatingIfNeeded: s >> 8)) }
         }
         var output = [UInt8](repeating: 0, count: input.count * 2 + 1024)
-        let (status, written) = run(input, into: &output, bits: bits) { aec_buffer_encode($0) }
+        let (status, written) = output.withUnsafeMutableBytes { run(input, into: $0, bits: bits) { aec_buffer_encode($0) } }
         guard status == AEC_OK else { throw CodecError(.ccsds121, "libaec could not encode (status \(status))") }
         return Array(output.prefix(written))
     }
@@ -48,7 +56,7 @@ public enum CCSDS121 {
     /// Runs one libaec buffer operation with the ICD's parameters; returns its status and the
     /// bytes it wrote.
     private static func run(
-        _ input: [UInt8], into output: inout [UInt8], bits: Int, _ operation: (UnsafeMutablePointer<aec_stream>) -> Int32
+        _ input: [UInt8], into output: UnsafeMutableRawBufferPointer, bits: Int, _ operation: (UnsafeMutablePointer<aec_stream>) -> Int32
     ) -> (Int32, Int) {
         var stream = aec_stream()
         stream.bits_per_sample = UInt32(bits)
@@ -56,13 +64,11 @@ public enum CCSDS121 {
         stream.rsi = referenceSampleInterval
         stream.flags = flags(bits: bits)
         let status: Int32 = input.withUnsafeBufferPointer { inBuffer in
-            output.withUnsafeMutableBufferPointer { outBuffer in
-                stream.next_in = inBuffer.baseAddress
-                stream.avail_in = inBuffer.count
-                stream.next_out = outBuffer.baseAddress
-                stream.avail_out = outBuffer.count
-                return operation(&stream)
-            }
+            stream.next_in = inBuffer.baseAddress
+            stream.avail_in = inBuffer.count
+            stream.next_out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
+            stream.avail_out = output.count
+            return operation(&stream)
         }
         return (status, Int(stream.total_out))
     }

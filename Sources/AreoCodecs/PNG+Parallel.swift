@@ -2,89 +2,189 @@ internal import CZlib
 import Dispatch
 
 extension PNG {
-    /// Encodes an 8-bit image (gray or RGB) with its rows deflated in parallel strips: each strip
-    /// is raw deflate ending on a byte boundary (sync flush), the strips concatenated form one
-    /// zlib stream (header, blocks, the Adler-32 of all rows combined), as pigz does. No row
-    /// filters, compression level 1 — the same trade as libpng's fast flag, on every core.
+    /// Encodes an RGB image given as three 8-bit planes (one plane: gray), interleaving each
+    /// strip's rows as they are deflated; large images are deflated in parallel strips.
+    public static func encode(planes: [[UInt8]], width: Int, height: Int) throws(CodecError) -> [UInt8] {
+        guard planes.count == 1 || planes.count == 3, planes.allSatisfy({ $0.count == width * height }) else {
+            throw CodecError(.png, "\(planes.count) planes of \(planes.map(\.count)) bytes for a \(width)×\(height) image")
+        }
+        guard width * height > 4_000_000, height >= 64 else {
+            return try encode(interleave(planes, count: width * height), width: width, height: height, layout: planes.count == 1 ? .gray8 : .rgb8)
+        }
+        if planes.count == 1 { return try encodeParallel(planes[0], width: width, height: height, layout: .gray8) }
+        return try withPlanes(planes) { r, g, b throws(CodecError) in
+            nonisolated(unsafe) let (r, g, b) = (r, g, b)
+            return try encodeParallel(width: width, height: height, layout: .rgb8) { row, target in
+                let base = row * width
+                for k in 0..<width {
+                    (target[3 * k], target[3 * k + 1], target[3 * k + 2]) = (r[base + k], g[base + k], b[base + k])
+                }
+            }
+        }
+    }
+
+    /// Encodes 16-bit gray samples (native order; written big-endian as PNG wants, with the
+    /// gAMA and cHRM chunks libpng writes for linear data); large images in parallel strips.
+    public static func encode(gray16 samples: [UInt16], width: Int, height: Int) throws(CodecError) -> [UInt8] {
+        guard samples.count == width * height else { throw CodecError(.png, "\(samples.count) samples for a \(width)×\(height) image") }
+        guard width * height > 4_000_000, height >= 64 else {
+            let bytes = samples.withUnsafeBytes { [UInt8]($0) }
+            return try encode(bytes, width: width, height: height, layout: .gray16)
+        }
+        return try samples.withUnsafeBufferPointer { source throws(CodecError) in
+            nonisolated(unsafe) let source = source
+            return try encodeParallel(width: width, height: height, layout: .gray16) { row, target in
+                for k in 0..<width {
+                    let v = source[row * width + k]
+                    (target[2 * k], target[2 * k + 1]) = (UInt8(v >> 8), UInt8(truncatingIfNeeded: v))
+                }
+            }
+        }
+    }
+
+    /// An 8-bit image (gray or RGB) already interleaved, in parallel strips.
     static func encodeParallel(_ pixels: [UInt8], width: Int, height: Int, layout: Layout) throws(CodecError) -> [UInt8] {
         precondition(layout != .gray16)
-        let channels = layout.bytesPerPixel
-        let stride = width * channels
+        let stride = width * layout.bytesPerPixel
+        return try pixels.withUnsafeBufferPointer { source throws(CodecError) in
+            nonisolated(unsafe) let source = source
+            return try encodeParallel(width: width, height: height, layout: layout) { row, target in
+                target.baseAddress!.update(from: source.baseAddress! + row * stride, count: stride)
+            }
+        }
+    }
+
+    private static func withPlanes<T>(
+        _ planes: [[UInt8]], _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) throws(CodecError) -> T
+    ) throws(CodecError) -> T {
+        var result: Result<T, CodecError>! = nil
+        planes[0].withUnsafeBufferPointer { r in
+            planes[1].withUnsafeBufferPointer { g in
+                planes[2].withUnsafeBufferPointer { b in
+                    result = Result { () throws(CodecError) in try body(r, g, b) }
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    private static func interleave(_ planes: [[UInt8]], count: Int) -> [UInt8] {
+        guard planes.count == 3 else { return planes[0] }
+        return [UInt8](unsafeUninitializedCapacity: count * 3) { out, initialized in
+            for k in 0..<count { (out[3 * k], out[3 * k + 1], out[3 * k + 2]) = (planes[0][k], planes[1][k], planes[2][k]) }
+            initialized = count * 3
+        }
+    }
+
+    /// Deflates the image's rows in parallel strips, each row written by `writeRow(row, bytes)`
+    /// after its filter byte: each strip is raw deflate ending on a byte boundary (sync flush),
+    /// the strips concatenated form one zlib stream (header, blocks, the Adler-32 of all rows
+    /// combined), as pigz does. The Up filter and compression level 1, on every core.
+    static func encodeParallel(
+        width: Int, height: Int, layout: Layout, writeRow: @Sendable (Int, UnsafeMutableBufferPointer<UInt8>) -> Void
+    ) throws(CodecError) -> [UInt8] {
+        let stride = width * layout.bytesPerPixel
         let strips = max(1, min(height, 16))
         var outputs = [[UInt8]](repeating: [], count: strips)
         var adlers = [UInt](repeating: 0, count: strips)
         var lengths = [Int](repeating: 0, count: strips)
         var failed = false
-        pixels.withUnsafeBufferPointer { source in
-            outputs.withUnsafeMutableBufferPointer { outputs in
-            adlers.withUnsafeMutableBufferPointer { adlers in
-            lengths.withUnsafeMutableBufferPointer { lengths in
-                nonisolated(unsafe) let (source, outputs, adlers, lengths) = (source, outputs, adlers, lengths)
-                nonisolated(unsafe) var anyFailed = false
-                DispatchQueue.concurrentPerform(iterations: strips) { strip in
-                    let rows = (height * strip / strips)..<(height * (strip + 1) / strips)
-                    // The strip's rows, each preceded by filter type 0.
-                    var raw = [UInt8](repeating: 0, count: rows.count * (stride + 1))
-                    raw.withUnsafeMutableBufferPointer { raw in
-                        for (k, row) in rows.enumerated() {
-                            let target = raw.baseAddress! + k * (stride + 1) + 1
-                            target.update(from: source.baseAddress! + row * stride, count: stride)
+        outputs.withUnsafeMutableBufferPointer { outputs in
+        adlers.withUnsafeMutableBufferPointer { adlers in
+        lengths.withUnsafeMutableBufferPointer { lengths in
+            nonisolated(unsafe) let (outputs, adlers, lengths) = (outputs, adlers, lengths)
+            nonisolated(unsafe) var anyFailed = false
+            DispatchQueue.concurrentPerform(iterations: strips) { strip in
+                let rows = (height * strip / strips)..<(height * (strip + 1) / strips)
+                // The strip's rows, each preceded by its filter type: Up (2), each byte less the
+                // byte above it — imagery is smoother down than it is noisy, so deflate finds
+                // more and longer matches (measured: files a third smaller, deflate faster).
+                var raw = [UInt8](repeating: 0, count: rows.count * (stride + 1))
+                var above = [UInt8](repeating: 0, count: stride)
+                raw.withUnsafeMutableBufferPointer { raw in
+                    for (k, row) in rows.enumerated() {
+                        raw[k * (stride + 1)] = 2
+                        writeRow(row, UnsafeMutableBufferPointer(rebasing: raw[(k * (stride + 1) + 1)..<((k + 1) * (stride + 1))]))
+                    }
+                    // The row above the strip's first (zeros above the image's first row).
+                    above.withUnsafeMutableBufferPointer { if rows.lowerBound > 0 { writeRow(rows.lowerBound - 1, $0) } }
+                    // From the bottom up, so every row is differenced with the unfiltered row above.
+                    let base = raw.baseAddress!
+                    for k in Swift.stride(from: rows.count - 1, through: 0, by: -1) {
+                        let target = base + k * (stride + 1) + 1
+                        if k > 0 {
+                            let source = UnsafePointer(base + (k - 1) * (stride + 1) + 1)
+                            for i in 0..<stride { target[i] = target[i] &- source[i] }
+                        } else {
+                            above.withUnsafeBufferPointer { above in for i in 0..<stride { target[i] = target[i] &- above[i] } }
                         }
                     }
-                    var stream = z_stream()
-                    guard deflateInit2_(&stream, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-                        anyFailed = true
-                        return
-                    }
-                    defer { deflateEnd(&stream) }
-                    var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(raw.count))) + 64)
-                    let last = strip == strips - 1
-                    let status = raw.withUnsafeMutableBufferPointer { input in
-                        out.withUnsafeMutableBufferPointer { output in
-                            stream.next_in = input.baseAddress
-                            stream.avail_in = uInt(input.count)
-                            stream.next_out = output.baseAddress
-                            stream.avail_out = uInt(output.count)
-                            return deflate(&stream, last ? Z_FINISH : Z_SYNC_FLUSH)
-                        }
-                    }
-                    guard status == (last ? Z_STREAM_END : Z_OK), stream.avail_in == 0 else {
-                        anyFailed = true
-                        return
-                    }
-                    lengths[strip] = raw.count
-                    adlers[strip] = UInt(raw.withUnsafeBufferPointer { adler32(1, $0.baseAddress, uInt($0.count)) })
-                    out.removeLast(Int(stream.avail_out))
-                    outputs[strip] = out
                 }
-                failed = anyFailed
+                var stream = z_stream()
+                guard deflateInit2_(&stream, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                    anyFailed = true
+                    return
+                }
+                defer { deflateEnd(&stream) }
+                var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(raw.count))) + 64)
+                let last = strip == strips - 1
+                let status = raw.withUnsafeMutableBufferPointer { input in
+                    out.withUnsafeMutableBufferPointer { output in
+                        stream.next_in = input.baseAddress
+                        stream.avail_in = uInt(input.count)
+                        stream.next_out = output.baseAddress
+                        stream.avail_out = uInt(output.count)
+                        return deflate(&stream, last ? Z_FINISH : Z_SYNC_FLUSH)
+                    }
+                }
+                guard status == (last ? Z_STREAM_END : Z_OK), stream.avail_in == 0 else {
+                    anyFailed = true
+                    return
+                }
+                lengths[strip] = raw.count
+                adlers[strip] = UInt(raw.withUnsafeBufferPointer { adler32(1, $0.baseAddress, uInt($0.count)) })
+                out.removeLast(Int(stream.avail_out))
+                outputs[strip] = out
             }
-            }
-            }
+            failed = anyFailed
+        }
+        }
         }
         guard !failed else { throw CodecError(.png, "deflate failed") }
         var adler = UInt(adler32(0, nil, 0))
         for (value, length) in zip(adlers, lengths) { adler = UInt(adler32_combine(uLong(adler), uLong(value), off_t(length))) }
 
         var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        func chunk(_ type: String, _ data: [UInt8]) {
+        png.reserveCapacity(outputs.reduce(256) { $0 + $1.count + 16 })
+        func chunk(_ type: String, _ parts: [UInt8]...) {
             let typeBytes = Array(type.utf8)
-            png += bigEndian(UInt32(data.count))
+            png += bigEndian(UInt32(parts.reduce(0) { $0 + $1.count }))
             var crc = crc32(0, typeBytes, uInt(typeBytes.count))
-            crc = data.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
             png += typeBytes
-            png += data
+            for data in parts {
+                crc = data.withUnsafeBufferPointer { crc32(crc, $0.baseAddress, uInt($0.count)) }
+                png += data
+            }
             png += bigEndian(UInt32(crc))
         }
-        chunk("IHDR", bigEndian(UInt32(width)) + bigEndian(UInt32(height)) + [8, layout == .rgb8 ? 2 : 0, 0, 0, 0])
-        // zlib header: deflate, 32 KiB window, fastest level (0x78 0x01).
-        var first = [UInt8]([0x78, 0x01]) + outputs[0]
-        if strips == 1 { first += bigEndian(UInt32(adler)) }
-        chunk("IDAT", first)
-        for strip in 1..<max(1, strips) {
-            chunk("IDAT", strip == strips - 1 ? outputs[strip] + bigEndian(UInt32(adler)) : outputs[strip])
+        let (bitDepth, colourType): (UInt8, UInt8) = switch layout {
+        case .gray8: (8, 0)
+        case .gray16: (16, 0)
+        case .rgb8: (8, 2)
         }
-        chunk("IEND", [])
+        chunk("IHDR", bigEndian(UInt32(width)), bigEndian(UInt32(height)), [bitDepth, colourType, 0, 0, 0])
+        if layout == .gray16 {
+            // As libpng's simplified writer marks linear (16-bit) data: gamma 1.0, sRGB primaries.
+            chunk("gAMA", bigEndian(100_000))
+            chunk("cHRM", [31270, 32900, 64000, 33000, 30000, 60000, 15000, 6000].flatMap { bigEndian(UInt32($0)) })
+        }
+        // zlib header: deflate, 32 KiB window, fastest level (0x78 0x01).
+        let trailer = bigEndian(UInt32(adler))
+        chunk("IDAT", [0x78, 0x01], outputs[0], strips == 1 ? trailer : [])
+        for strip in 1..<max(1, strips) {
+            chunk("IDAT", outputs[strip], strip == strips - 1 ? trailer : [])
+        }
+        chunk("IEND")
         return png
     }
 

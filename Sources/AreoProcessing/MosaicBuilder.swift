@@ -31,9 +31,18 @@ public struct MosaicBuilder: Sendable {
         self.grid = grid
         let count = grid.width * grid.height
         if var scratch = scratch.take(), scratch.sum.count == count, scratch.weight.count == count, scratch.saturated.count == count {
-            scratch.sum.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-            scratch.weight.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-            scratch.saturated.withUnsafeMutableBufferPointer { $0.update(repeating: false) }
+            scratch.sum.withUnsafeMutableBufferPointer { sum in
+            scratch.weight.withUnsafeMutableBufferPointer { weight in
+            scratch.saturated.withUnsafeMutableBufferPointer { saturated in
+                nonisolated(unsafe) let (sum, weight, saturated) = (sum, weight, saturated)
+                ParallelChunks.forEach(count) { range in
+                    UnsafeMutableBufferPointer(rebasing: sum[range]).update(repeating: 0)
+                    UnsafeMutableBufferPointer(rebasing: weight[range]).update(repeating: 0)
+                    UnsafeMutableBufferPointer(rebasing: saturated[range]).update(repeating: false)
+                }
+            }
+            }
+            }
             sum = []
             weight = []
             saturated = []
@@ -41,9 +50,17 @@ public struct MosaicBuilder: Sendable {
             swap(&weight, &scratch.weight)
             swap(&saturated, &scratch.saturated)
         } else {
-            sum = [Float](repeating: 0, count: count)
-            weight = sum
-            saturated = [Bool](repeating: false, count: count)
+            // Fresh memory: its pages are faulted in on every core at once.
+            func zeroed<T: BitwiseCopyable & Sendable>(_ zero: T) -> [T] {
+                [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    nonisolated(unsafe) let buffer = buffer
+                    ParallelChunks.forEach(count) { UnsafeMutableBufferPointer(rebasing: buffer[$0]).initialize(repeating: zero) }
+                    initialized = count
+                }
+            }
+            sum = zeroed(Float(0))
+            weight = zeroed(Float(0))
+            saturated = zeroed(false)
         }
     }
 
@@ -104,8 +121,10 @@ public struct MosaicBuilder: Sendable {
         }
         let width = grid.width
         let nodesCopy = nodes, grid = self.grid
-        // Rows in parallel (each writes only its own output rows): one strip per core.
-        let strips = min(ProcessInfo.processInfo.activeProcessorCount, max(1, box.rows.count / 32))
+        // Rows in parallel (each strip writes only its own output rows): several strips per core,
+        // since a tilted framelet's rows differ in length and a core that finishes early takes
+        // the next strip.
+        let strips = min(4 * ProcessInfo.processInfo.activeProcessorCount, max(1, box.rows.count / 32))
         let boxWidth = box.columns.count
         // Each row is scanned only where the outline crosses it.
         let polygon = outline.contains { $0 == nil } ? [] : outline.map { $0! }
@@ -125,6 +144,7 @@ public struct MosaicBuilder: Sendable {
             let from = max(box.columns.lowerBound, Int((low - 2).rounded(.down))), to = min(box.columns.upperBound, Int((high + 3).rounded(.up)))
             return from < to ? from..<to : box.columns.lowerBound..<box.columns.lowerBound
         }
+        let anySaturated = framelet.flags.contains { $0.contains(.saturated) }
         framelet.iof.withUnsafeBufferPointer { iof in
         framelet.flags.withUnsafeBufferPointer { flags in
         sum.withUnsafeMutableBufferPointer { sum in
@@ -145,17 +165,15 @@ public struct MosaicBuilder: Sendable {
                     let c1 = min(c0 + 1, samples - 1), r1 = min(r0 + 1, lines - 1)
                     let tx = Float(cc - Double(c0)), ty = Float(rr - Double(r0))
                     let i00 = r0 * samples + c0, i01 = r0 * samples + c1, i10 = r1 * samples + c0, i11 = r1 * samples + c1
-                    if flags[i00].contains(.missing) || flags[i01].contains(.missing) || flags[i10].contains(.missing) || flags[i11].contains(.missing) {
-                        return
-                    }
+                    // A missing sample among the four is NaN (CalibratedFramelet.iof), and so is the value.
                     let value = (iof[i00] * (1 - tx) + iof[i01] * tx) * (1 - ty) + (iof[i10] * (1 - tx) + iof[i11] * tx) * ty
-                    let nearest = Int(rr + 0.5) * samples + Int(cc + 0.5)
+                    guard !value.isNaN else { return }
                     let w = Float(max(0.01, min(r + 0.5, lastLine - r)))
                     let o = j * width + i
                     ownValues[(j - box.rows.lowerBound) * boxWidth + i - box.columns.lowerBound] = value
                     sum[o] += w * value
                     weight[o] += w
-                    if flags[nearest].contains(.saturated) { saturated[o] = true }
+                    if anySaturated, flags[Int(rr + 0.5) * samples + Int(cc + 0.5)].contains(.saturated) { saturated[o] = true }
                 }
                 for j in rows {
                     let nj = (j - box.rows.lowerBound) / step, fy = Double((j - box.rows.lowerBound) % step) / Double(step)
@@ -201,22 +219,27 @@ public struct MosaicBuilder: Sendable {
         swap(&iof, &sum)
         var mask: [Bool] = []
         swap(&mask, &saturated)
-        var covered = 0, saturatedCount = 0
-        iof.withUnsafeMutableBufferPointer { values in
+        let counts = iof.withUnsafeMutableBufferPointer { values in
             weight.withUnsafeBufferPointer { weights in
                 mask.withUnsafeBufferPointer { mask in
-                    for k in values.indices {
-                        if weights[k] > 0 {
-                            values[k] /= weights[k]
-                            covered += 1
-                            if mask[k] { saturatedCount += 1 }
-                        } else {
-                            values[k] = .nan
+                    nonisolated(unsafe) let (values, weights, mask) = (values, weights, mask)
+                    return ParallelChunks.map(values.count) { range in
+                        var covered = 0, saturated = 0
+                        for k in range {
+                            if weights[k] > 0 {
+                                values[k] /= weights[k]
+                                covered += 1
+                                if mask[k] { saturated += 1 }
+                            } else {
+                                values[k] = .nan
+                            }
                         }
+                        return (covered, saturated)
                     }
                 }
             }
         }
+        let covered = counts.reduce(0) { $0 + $1.0 }, saturatedCount = counts.reduce(0) { $0 + $1.1 }
         var spare: [Float] = []
         swap(&spare, &weight)
         return BandMosaic(grid: grid, iof: iof, saturated: mask, coveredPixels: covered, saturatedPixels: saturatedCount, spareWeight: spare)

@@ -26,7 +26,7 @@ extension ObservationProcessor {
     /// Renders `request` from the observation's `framelets`, loading payloads as needed.
     public func render(
         _ request: ProductRequest, framelets: [FrameletReference],
-        payload: (FrameletReference) async throws -> [UInt8]
+        payload: @escaping PayloadLoader
     ) async throws -> Rendered {
         switch request.kind {
         case .raw, .calibrated:
@@ -48,7 +48,7 @@ extension ObservationProcessor {
     /// One band's mosaic, its quality folded into `quality`; refuses a band that projects nowhere.
     private func measuredMosaic(
         _ band: Band, request: ProductRequest, framelets: [FrameletReference], grid: MapGrid, quality: inout ProductQuality,
-        scratch: consuming MosaicScratch? = nil, payload: (FrameletReference) async throws -> [UInt8]
+        scratch: consuming MosaicScratch? = nil, payload: @escaping PayloadLoader
     ) async throws -> BandMosaic {
         let (mosaic, measured) = try await mosaic(band: band, framelets: framelets, grid: grid, scratch: scratch.take(), payload: payload)
         guard measured.missingFraction < 1 else { throw ProcessingError("no \(band.name) framelet of observation \(request.observationID) could be projected") }
@@ -62,9 +62,9 @@ extension ObservationProcessor {
     /// soon as its band is mosaicked, so memory holds one band's floats at a time; `.dat` keeps
     /// the I/F of every band.
     private func composite(
-        _ request: ProductRequest, framelets: [FrameletReference], payload: (FrameletReference) async throws -> [UInt8]
+        _ request: ProductRequest, framelets: [FrameletReference], payload: @escaping PayloadLoader
     ) async throws -> Rendered {
-        let grid = try grid(for: framelets, scale: request.scale)
+        let grid = try grid(for: framelets, scale: request.scale, commonTo: request.bands)
         let pixels = grid.width * grid.height
         let browse = request.format != .dat
         var quality = ProductQuality()
@@ -87,18 +87,7 @@ extension ObservationProcessor {
         var covered = 0
         if browse {
             // 0 in any band's plane means that band saw nothing there: clear the pixel in all.
-            var all = planes[0]
-            all.withUnsafeMutableBufferPointer { all in
-                for plane in planes.dropFirst() {
-                    plane.withUnsafeBufferPointer { plane in for k in 0..<pixels where plane[k] == 0 { all[k] = 0 } }
-                }
-                for k in 0..<pixels where all[k] != 0 { covered += 1 }
-            }
-            for b in planes.indices {
-                all.withUnsafeBufferPointer { all in
-                    planes[b].withUnsafeMutableBufferPointer { plane in for k in 0..<pixels where all[k] == 0 { plane[k] = 0 } }
-                }
-            }
+            covered = Self.keepCommonCoverage(&planes, pixels: pixels)
             if planes.count == 2 {  // PAN-BLU: a synthetic green between them
                 planes.insert(zip(planes[0], planes[1]).map { UInt8((Int($0) + Int($1)) / 2) }, at: 1)
             }
@@ -131,10 +120,41 @@ extension ObservationProcessor {
         return Rendered(raster: raster, quality: quality)
     }
 
+    /// Clears (0) every pixel that is 0 in any plane, in all planes; returns the pixels left.
+    static func keepCommonCoverage(_ planes: inout [[UInt8]], pixels: Int) -> Int {
+        precondition(planes.count == 2 || planes.count == 3)
+        // Taken out of the array so each plane is uniquely referenced and written in place.
+        var (first, second, third) = (planes[0], planes[1], planes.count == 3 ? planes[2] : [])
+        let three = planes.count == 3
+        planes = []
+        let covered = first.withUnsafeMutableBufferPointer { first in
+            second.withUnsafeMutableBufferPointer { second in
+                third.withUnsafeMutableBufferPointer { third in
+                    nonisolated(unsafe) let (first, second, third) = (first, second, third)
+                    return ParallelChunks.map(pixels) { range in
+                        var covered = 0
+                        for k in range {
+                            if first[k] == 0 || second[k] == 0 || (three && third[k] == 0) {
+                                first[k] = 0
+                                second[k] = 0
+                                if three { third[k] = 0 }
+                            } else {
+                                covered += 1
+                            }
+                        }
+                        return covered
+                    }.reduce(0, +)
+                }
+            }
+        }
+        planes = three ? [first, second, third] : [first, second]
+        return covered
+    }
+
     /// Raw or calibrated: the band's framelets stacked top to bottom in exposure order (a
     /// framelet that did not arrive leaves its lines missing).
     private func stacked(
-        _ request: ProductRequest, framelets: [FrameletReference], payload: (FrameletReference) async throws -> [UInt8]
+        _ request: ProductRequest, framelets: [FrameletReference], payload: @escaping PayloadLoader
     ) async throws -> Rendered {
         let band = request.bands[0]
         let mine = framelets.filter { $0.header.band == band }.sorted { $0.header.frameletIndex < $1.header.frameletIndex }

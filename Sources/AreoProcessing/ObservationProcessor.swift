@@ -15,6 +15,9 @@ public struct FrameletReference: Sendable, Hashable {
     }
 }
 
+/// Loads the stored payload of a framelet (called from child tasks, ahead of its use).
+public typealias PayloadLoader = @Sendable (FrameletReference) async throws -> [UInt8]
+
 /// Why a product could not be made.
 public struct ProcessingError: Error, Sendable, CustomStringConvertible {
     public let message: String
@@ -25,7 +28,8 @@ public struct ProcessingError: Error, Sendable, CustomStringConvertible {
 /// Turns an observation's stored fragments into science data with one geometry kernel and one
 /// calibration set: decoding (ICD §4), radiometric calibration (§9), the camera at each
 /// framelet's mid-time (§7–8), projection and mosaicking. Pure: fragments come through a loader,
-/// one at a time, so memory holds one framelet and the output.
+/// in order (the next loaded while the current is resampled), so memory holds two framelets and
+/// the output.
 public struct ObservationProcessor: Sendable {
     public let instrument: InstrumentDescription
     public let trajectory: Trajectory
@@ -87,21 +91,42 @@ public struct ObservationProcessor: Sendable {
 
     /// The map grid covering every given framelet at `scale` metres per pixel, in the
     /// projection the observation's centre calls for.
-    public func grid(for framelets: [FrameletReference], scale: Double) throws -> MapGrid {
+    ///
+    /// With `commonTo`, only the part every one of those bands covers (the intersection of the
+    /// bands' boxes): a colour composite has colour nowhere else. Grids are snapped to multiples
+    /// of the scale in projected metres, so such a grid is a window of the full one and products
+    /// of one observation overlay pixel for pixel.
+    public func grid(for framelets: [FrameletReference], scale: Double, commonTo bands: [Band]? = nil) throws -> MapGrid {
         let centre = try centre(of: framelets)
         let projection = MapProjection.forObservation(latitude: centre.coordinates.latitude, longitude: centre.coordinates.longitude)
-        var box = (minX: Double.infinity, minY: Double.infinity, maxX: -Double.infinity, maxY: -Double.infinity)
-        for reference in framelets {
-            let view = camera(for: reference)
-            for (c, r) in Footprint.orderedOutline(view) {
-                guard let seen = view.view(sample: c, line: r) else { continue }
-                let (x, y) = projection.forward(latitude: seen.coordinates.latitude, longitude: seen.coordinates.longitude)
-                box = (min(box.minX, x), min(box.minY, y), max(box.maxX, x), max(box.maxY, y))
+        typealias Box = (minX: Double, minY: Double, maxX: Double, maxY: Double)
+        func box(of framelets: some Sequence<FrameletReference>) -> Box {
+            var box: Box = (.infinity, .infinity, -.infinity, -.infinity)
+            for reference in framelets {
+                let view = camera(for: reference)
+                for (c, r) in Footprint.orderedOutline(view) {
+                    guard let seen = view.view(sample: c, line: r) else { continue }
+                    let (x, y) = projection.forward(latitude: seen.coordinates.latitude, longitude: seen.coordinates.longitude)
+                    box = (min(box.minX, x), min(box.minY, y), max(box.maxX, x), max(box.maxY, y))
+                }
             }
+            return box
         }
-        guard box.minX.isFinite else { throw ProcessingError("no framelet of the observation sees Mars with this geometry kernel") }
-        return MapGrid(projection: projection, scale: scale, covering: box)
+        var covering = box(of: framelets)
+        guard covering.minX.isFinite else { throw ProcessingError("no framelet of the observation sees Mars with this geometry kernel") }
+        for band in bands ?? [] {
+            let own = box(of: framelets.lazy.filter { $0.header.band == band })
+            covering = (max(covering.minX, own.minX), max(covering.minY, own.minY), min(covering.maxX, own.maxX), min(covering.maxY, own.maxY))
+        }
+        guard covering.minX < covering.maxX, covering.minY < covering.maxY else {
+            throw ProcessingError("the bands \((bands ?? []).map(\.name).joined(separator: ", ")) have no ground in common")
+        }
+        return MapGrid(projection: projection, scale: scale, covering: covering)
     }
+
+    /// Pixels compared when measuring the offset between consecutive framelets: a regular
+    /// subsample of their overlap, ample for a sub-pixel least-squares shift.
+    public static let frameletRegistrationPixels = 40_000
 
     /// What a band mosaic comes with.
     public struct MosaicQuality: Sendable, Codable, Equatable {
@@ -116,19 +141,30 @@ public struct ObservationProcessor: Sendable {
     }
 
     /// Projects and mosaics the framelets of one band onto `grid`, loading each payload through
-    /// `payload` as it is needed.
+    /// `payload` as it is needed. The next framelet is loaded, decoded and calibrated while the
+    /// current one is resampled, so memory holds two framelets besides the output.
     public func mosaic(
         band: Band, framelets: [FrameletReference], grid: MapGrid, scratch: consuming MosaicScratch? = nil,
-        payload: (FrameletReference) async throws -> [UInt8]
+        payload: @escaping PayloadLoader
     ) async throws -> (BandMosaic, MosaicQuality) {
         var builder = MosaicBuilder(grid: grid, scratch: scratch.take())
         var previous: ProjectedFramelet? = nil
         var offsets: [Double] = []
         var saturatedSamples = 0, interpolatedSamples = 0
-        for reference in framelets.filter({ $0.header.band == band }).sorted(by: { $0.header.frameletIndex < $1.header.frameletIndex }) {
+        let mine = framelets.filter({ $0.header.band == band }).sorted(by: { $0.header.frameletIndex < $1.header.frameletIndex })
+        @Sendable func prepare(_ index: Int) async throws -> (CalibratedFramelet, FrameletCamera)? {
+            guard index < mine.count else { return nil }
             try Task.checkCancellation()
+            let reference = mine[index]
             let framelet = camera(for: reference)
-            let calibrated = try calibrate(reference, payload: try await payload(reference), camera: framelet)
+            return (try calibrate(reference, payload: try await payload(reference), camera: framelet), framelet)
+        }
+        var current = try await prepare(0)
+        var index = 0
+        while let prepared = current {
+            let (calibrated, framelet) = prepared
+            let following = index + 1
+            async let next = prepare(following)
             saturatedSamples += calibrated.saturatedCount
             interpolatedSamples += calibrated.interpolatedCount
             let projected = builder.add(calibrated, camera: framelet)
@@ -136,11 +172,15 @@ public struct ObservationProcessor: Sendable {
                 let columns = max(projected.columns.lowerBound, before.columns.lowerBound)..<min(projected.columns.upperBound, before.columns.upperBound)
                 let rows = max(projected.rows.lowerBound, before.rows.lowerBound)..<min(projected.rows.upperBound, before.rows.upperBound)
                 if !columns.isEmpty, !rows.isEmpty,
-                   let shift = Registration.offset(reference: { before[$0, $1] }, moving: { projected[$0, $1] }, columns: columns, rows: rows) {
+                   let shift = Registration.offset(
+                       reference: { before[$0, $1] }, moving: { projected[$0, $1] }, columns: columns, rows: rows,
+                       maximumPixels: Self.frameletRegistrationPixels) {
                     offsets.append((shift.dx * shift.dx + shift.dy * shift.dy).squareRoot())
                 }
             }
             previous = projected
+            current = try await next
+            index += 1
         }
         let mosaic = builder.finish()
         let median = offsets.isEmpty ? nil : offsets.sorted()[offsets.count / 2]

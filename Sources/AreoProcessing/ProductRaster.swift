@@ -61,9 +61,12 @@ public struct ProductRaster: Sendable {
         let scale = 254 / max(high - low, Float.ulpOfOne)
         return [UInt8](unsafeUninitializedCapacity: band.count) { out, count in
             band.withUnsafeBufferPointer { values in
-                for k in values.indices {
-                    let v = values[k]
-                    out[k] = v.isNaN ? 0 : UInt8(min(255, max(1, (v - low) * scale + 1.5)))
+                nonisolated(unsafe) let (values, out) = (values, out)
+                ParallelChunks.forEach(values.count) { range in
+                    for k in range {
+                        let v = values[k]
+                        out[k] = v.isNaN ? 0 : UInt8(min(255, max(1, (v - low) * scale + 1.5)))
+                    }
                 }
             }
             count = band.count
@@ -103,12 +106,27 @@ public struct ProductRaster: Sendable {
     /// 16-bit data: for I/F `round(I/F · 20000) + 1` (0 missing, 65535 saturated or above range);
     /// for DN the DN itself + 1 (0 missing). See docs/processing.md.
     public func data16() -> [UInt16] {
-        let band = bands[0]
-        return band.enumerated().map { index, value in
-            if value.isNaN { return 0 }
-            if saturated?[index] == true { return 65535 }
-            let scaled = unit == "DN" ? Double(value) + 1 : Double(value) * Self.iofScale16 + 1
-            return UInt16(min(65535, max(1, scaled.rounded())))
+        let (offset, scale) = unit == "DN" ? (1.0, 1.0) : (1.0, Self.iofScale16)
+        let empty: [Bool] = []
+        return bands[0].withUnsafeBufferPointer { band in
+            (saturated ?? empty).withUnsafeBufferPointer { saturated in
+                [UInt16](unsafeUninitializedCapacity: band.count) { out, initialized in
+                    nonisolated(unsafe) let (band, saturated, out) = (band, saturated, out)
+                    ParallelChunks.forEach(band.count) { range in
+                        for index in range {
+                            let value = band[index]
+                            if value.isNaN {
+                                out[index] = 0
+                            } else if !saturated.isEmpty, saturated[index] {
+                                out[index] = 65535
+                            } else {
+                                out[index] = UInt16(min(65535, max(1, (Double(value) * scale + offset).rounded())))
+                            }
+                        }
+                    }
+                    initialized = band.count
+                }
+            }
         }
     }
 
@@ -121,12 +139,10 @@ public struct ProductRaster: Sendable {
         case .dat:
             return float32LittleEndian()
         case .png where bands.count == 1:
-            var bytes = [UInt8]()
-            bytes.reserveCapacity(width * height * 2)
-            for v in data16() { withUnsafeBytes(of: v) { bytes.append(contentsOf: $0) } }
-            return try PNG.encode(bytes, width: width, height: height, layout: .gray16)
+            return try PNG.encode(gray16: data16(), width: width, height: height)
         case .png:
-            return try PNG.encode(interleaved(browse8()), width: width, height: height, layout: .rgb8)
+            let planes = browse8()
+            return try PNG.encode(planes: planes.count == 3 ? planes : [planes[0], planes[min(1, planes.count - 1)], planes[min(2, planes.count - 1)]], width: width, height: height)
         case .jpg where bands.count == 1:
             return try JPEG.encodeGray(JPEG.GrayImage(width: width, height: height, pixels: browse8()[0]))
         case .jpg:

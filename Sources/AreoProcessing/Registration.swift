@@ -6,7 +6,7 @@
 ///
 /// The gradients are taken from the reference once (where the images agree, the moving image's
 /// gradient at the matched point equals the reference's), so each iteration samples the moving
-/// image once per pixel; at most about ``maximumPixels`` pixels are used (a regular subsample).
+/// image once per pixel; at most about `maximumPixels` (by default ``maximumPixels``) pixels are used (a regular subsample).
 public enum Registration {
     public static let maximumPixels = 250_000
 
@@ -15,10 +15,10 @@ public enum Registration {
     /// has no texture.
     public static func offset(
         reference: (Int, Int) -> Float, moving: (Int, Int) -> Float, columns: Range<Int>, rows: Range<Int>,
-        minimumPixels: Int = 200, iterations: Int = 10, normalize: Bool = false
+        minimumPixels: Int = 200, iterations: Int = 10, normalize: Bool = false, maximumPixels: Int = Registration.maximumPixels
     ) -> (dx: Double, dy: Double, pixels: Int)? {
         let area = max(1, columns.count * rows.count)
-        let stride = max(1, Int((Double(area) / Double(maximumPixels)).squareRoot().rounded(.up)))
+        let stride = max(1, Int((Double(area) / Double(max(1, maximumPixels))).squareRoot().rounded(.up)))
         // Reference values and central-difference gradients, once.
         var points: [(x: Int, y: Int, value: Float, gx: Float, gy: Float)] = []
         for j in Swift.stride(from: rows.lowerBound + 1, to: rows.upperBound - 1, by: stride) {

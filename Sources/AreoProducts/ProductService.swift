@@ -9,6 +9,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// Makes products from the archive on demand: resolves the geometry kernel and calibration set
 /// that apply to the observation now (ICD §7, §9), loads the instrument, then renders from the
@@ -67,9 +68,9 @@ public struct ProductService: Sendable {
             throw ProcessingError("no calibration set applies to observation \(observationID); load one with `areo calibration load`")
         }
         let kernel = try await loadKernel(kernelID)
-        let calibration = try await loadCalibration(calibrationID)
-        let instrument = try await loadInstrument()
         let framelets = try await frameletReferences(observationID: observationID)
+        let calibration = try await loadCalibration(calibrationID, rows: Self.calibrationRows(of: framelets))
+        let instrument = try await loadInstrument()
         guard !framelets.isEmpty else { throw ProcessingError("observation \(observationID) has no complete fragment yet") }
         return Inputs(
             processor: ObservationProcessor(instrument: instrument, kernel: kernel, calibration: calibration),
@@ -83,15 +84,15 @@ public struct ProductService: Sendable {
     ///   - progress: called after each framelet is loaded with (framelets done, framelets in all).
     public func product(
         _ request: ProductRequest, pinned: ProductProvenance? = nil, versionID: String = "1.0",
-        progress: @Sendable (Int, Int) -> Void = { _, _ in }
+        progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> ProductFile {
         let inputs = try await inputs(observationID: request.observationID, pinned: pinned)
         let fragments = FragmentRepository(database: database, logger: logger)
         let total = inputs.framelets.filter { request.bands.contains($0.header.band ?? .pan) }.count
-        var done = 0
+        let loaded = LoadCounter()
         let rendered = try await inputs.processor.render(request, framelets: inputs.framelets) { reference in
             try Task.checkCancellation()
-            done += 1
+            let done = loaded.next()
             progress(done, max(total, done))
             guard let band = reference.header.band,
                   let stored = try await fragments.fragment(observationID: request.observationID, framelet: Int(reference.header.frameletIndex), band: band)
@@ -155,23 +156,50 @@ public struct ProductService: Sendable {
         throw ProcessingError("no instrument description is loaded; load one with `areo instrument load`")
     }
 
-    func loadCalibration(_ id: String) async throws -> CalibrationSet {
+    /// The detector rows each band's windows cover among `framelets` (what calibrating them needs).
+    static func calibrationRows(of framelets: [FrameletReference]) -> [Band: Range<Int>] {
+        var rows: [Band: Range<Int>] = [:]
+        for reference in framelets {
+            guard let band = reference.header.band else { continue }
+            let first = Int(reference.header.windowFirstRow), last = first + reference.header.lines * Int(reference.header.binning)
+            rows[band] = rows[band].map { min($0.lowerBound, first)..<max($0.upperBound, last) } ?? first..<last
+        }
+        return rows
+    }
+
+    /// Loads calibration set `id`, of each band only the detector `rows` given (a slice of the
+    /// stored whole-detector arrays, read without fetching the rest).
+    func loadCalibration(_ id: String, rows: [Band: Range<Int>]) async throws -> CalibrationSet {
         var description: CalibrationSet.Description? = nil
         for try await text in try await database.client.query(
             "SELECT description::text FROM calibration_sets WHERE calibration_id = \(id)", logger: logger).decode(String.self) {
             description = try JSONDecoder().decode(CalibrationSet.Description.self, from: Data(text.utf8))
         }
         guard let description else { throw ProcessingError("calibration set \(id) vanished") }
-        var parts: [Band: [String: [UInt8]]] = [:]
-        for try await (band, kind, bytes) in try await database.client.query(
-            "SELECT band, kind, bytes FROM calibration_arrays WHERE calibration_id = \(id)", logger: logger).decode((Int, String, ByteBuffer).self) {
-            guard let band = Band(rawValue: UInt8(band)) else { continue }
-            parts[band, default: [:]][kind] = Array(bytes.readableBytesView)
-        }
-        var arrays: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8])] = [:]
-        for (band, kinds) in parts {
-            if let bias = kinds["bias"], let flat = kinds["flat"], let bad = kinds["bad"] { arrays[band] = (bias, flat, bad) }
+        let columns = description.detector.cols
+        var arrays: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8], firstRow: Int)] = [:]
+        for (band, range) in rows.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let rows = max(0, range.lowerBound)..<min(description.detector.rows, range.upperBound)
+            guard !rows.isEmpty else { continue }
+            var parts: [String: [UInt8]] = [:]
+            for try await (kind, bytes) in try await database.client.query(
+                """
+                SELECT kind, substring(bytes FROM (CASE WHEN kind = 'bad' THEN 1 ELSE 4 END) * \(rows.lowerBound * columns)::int + 1
+                                      FOR (CASE WHEN kind = 'bad' THEN 1 ELSE 4 END) * \(rows.count * columns)::int)
+                FROM calibration_arrays WHERE calibration_id = \(id) AND band = \(Int(band.rawValue))
+                """, logger: logger).decode((String, ByteBuffer).self) {
+                parts[kind] = Array(bytes.readableBytesView)
+            }
+            if let bias = parts["bias"], let flat = parts["flat"], let bad = parts["bad"] {
+                arrays[band] = (bias, flat, bad, rows.lowerBound)
+            }
         }
         return CalibrationSet(description: description, arrayBytes: arrays)
     }
+}
+
+/// Counts framelet loads (made from child tasks) for progress reports.
+private final class LoadCounter: Sendable {
+    private let count = Mutex(0)
+    func next() -> Int { count.withLock { $0 += 1; return $0 } }
 }

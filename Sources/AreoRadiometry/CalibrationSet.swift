@@ -50,15 +50,21 @@ public struct CalibrationSet: Sendable, Equatable {
         }
     }
 
-    /// One band's arrays, row-major over the whole detector.
+    /// One band's arrays, row-major, full detector width: the whole detector, or (as processing
+    /// loads them) only the detector rows `firstRow ..< firstRow + rowCount` its windows cover.
     public struct BandArrays: Sendable, Equatable {
         public var bias: [Float]
         public var flat: [Float]
         public var bad: [UInt8]
+        /// The detector row the arrays start at (0 for whole-detector arrays).
+        public var firstRow: Int
 
-        public init(bias: [Float], flat: [Float], bad: [UInt8]) {
-            (self.bias, self.flat, self.bad) = (bias, flat, bad)
+        public init(bias: [Float], flat: [Float], bad: [UInt8], firstRow: Int = 0) {
+            (self.bias, self.flat, self.bad, self.firstRow) = (bias, flat, bad, firstRow)
         }
+
+        /// The detector rows held, for a detector `columns` wide.
+        public func rows(columns: Int) -> Range<Int> { firstRow..<(firstRow + bad.count / max(1, columns)) }
     }
 
     public var description: Description
@@ -121,9 +127,18 @@ public struct CalibrationSet: Sendable, Equatable {
 
     /// A set from its description and the stored bytes of its arrays (as ``load(directory:)``
     /// read and validated them when the set was loaded).
-    public init(description: Description, arrayBytes: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8])]) {
+    /// The arrays may be row slices starting at detector row `firstRow` (the same for the
+    /// three arrays of a band).
+    public init(description: Description, arrayBytes: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8], firstRow: Int)]) {
         self.description = description
-        arrays = arrayBytes.mapValues { BandArrays(bias: Self.littleEndianFloats($0.bias), flat: Self.littleEndianFloats($0.flat), bad: $0.bad) }
+        arrays = arrayBytes.mapValues {
+            BandArrays(bias: Self.littleEndianFloats($0.bias), flat: Self.littleEndianFloats($0.flat), bad: $0.bad, firstRow: $0.firstRow)
+        }
+    }
+
+    /// A set from its description and the stored bytes of whole-detector arrays.
+    public init(description: Description, arrayBytes: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8])]) {
+        self.init(description: description, arrayBytes: arrayBytes.mapValues { ($0.bias, $0.flat, $0.bad, 0) })
     }
 
     /// A set from its description and arrays already in memory (a simulator's).
@@ -133,8 +148,13 @@ public struct CalibrationSet: Sendable, Equatable {
     }
 
     static func littleEndianFloats(_ bytes: [UInt8]) -> [Float] {
-        (0..<(bytes.count / 4)).map { i in
-            Float(bitPattern: UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(bytes[4 * i + 3]) << 24)
+        [Float](unsafeUninitializedCapacity: bytes.count / 4) { floats, count in
+            bytes.withUnsafeBytes { raw in
+                for i in 0..<(bytes.count / 4) {
+                    floats[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                }
+            }
+            count = bytes.count / 4
         }
     }
 }

@@ -16,7 +16,7 @@ public struct CalibratedFramelet: Sendable {
 
     public let lines: Int
     public let samples: Int
-    /// I/F, row-major.
+    /// I/F, row-major; NaN where ``Flags/missing``.
     public var iof: [Float]
     public var flags: [Flags]
     public var saturatedCount: Int { flags.count { $0.contains(.saturated) } }
@@ -36,12 +36,14 @@ public struct RadiometricCalibrator: Sendable {
         case bandNotCalibrated(String, calibrationID: String)
         case windowOffDetector(String)
         case sampleCount(expected: Int, got: Int)
+        case windowNotLoaded(String)
 
         public var description: String {
             switch self {
             case .bandNotCalibrated(let band, let id): "calibration set \(id) has no \(band) band (ICD §9)"
             case .windowOffDetector(let what): "the window \(what) is not on the calibrated detector (ICD §9)"
             case .sampleCount(let expected, let got): "\(got) samples, the header says \(expected)"
+            case .windowNotLoaded(let what): "the calibration arrays loaded do not cover the window: \(what)"
             }
         }
     }
@@ -59,30 +61,58 @@ public struct RadiometricCalibrator: Sendable {
         guard firstRow + lines * binning <= rows, firstCol + samples * binning <= cols else {
             throw .windowOffDetector("[\(firstRow)+\(lines * binning), \(firstCol)+\(samples * binning)]")
         }
+        let held = arrays.rows(columns: cols)
+        guard held.lowerBound <= firstRow, firstRow + lines * binning <= held.upperBound else {
+            throw .windowNotLoaded("rows \(firstRow)..<\(firstRow + lines * binning), held \(held.lowerBound)..<\(held.upperBound)")
+        }
         let saturation = UInt16((1 << Int(header.bitsPerSample)) - 1)
         let exposureSeconds = Double(header.exposureDurationMicroseconds) / 1e6
         // I/F per DN' — one factor for the whole framelet.
         let gain = Float(Double.pi * coefficients.radiancePerDNPerSecond / exposureSeconds * sunDistanceAU * sunDistanceAU / coefficients.solarIrradiance1AU)
-        var iof = [Float](repeating: 0, count: dn.count)
-        var flags = [CalibratedFramelet.Flags](repeating: [], count: dn.count)
+        let count = dn.count
         let binArea = Float(binning * binning)
-        for r in 0..<lines {
-            for c in 0..<samples {
-                var bias: Float = 0, flat: Float = 0, bad = false
-                for dy in 0..<binning {
-                    let rowBase = (firstRow + r * binning + dy) * cols + firstCol + c * binning
-                    for dx in 0..<binning {
-                        bias += arrays.bias[rowBase + dx]
-                        flat += arrays.flat[rowBase + dx]
-                        bad = bad || arrays.bad[rowBase + dx] != 0
+        var flags = [CalibratedFramelet.Flags](repeating: [], count: count)
+        var iof = [Float](unsafeUninitializedCapacity: count) { iof, initialized in
+            dn.withUnsafeBufferPointer { dn in
+            arrays.bias.withUnsafeBufferPointer { biasArray in
+            arrays.flat.withUnsafeBufferPointer { flatArray in
+            arrays.bad.withUnsafeBufferPointer { badArray in
+            flags.withUnsafeMutableBufferPointer { flags in
+                for r in 0..<lines {
+                    let detectorRow = firstRow + r * binning - held.lowerBound
+                    for c in 0..<samples {
+                        let index = r * samples + c
+                        var bias: Float = 0, flat: Float = 0, bad: UInt8 = 0
+                        if binning == 1 {
+                            let at = detectorRow * cols + firstCol + c
+                            (bias, flat, bad) = (biasArray[at], flatArray[at], badArray[at])
+                        } else {
+                            for dy in 0..<binning {
+                                let rowBase = (detectorRow + dy) * cols + firstCol + c * binning
+                                for dx in 0..<binning {
+                                    bias += biasArray[rowBase + dx]
+                                    flat += flatArray[rowBase + dx]
+                                    bad |= badArray[rowBase + dx]
+                                }
+                            }
+                            (bias, flat) = (bias / binArea, flat / binArea)
+                        }
+                        if bad != 0 {
+                            flags[index] = .interpolated
+                            iof[index] = 0
+                            continue
+                        }
+                        let value = dn[index]
+                        if value >= saturation { flags[index] = .saturated }
+                        iof[index] = (Float(value) - bias) / flat * gain
                     }
                 }
-                let index = r * samples + c
-                if bad { flags[index].insert(.interpolated); continue }
-                let value = dn[index]
-                if value >= saturation { flags[index].insert(.saturated) }
-                iof[index] = (Float(value) - bias / binArea) / (flat / binArea) * gain
             }
+            }
+            }
+            }
+            }
+            initialized = count
         }
         // Bad samples: the mean of their valid 4-neighbours (saturated ones are not valid).
         for index in flags.indices where flags[index].contains(.interpolated) {
@@ -92,7 +122,12 @@ public struct RadiometricCalibrator: Sendable {
                 let neighbour = nr * samples + nc
                 if flags[neighbour].isEmpty { sum += iof[neighbour]; n += 1 }
             }
-            if n > 0 { iof[index] = sum / n } else { flags[index].insert(.missing) }
+            if n > 0 {
+                iof[index] = sum / n
+            } else {
+                flags[index].insert(.missing)
+                iof[index] = .nan
+            }
         }
         return CalibratedFramelet(lines: lines, samples: samples, iof: iof, flags: flags)
     }

@@ -57,6 +57,44 @@ import Testing
         #expect(length > 1.0, "predicted vs reconstructed: \(shift)")
     }
 
+    /// A colour composite's grid is the bands' common ground: a window of the band products'
+    /// grid on the same pixel lattice, whose every band is that band's projected product.
+    @Test func compositesCoverTheBandsCommonGroundOnTheBandGrid() async throws {
+        let mission = try Self.mission.get()
+        let processor = try mission.processor(kernel: "reconstructed")
+        let framelets = mission.framelets(observation: 5300)
+        let bands: [Band] = [.nir, .pan, .blu]
+        let composite = try await processor.render(
+            try ProductRequest(observationID: 5300, kind: .composite, bands: bands, scale: 12, format: .dat), framelets: framelets
+        ) { mission.fragments[$0]! }
+        let window = try #require(composite.raster.grid)
+        let full = try processor.grid(for: framelets, scale: 12)
+        #expect(window.width * window.height < full.width * full.height)
+        let columnOffset = (window.minX - full.minX) / 12, rowOffset = (full.maxY - window.maxY) / 12
+        #expect(columnOffset == columnOffset.rounded() && rowOffset == rowOffset.rounded() && columnOffset >= 0 && rowOffset >= 0)
+        #expect(window.width + Int(columnOffset) <= full.width && window.height + Int(rowOffset) <= full.height)
+        for (index, band) in bands.enumerated() {
+            let projected = try await processor.render(
+                try ProductRequest(observationID: 5300, kind: .projected, bands: [band], scale: 12, format: .dat), framelets: framelets
+            ) { mission.fragments[$0]! }
+            #expect(projected.raster.grid?.width == full.width && projected.raster.grid?.height == full.height)
+            // The same ground resampled the same way: equal but for float rounding (each grid
+            // computes its pixel centres from its own origin).
+            var compared = 0, worst: Float = 0
+            for j in 0..<window.height {
+                for i in 0..<window.width {
+                    let value = composite.raster.bands[index][j * window.width + i]
+                    guard !value.isNaN else { continue }
+                    compared += 1
+                    let own = projected.raster.bands[0][(j + Int(rowOffset)) * full.width + i + Int(columnOffset)]
+                    worst = max(worst, own.isNaN ? .infinity : abs(own - value) / max(abs(own), 1e-3))
+                }
+            }
+            #expect(compared > window.width * window.height / 3)
+            #expect(worst < 1e-5, "\(band.name): largest relative difference \(worst) over \(compared) pixels")
+        }
+    }
+
     /// Registration measures a known shift.
     @Test func registrationRecoversAKnownSubpixelShift() throws {
         func scene(_ x: Double, _ y: Double) -> Float { Float(sin(x / 7) * cos(y / 5) + 0.3 * sin((x + y) / 3)) }

@@ -2,6 +2,7 @@ import AreoGeometry
 import AreoIngest
 import AreoProcessing
 import AreoProducts
+import AreoRadiometry
 import AreoStore
 import AreoTelemetry
 import AreoTestSupport
@@ -62,6 +63,33 @@ import Testing
             #expect(png.bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.label == nil)
             let jpg = try await service.product(try ProductRequest(observationID: 5301, kind: .calibrated, bands: [.nir], format: .jpg))
             #expect(jpg.bytes.starts(with: [0xFF, 0xD8]))
+        }
+    }
+
+    /// The service reads of each band only the calibration rows its windows cover: its
+    /// calibrated products equal those made with the whole set read from the directory (binned
+    /// observation 5302 included).
+    @Test(arguments: [5300, 5302])
+    func calibrationSlicesGiveTheWholeSetsProducts(observation: Int) async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            let logger = TestDatabase.logger
+            try await Self.prepare(database)
+            let kernelData = try Data(contentsOf: Self.mission.appendingPathComponent("geometry/reconstructed.json"))
+            _ = try await ClockService(database: database, logger: logger).loadKernel(kernelData, file: "reconstructed.json")
+            let service = ProductService(database: database, logger: logger)
+            let request = try ProductRequest(observationID: observation, kind: .calibrated, bands: [.blu], format: .dat)
+            let archived = try await service.product(request)
+
+            let inputs = try await service.inputs(observationID: observation)
+            let whole = try CalibrationSet.load(directory: Self.mission.appendingPathComponent("calibration/cal-0001"))
+            #expect(inputs.processor.calibrator.set.arrays[.blu]!.bias.count < whole.arrays[.blu]!.bias.count)  // a slice was read
+            let processor = ObservationProcessor(
+                instrument: inputs.processor.instrument, kernel: try GeometryKernel.parse(kernelData, file: "reconstructed.json"), calibration: whole)
+            let fragments = FragmentRepository(database: database, logger: logger)
+            let expected = try await processor.render(request, framelets: inputs.framelets) { reference in
+                Array(try await fragments.fragment(observationID: observation, framelet: Int(reference.header.frameletIndex), band: .blu)!.payload)
+            }
+            #expect(archived.bytes == (try expected.raster.encode(.dat)))
         }
     }
 }

@@ -68,4 +68,48 @@ import Testing
             try RadiometricCalibrator(set: set).calibrate(dn: [UInt16](repeating: 100, count: 32 * 256), header: header, sunDistanceAU: 1.5)
         }
     }
+
+    /// Processing loads only the detector rows an observation's windows cover: calibrating from
+    /// such a slice gives exactly what the whole arrays give, and a window outside it is refused.
+    @Test(arguments: [1, 2])
+    func rowSlicesCalibrateAsTheWholeDetector(binning: Int) throws {
+        let whole = try CalibrationSet.load(directory: CalibrationSetTests.sampleSet)
+        let cols = whole.description.detector.cols, firstRow = 84, rows = 32
+        let arrays = try #require(whole.arrays[.red])
+        let held = 80..<(firstRow + rows * binning + 3)
+        var sliced = whole
+        sliced.arrays[.red] = CalibrationSet.BandArrays(
+            bias: Array(arrays.bias[(held.lowerBound * cols)..<(held.upperBound * cols)]),
+            flat: Array(arrays.flat[(held.lowerBound * cols)..<(held.upperBound * cols)]),
+            bad: Array(arrays.bad[(held.lowerBound * cols)..<(held.upperBound * cols)]), firstRow: held.lowerBound)
+        #expect(sliced.arrays[.red]?.rows(columns: cols) == held)
+        let header = Self.header(band: .red, firstRow: firstRow, rows: rows, cols: cols, binning: binning)
+        let dn = (0..<(header.lines * header.samples)).map { UInt16(400 + ($0 * 37) % 9000) }
+        let expected = try RadiometricCalibrator(set: whole).calibrate(dn: dn, header: header, sunDistanceAU: 1.4)
+        let got = try RadiometricCalibrator(set: sliced).calibrate(dn: dn, header: header, sunDistanceAU: 1.4)
+        #expect(got.iof.elementsEqual(expected.iof) { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        #expect(got.flags == expected.flags)
+        #expect(expected.interpolatedCount > 0)  // the window holds bad pixels: interpolation is compared too
+
+        let below = Self.header(band: .red, firstRow: held.upperBound - 8, rows: 16, cols: cols, binning: 1)
+        #expect(throws: RadiometricCalibrator.Failure.self) {
+            try RadiometricCalibrator(set: sliced).calibrate(dn: [UInt16](repeating: 500, count: 16 * cols), header: below, sunDistanceAU: 1.4)
+        }
+    }
+
+    /// A sample with no valid neighbour is missing, and its I/F is NaN (what mosaicking relies on).
+    @Test func missingSamplesAreNaN() throws {
+        var set = try CalibrationSet.load(directory: CalibrationSetTests.sampleSet)
+        let cols = set.description.detector.cols, firstRow = 84
+        var arrays = try #require(set.arrays[.red])
+        // A bad 3 × 3 block: its centre has only bad neighbours.
+        for r in 10...12 { for c in 20...22 { arrays.bad[(firstRow + r) * cols + c] = 1 } }
+        set.arrays[.red] = arrays
+        let header = Self.header(band: .red, firstRow: firstRow, rows: 32, cols: cols, binning: 1)
+        let result = try RadiometricCalibrator(set: set).calibrate(dn: [UInt16](repeating: 900, count: 32 * cols), header: header, sunDistanceAU: 1.4)
+        let centre = 11 * cols + 21
+        #expect(result.flags[centre].contains(.missing))
+        #expect(result.iof[centre].isNaN)
+        #expect(result.iof.enumerated().allSatisfy { $0.element.isNaN == result.flags[$0.offset].contains(.missing) })
+    }
 }
