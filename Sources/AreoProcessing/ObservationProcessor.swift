@@ -124,9 +124,12 @@ public struct ObservationProcessor: Sendable {
         return MapGrid(projection: projection, scale: scale, covering: covering)
     }
 
+    /// Framelets prepared (loaded, decoded, calibrated) ahead of the one being resampled.
+    public static let frameletsAhead = 2
+
     /// Pixels compared when measuring the offset between consecutive framelets: a regular
     /// subsample of their overlap, ample for a sub-pixel least-squares shift.
-    public static let frameletRegistrationPixels = 40_000
+    public static let frameletRegistrationPixels = 20_000
 
     /// What a band mosaic comes with.
     public struct MosaicQuality: Sendable, Codable, Equatable {
@@ -141,8 +144,9 @@ public struct ObservationProcessor: Sendable {
     }
 
     /// Projects and mosaics the framelets of one band onto `grid`, loading each payload through
-    /// `payload` as it is needed. The next framelet is loaded, decoded and calibrated while the
-    /// current one is resampled, so memory holds two framelets besides the output.
+    /// `payload` as it is needed. The next ``frameletsAhead`` framelets are loaded, decoded and
+    /// calibrated while the current one is resampled, so memory holds a few framelets besides
+    /// the output.
     public func mosaic(
         band: Band, framelets: [FrameletReference], grid: MapGrid, scratch: consuming MosaicScratch? = nil,
         payload: @escaping PayloadLoader
@@ -152,35 +156,41 @@ public struct ObservationProcessor: Sendable {
         var offsets: [Double] = []
         var saturatedSamples = 0, interpolatedSamples = 0
         let mine = framelets.filter({ $0.header.band == band }).sorted(by: { $0.header.frameletIndex < $1.header.frameletIndex })
-        @Sendable func prepare(_ index: Int) async throws -> (CalibratedFramelet, FrameletCamera)? {
-            guard index < mine.count else { return nil }
+        typealias Prepared = (calibrated: CalibratedFramelet, camera: FrameletCamera)
+        @Sendable func prepare(_ index: Int) async throws -> Prepared {
             try Task.checkCancellation()
             let reference = mine[index]
             let framelet = camera(for: reference)
             return (try calibrate(reference, payload: try await payload(reference), camera: framelet), framelet)
         }
-        var current = try await prepare(0)
-        var index = 0
-        while let prepared = current {
-            let (calibrated, framelet) = prepared
-            let following = index + 1
-            async let next = prepare(following)
-            saturatedSamples += calibrated.saturatedCount
-            interpolatedSamples += calibrated.interpolatedCount
-            let projected = builder.add(calibrated, camera: framelet)
-            if let projected, let before = previous {
-                let columns = max(projected.columns.lowerBound, before.columns.lowerBound)..<min(projected.columns.upperBound, before.columns.upperBound)
-                let rows = max(projected.rows.lowerBound, before.rows.lowerBound)..<min(projected.rows.upperBound, before.rows.upperBound)
-                if !columns.isEmpty, !rows.isEmpty,
-                   let shift = Registration.offset(
-                       reference: { before[$0, $1] }, moving: { projected[$0, $1] }, columns: columns, rows: rows,
-                       maximumPixels: Self.frameletRegistrationPixels) {
-                    offsets.append((shift.dx * shift.dx + shift.dy * shift.dy).squareRoot())
+        // Up to `framesAhead` framelets are loaded, decoded and calibrated by child tasks while
+        // this task resamples them in order.
+        try await withThrowingTaskGroup(of: (Int, Prepared).self) { group in
+            var started = 0
+            var ready: [Int: Prepared] = [:]
+            for index in mine.indices {
+                while started < mine.count, started <= index + Self.frameletsAhead {
+                    let next = started
+                    group.addTask { (next, try await prepare(next)) }
+                    started += 1
                 }
+                while ready[index] == nil, let (done, prepared) = try await group.next() { ready[done] = prepared }
+                guard let (calibrated, framelet) = ready.removeValue(forKey: index) else { break }
+                saturatedSamples += calibrated.saturatedCount
+                interpolatedSamples += calibrated.interpolatedCount
+                let projected = builder.add(calibrated, camera: framelet)
+                if let projected, let before = previous {
+                    let columns = max(projected.columns.lowerBound, before.columns.lowerBound)..<min(projected.columns.upperBound, before.columns.upperBound)
+                    let rows = max(projected.rows.lowerBound, before.rows.lowerBound)..<min(projected.rows.upperBound, before.rows.upperBound)
+                    if !columns.isEmpty, !rows.isEmpty,
+                       let shift = Registration.offset(
+                           reference: { before[$0, $1] }, moving: { projected[$0, $1] }, columns: columns, rows: rows,
+                           maximumPixels: Self.frameletRegistrationPixels) {
+                        offsets.append((shift.dx * shift.dx + shift.dy * shift.dy).squareRoot())
+                    }
+                }
+                previous = projected
             }
-            previous = projected
-            current = try await next
-            index += 1
         }
         let mosaic = builder.finish()
         let median = offsets.isEmpty ? nil : offsets.sorted()[offsets.count / 2]

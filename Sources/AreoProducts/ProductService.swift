@@ -67,10 +67,13 @@ public struct ProductService: Sendable {
         guard let calibrationID = applicable.calibrationID else {
             throw ProcessingError("no calibration set applies to observation \(observationID); load one with `areo calibration load`")
         }
-        let kernel = try await loadKernel(kernelID)
+        // Read side by side (each on its own pooled connection): the kernel's parsing overlaps
+        // the calibration rows' transfer.
+        async let loadedKernel = loadKernel(kernelID)
+        async let loadedInstrument = loadInstrument()
         let framelets = try await frameletReferences(observationID: observationID)
         let calibration = try await loadCalibration(calibrationID, rows: Self.calibrationRows(of: framelets))
-        let instrument = try await loadInstrument()
+        let (kernel, instrument) = try await (loadedKernel, loadedInstrument)
         guard !framelets.isEmpty else { throw ProcessingError("observation \(observationID) has no complete fragment yet") }
         return Inputs(
             processor: ObservationProcessor(instrument: instrument, kernel: kernel, calibration: calibration),
