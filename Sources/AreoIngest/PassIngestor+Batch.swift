@@ -229,7 +229,8 @@ extension PassIngestor {
             }
             var written = Reassembler.Outcome()
             if !completed.fragments.isEmpty {
-                try await Reassembler(connection: connection, logger: logger).write(completed, into: &written, recordOrphans: false)
+                try await Reassembler(connection: connection, logger: logger).write(
+                    completed, into: &written, recordOrphans: false, packetsAreNew: conflictFree)
             }
             // The fragment still open keeps its packets pending until it completes (here or later).
             pending.append(contentsOf: streamOpenPackets)
@@ -314,35 +315,42 @@ extension PassIngestor {
         return 0
     }
 
-    /// Inserts the batch's new packets under ids drawn from the table's sequence beforehand,
-    /// without `ON CONFLICT` (classification found none of them stored; a concurrent ingest that
-    /// stored one meanwhile makes this fail with a unique violation, and the batch is written
-    /// again the careful way). The arrays travel in binary, so no hex is written or parsed.
+    /// Copies the batch's new packets (binary `COPY`) under ids reserved from the table's
+    /// sequence beforehand, without `ON CONFLICT` (classification found none of them stored; a
+    /// concurrent ingest that stored one meanwhile makes this fail with a unique violation, and
+    /// the batch is written again the careful way).
     /// Returns the id of every row (a repeat within the batch gets the id of its first copy).
     private static func insertNewPackets(_ rows: [NewPacket], passID: Int, connection: PostgresConnection, logger: Logger) async throws -> [Int] {
         let new = rows.filter(\.isNew)
         var reserved: [Int] = []
         reserved.reserveCapacity(new.count)
         if !new.isEmpty {
-            let sequence = try await connection.query(
-                "SELECT nextval('packets_id_seq')::int8 FROM generate_series(1, \(new.count))", logger: logger)
-            for try await id in sequence.decode(Int.self) { reserved.append(id) }
-            let p = new.map(\.record.packet)
-            try await connection.query(
-                """
-                INSERT INTO packets (id, apid, sequence_flags, sequence_count, sclk_coarse_raw, sclk_fine, wrap_correction, sclk,
-                                     service_type, service_subtype, crc_ok, content_hash, bytes, first_pass_id, first_ert_us)
-                SELECT * FROM unnest(
-                  \(reserved)::int8[], \(p.map { Int($0.apid) })::int4[], \(p.map { Int($0.sequenceFlags.rawValue) })::int2[],
-                  \(p.map { Int($0.sequenceCount) })::int4[], \(p.map { Int($0.sclk.coarse) })::int8[],
-                  \(p.map { Int($0.sclk.fine) })::int4[], \(new.map(\.wraps))::int4[],
-                  \(new.map(\.sclk))::float8[],
-                  \(p.map { Int($0.serviceType) })::int2[], \(p.map { Int($0.serviceSubtype) })::int2[],
-                  \(new.map(\.crcValid))::bool[], \(new.map { ByteBuffer(bytes: $0.key.hash) })::bytea[],
-                  \(p.map { ByteBuffer(bytes: $0.bytes) })::bytea[],
-                  array_fill(\(passID)::int8, ARRAY[\(new.count)::int4]),
-                  \(new.map { $0.record.header.ertMicrosecondsSinceUnixEpoch })::int8[])
-                """, logger: logger)
+            reserved = try await Self.reservePacketIDs(new.count, connection: connection, logger: logger)
+            var rows = CopyBinaryRows(columns: 15, capacity: new.count * 1150)
+            for (row, id) in zip(new, reserved) {
+                let packet = row.record.packet
+                rows.startRow()
+                rows.append(Int64(id))
+                rows.append(Int32(packet.apid))
+                rows.append(Int16(packet.sequenceFlags.rawValue))
+                rows.append(Int32(packet.sequenceCount))
+                rows.append(Int64(packet.sclk.coarse))
+                rows.append(Int32(packet.sclk.fine))
+                rows.append(Int32(row.wraps))
+                rows.append(row.sclk)
+                rows.append(Int16(packet.serviceType))
+                rows.append(Int16(packet.serviceSubtype))
+                rows.append(row.crcValid)
+                rows.append(bytes: row.key.hash)
+                rows.append(bytes: packet.bytes)
+                rows.append(Int64(passID))
+                rows.append(Int64(row.record.header.ertMicrosecondsSinceUnixEpoch))
+            }
+            try await rows.copy(
+                into: "packets",
+                columns: ["id", "apid", "sequence_flags", "sequence_count", "sclk_coarse_raw", "sclk_fine", "wrap_correction", "sclk",
+                          "service_type", "service_subtype", "crc_ok", "content_hash", "bytes", "first_pass_id", "first_ert_us"],
+                connection: connection, logger: logger)
         }
         var ids = [Int](repeating: 0, count: rows.count)
         var next = 0
@@ -358,27 +366,42 @@ extension PassIngestor {
         return ids
     }
 
-    /// Streams the batch's receptions into `receptions` with `COPY`.
+    /// Streams the batch's receptions into `receptions` with binary `COPY`.
     private static func copyReceptions(_ rows: [NewPacket], ids: [Int], passID: Int, connection: PostgresConnection, logger: Logger) async throws {
         guard !rows.isEmpty else { return }
-        var text = CopyTextRows(capacity: rows.count * 64)
+        var copy = CopyBinaryRows(columns: 8, capacity: rows.count * 80)
         for (row, id) in zip(rows, ids) {
             let header = row.record.header
-            text.append(passID)
-            text.append(row.record.offset)
-            text.append(id)
-            text.append(Int(header.ertMicrosecondsSinceUnixEpoch))
-            text.append(Int(header.stationID))
-            text.append(Int(header.virtualChannel))
-            text.append(Int(header.deliveryServiceType))
-            text.append(Int(header.timeQuality))
-            text.endRow()
+            copy.startRow()
+            copy.append(Int64(passID))
+            copy.append(Int64(row.record.offset))
+            copy.append(Int64(id))
+            copy.append(Int64(header.ertMicrosecondsSinceUnixEpoch))
+            copy.append(Int32(header.stationID))
+            copy.append(Int32(header.virtualChannel))
+            copy.append(Int16(header.deliveryServiceType))
+            copy.append(Int16(header.timeQuality))
         }
-        try await connection.copyFrom(
-            table: "receptions",
+        try await copy.copy(
+            into: "receptions",
             columns: ["pass_id", "file_offset", "packet_id", "ert_us", "station_id", "virtual_channel", "delivery_service_type", "time_quality"],
-            logger: logger) { writer in try await writer.write(text.buffer) }
+            connection: connection, logger: logger)
     }
+
+    /// Draws `count` packet ids from the sequence, a block of ``packetIDBlock`` per `nextval`
+    /// (migration 0007): ids no other session can be given.
+    static func reservePacketIDs(_ count: Int, connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        let blocks = (count + packetIDBlock - 1) / packetIDBlock
+        var ids: [Int] = []
+        ids.reserveCapacity(blocks * packetIDBlock)
+        let starts = try await connection.query(
+            "SELECT nextval('packets_id_seq')::int8 FROM generate_series(1, \(blocks))", logger: logger)
+        for try await start in starts.decode(Int.self) { ids.append(contentsOf: start..<(start + packetIDBlock)) }
+        return Array(ids.prefix(count))
+    }
+
+    /// Ids a `nextval` of `packets_id_seq` reserves (its INCREMENT BY).
+    static let packetIDBlock = 8192
 
     private static func packetIDs(_ keys: [PacketKey], connection: PostgresConnection, logger: Logger) async throws -> [Int] {
         guard !keys.isEmpty else { return [] }

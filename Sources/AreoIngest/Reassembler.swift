@@ -60,7 +60,11 @@ struct Reassembler {
     /// Writes finished (or still open) fragments and records orphans.
     /// Writes fragments; orphans are recorded as anomalies unless this is the in-stream pass
     /// (where they simply wait, pending, for the reassembly at the end of the pass).
-    func write(_ result: FragmentAssembler<PacketRef>.Result, into outcome: inout Outcome, recordOrphans: Bool = true) async throws {
+    /// - Parameter packetsAreNew: every packet was inserted by this transaction, so none is in a
+    ///   fragment yet and the membership rows are copied in without `ON CONFLICT`.
+    func write(
+        _ result: FragmentAssembler<PacketRef>.Result, into outcome: inout Outcome, recordOrphans: Bool = true, packetsAreNew: Bool = false
+    ) async throws {
         var result = result
         if !recordOrphans { result.orphans = [] }
         var orphanAnomalies: [Anomaly] = []
@@ -143,11 +147,21 @@ struct Reassembler {
         if !packetIDs.isEmpty {
             try await connection.query(
                 "DELETE FROM fragment_packets WHERE fragment_id = ANY(\(Array(Set(fragmentIDs)))::int8[])", logger: logger)
-            try await connection.query(
-                """
-                INSERT INTO fragment_packets (packet_id, fragment_id) SELECT * FROM unnest(\(packetIDs)::int8[], \(fragmentIDs)::int8[])
-                ON CONFLICT (packet_id) DO UPDATE SET fragment_id = EXCLUDED.fragment_id
-                """, logger: logger)
+            if packetsAreNew {
+                var rows = CopyBinaryRows(columns: 2, capacity: packetIDs.count * 30)
+                for (packet, fragment) in zip(packetIDs, fragmentIDs) {
+                    rows.startRow()
+                    rows.append(Int64(packet))
+                    rows.append(Int64(fragment))
+                }
+                try await rows.copy(into: "fragment_packets", columns: ["packet_id", "fragment_id"], connection: connection, logger: logger)
+            } else {
+                try await connection.query(
+                    """
+                    INSERT INTO fragment_packets (packet_id, fragment_id) SELECT * FROM unnest(\(packetIDs)::int8[], \(fragmentIDs)::int8[])
+                    ON CONFLICT (packet_id) DO UPDATE SET fragment_id = EXCLUDED.fragment_id
+                    """, logger: logger)
+            }
         }
         if !settled.isEmpty {
             try await connection.query("DELETE FROM reassembly_pending WHERE packet_id = ANY(\(settled)::int8[])", logger: logger)
