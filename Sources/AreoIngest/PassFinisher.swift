@@ -54,34 +54,43 @@ struct PassFinisher {
     static func findSequenceGaps(context: BatchContext, connection: PostgresConnection, logger: Logger) async throws {
         var anomalies: [Anomaly] = []
         for (apid, range) in context.sclkRange where apid != SpacePacket.APID.idle {
+            // The comparison of neighbours runs in the server (a window over the span), which
+            // returns only the gaps and the span, not every packet of the pass.
             let rows = try await connection.query(
                 """
-                (SELECT sequence_count, sclk, id FROM packets WHERE apid = \(Int(apid)) AND sclk < \(range.lowerBound)
-                   ORDER BY sclk DESC, sequence_count DESC LIMIT 1)
+                WITH s AS MATERIALIZED (
+                  (SELECT sequence_count, sclk FROM packets WHERE apid = \(Int(apid)) AND sclk < \(range.lowerBound)
+                     ORDER BY sclk DESC, sequence_count DESC LIMIT 1)
+                  UNION ALL
+                  (SELECT sequence_count, sclk FROM packets WHERE apid = \(Int(apid)) AND sclk BETWEEN \(range.lowerBound) AND \(range.upperBound))
+                  UNION ALL
+                  (SELECT sequence_count, sclk FROM packets WHERE apid = \(Int(apid)) AND sclk > \(range.upperBound)
+                     ORDER BY sclk, sequence_count LIMIT 1)
+                ), o AS (
+                  SELECT lag(sequence_count) OVER w AS after_seq, lag(sclk) OVER w AS after_sclk, sequence_count, sclk
+                  FROM s WINDOW w AS (ORDER BY sclk, sequence_count)
+                )
+                SELECT 0, after_seq::int8, after_sclk, sequence_count::int8, sclk FROM o
+                WHERE after_seq IS NOT NULL AND ((sequence_count - after_seq) & 16383) BETWEEN 2 AND 8191
                 UNION ALL
-                (SELECT sequence_count, sclk, id FROM packets WHERE apid = \(Int(apid)) AND sclk BETWEEN \(range.lowerBound) AND \(range.upperBound))
-                UNION ALL
-                (SELECT sequence_count, sclk, id FROM packets WHERE apid = \(Int(apid)) AND sclk > \(range.upperBound)
-                   ORDER BY sclk, sequence_count LIMIT 1)
-                ORDER BY 2, 1
+                SELECT 1, NULL, min(sclk), NULL, max(sclk) FROM s
+                ORDER BY 1, 3
                 """, logger: logger)
-            var previous: (seq: Int, sclk: Double)? = nil
             var span: ClosedRange<Double>? = nil
-            for try await (seq, sclk, _) in rows.decode((Int, Double, Int).self) {
-                span = span.map { min($0.lowerBound, sclk)...max($0.upperBound, sclk) } ?? sclk...sclk
-                if let p = previous {
-                    let step = (seq - p.seq) & 0x3FFF
-                    if step > 1 && step < 8192 {
-                        anomalies.append(Anomaly(
-                            kind: .sequenceGap, severity: .warning,
-                            evidence: [
-                                "apid": String(apid), "after_sequence_count": String(p.seq), "before_sequence_count": String(seq),
-                                "missing_packets": String(step - 1), "after_sclk": String(p.sclk), "before_sclk": String(sclk),
-                            ],
-                            dedupKey: "sequence_gap:\(apid):\(p.seq):\(p.sclk)"))
-                    }
+            for try await (kind, after, afterSCLK, before, beforeSCLK) in rows.decode((Int, Int?, Double?, Int?, Double?).self) {
+                if kind == 1 {
+                    if let low = afterSCLK, let high = beforeSCLK { span = low...high }
+                    continue
                 }
-                previous = (seq, sclk)
+                guard let after, let afterSCLK, let before, let beforeSCLK else { continue }
+                let step = (before - after) & 0x3FFF
+                anomalies.append(Anomaly(
+                    kind: .sequenceGap, severity: .warning,
+                    evidence: [
+                        "apid": String(apid), "after_sequence_count": String(after), "before_sequence_count": String(before),
+                        "missing_packets": String(step - 1), "after_sclk": String(afterSCLK), "before_sclk": String(beforeSCLK),
+                    ],
+                    dedupKey: "sequence_gap:\(apid):\(after):\(afterSCLK)"))
             }
             // Gaps recorded earlier inside this span and now filled (a later pass delivered the
             // missing packets) are no longer gaps; those still open are found again just above.

@@ -230,7 +230,7 @@ extension PassIngestor {
             var written = Reassembler.Outcome()
             if !completed.fragments.isEmpty {
                 try await Reassembler(connection: connection, logger: logger).write(
-                    completed, into: &written, recordOrphans: false, packetsAreNew: conflictFree)
+                    completed, into: &written, recordOrphans: false, packetsAreNew: conflictFree, mayBePending: conflictFree ? Set(stream.openPackets) : nil)
             }
             // The fragment still open keeps its packets pending until it completes (here or later).
             pending.append(contentsOf: streamOpenPackets)

@@ -60,10 +60,15 @@ struct Reassembler {
     /// Writes finished (or still open) fragments and records orphans.
     /// Writes fragments; orphans are recorded as anomalies unless this is the in-stream pass
     /// (where they simply wait, pending, for the reassembly at the end of the pass).
-    /// - Parameter packetsAreNew: every packet was inserted by this transaction, so none is in a
-    ///   fragment yet and the membership rows are copied in without `ON CONFLICT`.
+    /// - Parameters:
+    ///   - packetsAreNew: every packet was inserted by this transaction, so none is in a fragment
+    ///     yet and the membership rows are copied in without `ON CONFLICT`.
+    ///   - mayBePending: when given, the only packets that can be waiting in `reassembly_pending`
+    ///     (in-stream reassembly knows which: those carried over from earlier batches); the
+    ///     others need not be looked for there.
     func write(
-        _ result: FragmentAssembler<PacketRef>.Result, into outcome: inout Outcome, recordOrphans: Bool = true, packetsAreNew: Bool = false
+        _ result: FragmentAssembler<PacketRef>.Result, into outcome: inout Outcome, recordOrphans: Bool = true, packetsAreNew: Bool = false,
+        mayBePending: Set<Int>? = nil
     ) async throws {
         var result = result
         if !recordOrphans { result.orphans = [] }
@@ -163,6 +168,7 @@ struct Reassembler {
                     """, logger: logger)
             }
         }
+        if let mayBePending { settled = settled.filter { mayBePending.contains($0) } }
         if !settled.isEmpty {
             try await connection.query("DELETE FROM reassembly_pending WHERE packet_id = ANY(\(settled)::int8[])", logger: logger)
         }
