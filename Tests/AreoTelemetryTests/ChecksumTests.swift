@@ -1,4 +1,4 @@
-import AreoTelemetry
+@testable import AreoTelemetry
 import Testing
 
 @Suite struct ChecksumTests {
@@ -8,6 +8,20 @@ import Testing
         #expect(CRC16.checksum(input) == 0x29B1)
         #expect(CRC32.checksum(input) == 0xCBF4_3926)
         #expect(CRC32.checksum([]) == 0)
+    }
+
+    /// The eight-octets-at-a-time CRC-16 equals the octet-at-a-time definition for every length
+    /// (so every tail length) and content.
+    @Test func slicedCRC16EqualsTheBytewiseDefinition() {
+        var state: UInt64 = 0x2545_F491_4F6C_DD1D
+        for length in 0..<300 {
+            let bytes = (0..<length).map { _ -> UInt8 in
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                return UInt8(truncatingIfNeeded: state)
+            }
+            let sliced = bytes.withUnsafeBytes { CRC16.checksum($0) }, bytewise = bytes.withUnsafeBytes { CRC16.bytewise($0) }
+            #expect(sliced == bytewise, "length \(length)")
+        }
     }
 
     @Test func builtPacketsCarryAValidCRCAndLength() {
