@@ -183,71 +183,92 @@ extension PassIngestor {
 
     private func write(_ batch: ClassifiedBatch, stream: StreamState, conflictFree: Bool, logger: Logger) async throws -> WriteOutcome {
         let (passID, newRows, housekeeping, anomalies) = (batch.passID, batch.rows, batch.housekeeping, batch.anomalies)
-        var streamAssembler = stream.assembler
-        var streamOpenPackets = stream.openPackets
-        let (inserted, completedInStream) = try await database.client.inTransaction(logger: logger) { connection in
-            let inserted: Int, ids: [Int]
+        let (inserted, completedInStream, streamAfter) = try await database.client.inTransaction(logger: logger) { connection in
+            let inserted: Int, ids: [Int], assembled: InStreamAssembly
             if conflictFree {
-                ids = try await Self.insertNewPackets(newRows, passID: passID, connection: connection, logger: logger)
-                inserted = newRows.count { $0.isNew }
+                // Ids are reserved first, so the in-stream reassembly (Swift) runs while the
+                // server stores the packets and their receptions.
+                let reserved = try await Self.reservePacketIDs(newRows.count { $0.isNew }, connection: connection, logger: logger)
+                var provisional = [Int](repeating: 0, count: newRows.count)
+                var next = 0
+                for index in newRows.indices where newRows[index].isNew {
+                    provisional[index] = reserved[next]
+                    next += 1
+                }
+                let reservedIDs = provisional
+                async let assembly = Self.assembleInStream(newRows, ids: reservedIDs, stream: stream)
+                ids = try await Self.insertNewPackets(newRows, ids: reservedIDs, passID: passID, connection: connection, logger: logger)
+                inserted = next
+                try await Self.copyReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)
+                assembled = await assembly
             } else {
                 inserted = try await Self.insertPackets(newRows.filter(\.isNew), passID: passID, connection: connection, logger: logger)
                 ids = try await Self.packetIDs(newRows.map(\.key), connection: connection, logger: logger)
+                try await Self.insertReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)
+                assembled = Self.assembleInStream(newRows, ids: ids, stream: stream)
             }
             var offsetToPacket: [Int: Int] = [:]
             for (row, id) in zip(newRows, ids) { offsetToPacket[row.record.offset] = id }
-            if conflictFree {
-                try await Self.copyReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)
-            } else {
-                try await Self.insertReceptions(newRows, ids: ids, passID: passID, connection: connection, logger: logger)
-            }
-            // In-stream reassembly: complete fragments are written now; the packets of everything
-            // else (and of the fragment still open) wait in reassembly_pending.
-            var pending: [Int] = []
-            var completed = FragmentAssembler<Reassembler.PacketRef>.Result()
-            for (row, id) in zip(newRows, ids) where row.isNew && row.record.packet.apid == SpacePacket.APID.science {
-                let packet = row.record.packet
-                if packet.sequenceFlags == .first || packet.sequenceFlags == .unsegmented {
-                    pending.append(contentsOf: streamOpenPackets)  // the previous one ended without its last segment
-                    streamOpenPackets = []
-                }
-                streamOpenPackets.append(id)
-                streamAssembler.add(.init(
-                    reference: .init(id: id, sclk: row.sclk), flags: packet.sequenceFlags,
-                    sequenceCount: packet.sequenceCount, crcValid: row.crcValid, userData: packet.userData))
-                let drained = streamAssembler.drain()
-                if !drained.orphans.isEmpty {
-                    pending.append(contentsOf: drained.orphans.map(\.id))
-                    streamOpenPackets.removeAll { id in drained.orphans.contains { $0.id == id } }
-                }
-                for fragment in drained.fragments {
-                    let members = Set(fragment.references.map(\.id))
-                    streamOpenPackets.removeAll { members.contains($0) }
-                    if fragment.status != .complete { pending.append(contentsOf: members) }
-                }
-                completed.fragments.append(contentsOf: drained.fragments.filter { $0.status == .complete })
-            }
             var written = Reassembler.Outcome()
-            if !completed.fragments.isEmpty {
+            if !assembled.completed.fragments.isEmpty {
                 try await Reassembler(connection: connection, logger: logger).write(
-                    completed, into: &written, recordOrphans: false, packetsAreNew: conflictFree, mayBePending: conflictFree ? Set(stream.openPackets) : nil)
+                    assembled.completed, into: &written, recordOrphans: false, packetsAreNew: conflictFree,
+                    mayBePending: conflictFree ? Set(stream.openPackets) : nil)
             }
-            // The fragment still open keeps its packets pending until it completes (here or later).
-            pending.append(contentsOf: streamOpenPackets)
-            if !pending.isEmpty {
+            if !assembled.pending.isEmpty {
                 try await connection.query(
                     """
                     INSERT INTO reassembly_pending (packet_id, sclk, sequence_count)
-                    SELECT id, sclk, sequence_count FROM packets WHERE id = ANY(\(pending)::int8[])
+                    SELECT id, sclk, sequence_count FROM packets WHERE id = ANY(\(assembled.pending)::int8[])
                     ON CONFLICT DO NOTHING
                     """, logger: logger)
             }
             try await Self.insertHousekeeping(housekeeping, packetIDs: offsetToPacket, connection: connection, logger: logger)
             try await Self.insertAnomalies(anomalies, packetIDs: offsetToPacket, connection: connection, logger: logger)
-            return (inserted, written.completed)
+            return (inserted, written.completed, assembled.stream)
         }
-        return WriteOutcome(inserted: inserted, completedInStream: completedInStream,
-                            stream: StreamState(assembler: streamAssembler, openPackets: streamOpenPackets))
+        return WriteOutcome(inserted: inserted, completedInStream: completedInStream, stream: streamAfter)
+    }
+
+    /// What in-stream reassembly of a batch yields: the fragments it completed, the packets that
+    /// must wait in `reassembly_pending` (of incomplete fragments, orphans, and the fragment still
+    /// open, which may complete in a later batch), and the state carried to the next batch.
+    struct InStreamAssembly: Sendable {
+        var completed = FragmentAssembler<Reassembler.PacketRef>.Result()
+        var pending: [Int] = []
+        var stream: StreamState
+    }
+
+    /// Reassembles the batch's new science packets (`ids[i]` is row i's packet id) in arrival
+    /// order, continuing from `stream`. Pure: no database.
+    static func assembleInStream(_ rows: [NewPacket], ids: [Int], stream: StreamState) -> InStreamAssembly {
+        var result = InStreamAssembly(stream: stream)
+        for (row, id) in zip(rows, ids) where row.isNew && row.record.packet.apid == SpacePacket.APID.science {
+            let packet = row.record.packet
+            if packet.sequenceFlags == .first || packet.sequenceFlags == .unsegmented {
+                result.pending.append(contentsOf: result.stream.openPackets)  // the previous one ended without its last segment
+                result.stream.openPackets = []
+            }
+            result.stream.openPackets.append(id)
+            result.stream.assembler.add(.init(
+                reference: .init(id: id, sclk: row.sclk), flags: packet.sequenceFlags,
+                sequenceCount: packet.sequenceCount, crcValid: row.crcValid, userData: packet.userData))
+            let drained = result.stream.assembler.drain()
+            if !drained.orphans.isEmpty {
+                let orphans = Set(drained.orphans.map(\.id))
+                result.pending.append(contentsOf: drained.orphans.map(\.id))
+                result.stream.openPackets.removeAll { orphans.contains($0) }
+            }
+            for fragment in drained.fragments {
+                let members = Set(fragment.references.map(\.id))
+                result.stream.openPackets.removeAll { members.contains($0) }
+                if fragment.status != .complete { result.pending.append(contentsOf: members) }
+            }
+            result.completed.fragments.append(contentsOf: drained.fragments.filter { $0.status == .complete })
+        }
+        // The fragment still open keeps its packets pending until it completes (here or later).
+        result.pending.append(contentsOf: result.stream.openPackets)
+        return result
     }
 
     struct NewPacket: Sendable {
@@ -320,44 +341,35 @@ extension PassIngestor {
     /// concurrent ingest that stored one meanwhile makes this fail with a unique violation, and
     /// the batch is written again the careful way).
     /// Returns the id of every row (a repeat within the batch gets the id of its first copy).
-    private static func insertNewPackets(_ rows: [NewPacket], passID: Int, connection: PostgresConnection, logger: Logger) async throws -> [Int] {
-        let new = rows.filter(\.isNew)
-        var reserved: [Int] = []
-        reserved.reserveCapacity(new.count)
-        if !new.isEmpty {
-            reserved = try await Self.reservePacketIDs(new.count, connection: connection, logger: logger)
-            var rows = CopyBinaryRows(columns: 15, capacity: new.count * 1150)
-            for (row, id) in zip(new, reserved) {
+    private static func insertNewPackets(_ rows: [NewPacket], ids provisional: [Int], passID: Int, connection: PostgresConnection, logger: Logger) async throws -> [Int] {
+        if rows.contains(where: \.isNew) {
+            var copy = CopyBinaryRows(columns: 15, capacity: rows.count * 1150)
+            for (row, id) in zip(rows, provisional) where row.isNew {
                 let packet = row.record.packet
-                rows.startRow()
-                rows.append(Int64(id))
-                rows.append(Int32(packet.apid))
-                rows.append(Int16(packet.sequenceFlags.rawValue))
-                rows.append(Int32(packet.sequenceCount))
-                rows.append(Int64(packet.sclk.coarse))
-                rows.append(Int32(packet.sclk.fine))
-                rows.append(Int32(row.wraps))
-                rows.append(row.sclk)
-                rows.append(Int16(packet.serviceType))
-                rows.append(Int16(packet.serviceSubtype))
-                rows.append(row.crcValid)
-                rows.append(bytes: row.key.hash)
-                rows.append(bytes: packet.bytes)
-                rows.append(Int64(passID))
-                rows.append(Int64(row.record.header.ertMicrosecondsSinceUnixEpoch))
+                copy.startRow()
+                copy.append(Int64(id))
+                copy.append(Int32(packet.apid))
+                copy.append(Int16(packet.sequenceFlags.rawValue))
+                copy.append(Int32(packet.sequenceCount))
+                copy.append(Int64(packet.sclk.coarse))
+                copy.append(Int32(packet.sclk.fine))
+                copy.append(Int32(row.wraps))
+                copy.append(row.sclk)
+                copy.append(Int16(packet.serviceType))
+                copy.append(Int16(packet.serviceSubtype))
+                copy.append(row.crcValid)
+                copy.append(bytes: row.key.hash)
+                copy.append(bytes: packet.bytes)
+                copy.append(Int64(passID))
+                copy.append(Int64(row.record.header.ertMicrosecondsSinceUnixEpoch))
             }
-            try await rows.copy(
+            try await copy.copy(
                 into: "packets",
                 columns: ["id", "apid", "sequence_flags", "sequence_count", "sclk_coarse_raw", "sclk_fine", "wrap_correction", "sclk",
                           "service_type", "service_subtype", "crc_ok", "content_hash", "bytes", "first_pass_id", "first_ert_us"],
                 connection: connection, logger: logger)
         }
-        var ids = [Int](repeating: 0, count: rows.count)
-        var next = 0
-        for index in rows.indices where rows[index].isNew {
-            ids[index] = reserved[next]
-            next += 1
-        }
+        var ids = provisional
         let repeated = rows.indices.filter { !rows[$0].isNew }
         if !repeated.isEmpty {
             let found = try await packetIDs(repeated.map { rows[$0].key }, connection: connection, logger: logger)
