@@ -54,8 +54,32 @@ struct PassFinisher {
     static func findSequenceGaps(context: BatchContext, connection: PostgresConnection, logger: Logger) async throws {
         var anomalies: [Anomaly] = []
         for (apid, range) in context.sclkRange where apid != SpacePacket.APID.idle {
-            // The comparison of neighbours runs in the server (a window over the span), which
-            // returns only the gaps and the span, not every packet of the pass.
+            // An unbroken run can have gaps only at its ends: two neighbours are read instead of
+            // the whole span.
+            if let run = context.runs[apid], run.unbroken {
+                let rows = try await connection.query(
+                    """
+                    (SELECT 0, sequence_count::int8, sclk FROM packets WHERE apid = \(Int(apid)) AND sclk < \(range.lowerBound)
+                       ORDER BY sclk DESC, sequence_count DESC LIMIT 1)
+                    UNION ALL
+                    (SELECT 1, sequence_count::int8, sclk FROM packets WHERE apid = \(Int(apid)) AND sclk > \(range.upperBound)
+                       ORDER BY sclk, sequence_count LIMIT 1)
+                    """, logger: logger)
+                var before: (sequenceCount: Int, sclk: Double)? = nil, after: (sequenceCount: Int, sclk: Double)? = nil
+                for try await (side, sequenceCount, sclk) in rows.decode((Int, Int, Double).self) {
+                    if side == 0 { before = (sequenceCount, sclk) } else { after = (sequenceCount, sclk) }
+                }
+                for (earlier, later) in [(before, Optional(run.first)), (Optional(run.last), after)] {
+                    guard let earlier, let later else { continue }
+                    let step = (later.sequenceCount - earlier.sequenceCount) & 0x3FFF
+                    if step > 1 && step < 8192 { anomalies.append(Self.sequenceGap(apid: apid, after: earlier, before: later)) }
+                }
+                let span = (before?.sclk ?? run.first.sclk)...(after?.sclk ?? run.last.sclk)
+                try await Self.clearFilledGaps(apid: apid, span: span, connection: connection, logger: logger)
+                continue
+            }
+            // Otherwise the comparison of neighbours runs in the server (a window over the span),
+            // which returns only the gaps and the span, not every packet of the pass.
             let rows = try await connection.query(
                 """
                 WITH s AS MATERIALIZED (
@@ -83,26 +107,33 @@ struct PassFinisher {
                     continue
                 }
                 guard let after, let afterSCLK, let before, let beforeSCLK else { continue }
-                let step = (before - after) & 0x3FFF
-                anomalies.append(Anomaly(
-                    kind: .sequenceGap, severity: .warning,
-                    evidence: [
-                        "apid": String(apid), "after_sequence_count": String(after), "before_sequence_count": String(before),
-                        "missing_packets": String(step - 1), "after_sclk": String(afterSCLK), "before_sclk": String(beforeSCLK),
-                    ],
-                    dedupKey: "sequence_gap:\(apid):\(after):\(afterSCLK)"))
+                anomalies.append(Self.sequenceGap(apid: apid, after: (after, afterSCLK), before: (before, beforeSCLK)))
             }
-            // Gaps recorded earlier inside this span and now filled (a later pass delivered the
-            // missing packets) are no longer gaps; those still open are found again just above.
-            if let span {
-                try await connection.query(
-                    """
-                    DELETE FROM anomalies WHERE kind = 'sequence_gap' AND evidence->>'apid' = \(String(apid))
-                    AND (evidence->>'after_sclk')::float8 >= \(span.lowerBound) AND (evidence->>'before_sclk')::float8 <= \(span.upperBound)
-                    """, logger: logger)
-            }
+            if let span { try await Self.clearFilledGaps(apid: apid, span: span, connection: connection, logger: logger) }
         }
         try await PassIngestor.insertAnomalies(anomalies, packetIDs: [:], connection: connection, logger: logger)
+    }
+
+    /// The anomaly for missing sequence counts between two stored packets of `apid`.
+    static func sequenceGap(apid: UInt16, after: (sequenceCount: Int, sclk: Double), before: (sequenceCount: Int, sclk: Double)) -> Anomaly {
+        let step = (before.sequenceCount - after.sequenceCount) & 0x3FFF
+        return Anomaly(
+            kind: .sequenceGap, severity: .warning,
+            evidence: [
+                "apid": String(apid), "after_sequence_count": String(after.sequenceCount), "before_sequence_count": String(before.sequenceCount),
+                "missing_packets": String(step - 1), "after_sclk": String(after.sclk), "before_sclk": String(before.sclk),
+            ],
+            dedupKey: "sequence_gap:\(apid):\(after.sequenceCount):\(after.sclk)")
+    }
+
+    /// Gaps recorded earlier inside `span` and now filled (a later pass delivered the missing
+    /// packets) are no longer gaps; those still open are found again and recorded anew.
+    static func clearFilledGaps(apid: UInt16, span: ClosedRange<Double>, connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            """
+            DELETE FROM anomalies WHERE kind = 'sequence_gap' AND evidence->>'apid' = \(String(apid))
+            AND (evidence->>'after_sclk')::float8 >= \(span.lowerBound) AND (evidence->>'before_sclk')::float8 <= \(span.upperBound)
+            """, logger: logger)
     }
 
     /// One clock-wrap anomaly per observation with corrected packets, with the evidence: how many

@@ -162,6 +162,11 @@ extension PassIngestor {
             }
             let range = context.sclkRange[packet.apid].map { min($0.lowerBound, corrected)...max($0.upperBound, corrected) } ?? corrected...corrected
             context.sclkRange[packet.apid] = range
+            if context.runs[packet.apid] == nil {
+                context.runs[packet.apid] = SequenceRun(sequenceCount: Int(packet.sequenceCount), sclk: corrected)
+            } else {
+                context.runs[packet.apid]!.append(sequenceCount: Int(packet.sequenceCount), sclk: corrected)
+            }
             newRows.append(NewPacket(record: record, key: key, wraps: wraps, isNew: true, crcValid: crcValid, sclk: corrected))
         }
 

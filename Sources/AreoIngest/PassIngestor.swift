@@ -194,6 +194,8 @@ struct BatchContext {
     var previousBatchKeys: [PacketKey: Int] = [:]
     /// SCLK range of the new packets of this pass, per APID (for gap detection).
     var sclkRange: [UInt16: ClosedRange<Double>] = [:]
+    /// Per APID, the new packets of this pass in arrival order, while they run without a break.
+    var runs: [UInt16: SequenceRun] = [:]
     let dictionary: HousekeepingDictionary?
 
     init(passID: Int, fileName: String, streams: [UInt16: ClockWrapDetector.State], dictionary: HousekeepingDictionary?) {
@@ -201,6 +203,27 @@ struct BatchContext {
         self.fileName = fileName
         self.detectors = streams.mapValues { ClockWrapDetector(state: $0) }
         self.dictionary = dictionary
+    }
+}
+
+/// The new packets of one APID in a pass as they arrive: while each follows the one before in
+/// time with the next sequence count, the pass delivered an unbroken run, and the only places a
+/// sequence gap can be are its two ends (PassFinisher then asks the archive for the two
+/// neighbours instead of reading every packet of the span).
+struct SequenceRun: Sendable {
+    private(set) var first: (sequenceCount: Int, sclk: Double)
+    private(set) var last: (sequenceCount: Int, sclk: Double)
+    private(set) var unbroken = true
+
+    init(sequenceCount: Int, sclk: Double) {
+        first = (sequenceCount, sclk)
+        last = first
+    }
+
+    mutating func append(sequenceCount: Int, sclk: Double) {
+        let follows = sclk > last.sclk || (sclk == last.sclk && sequenceCount > last.sequenceCount)
+        if !follows || (sequenceCount - last.sequenceCount) & 0x3FFF != 1 { unbroken = false }
+        last = (sequenceCount, sclk)
     }
 }
 
