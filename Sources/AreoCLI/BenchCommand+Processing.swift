@@ -160,30 +160,20 @@ extension BenchCommand {
         /// gdalwarp's bilinear throughput: a geographic Float32 raster of the output's size
         /// warped to Mars equirectangular at that size, all cores.
         static func gdalwarpRate(width: Int, height: Int, work: URL) throws -> Double? {
-            guard FileManager.default.isExecutableFile(atPath: "/usr/bin/gdalwarp"), FileManager.default.isExecutableFile(atPath: "/usr/bin/gdal_create") else { return nil }
+            guard ExternalTool.path("gdalwarp") != nil, ExternalTool.path("gdal_create") != nil else { return nil }
             let source = work.appendingPathComponent("gdal-source.tif"), target = work.appendingPathComponent("gdal-target.tif")
-            func run(_ tool: String, _ arguments: [String]) throws {
-                let process = Foundation.Process()
-                process.executableURL = URL(fileURLWithPath: tool)
-                process.arguments = arguments
-                process.standardOutput = FileHandle.nullDevice
-                process.standardError = FileHandle.nullDevice
-                try process.run()
-                process.waitUntilExit()
-                guard process.terminationStatus == 0 else { throw ValidationError("\(tool) failed") }
-            }
             // About 9 × 50 km of ground near the equator, as degrees.
             let degreesWide = Double(width) * 4 / 3_396_190 * 180 / .pi, degreesHigh = Double(height) * 4 / 3_396_190 * 180 / .pi
-            try run("/usr/bin/gdal_create", [
+            try ExternalTool.run("gdal_create", [
                 "-of", "GTiff", "-outsize", String(width), String(height), "-bands", "1", "-ot", "Float32", "-burn", "0.25",
                 "-a_srs", "+proj=longlat +R=3396190 +no_defs", "-a_ullr", "10", String(degreesHigh / 2), String(10 + degreesWide), String(-degreesHigh / 2),
                 source.path,
-            ])
+            ], requireSuccess: true)
             let start = ContinuousClock.now
-            try run("/usr/bin/gdalwarp", [
+            try ExternalTool.run("gdalwarp", [
                 "-overwrite", "-q", "-r", "bilinear", "-multi", "-wo", "NUM_THREADS=ALL_CPUS", "-t_srs", "+proj=eqc +lat_ts=0 +lon_0=10 +R=3396190 +units=m +no_defs",
                 "-ts", String(width), String(height), source.path, target.path,
-            ])
+            ], requireSuccess: true)
             let seconds = (ContinuousClock.now - start).seconds
             return Double(width * height) / seconds / 1e6
         }

@@ -18,7 +18,7 @@ extension BenchCommand {
         func run() async throws {
             LoggingSetup.once
             let logger = common.makeBenchLogger()
-            for tool in ["wrk", "nginx", "curl"] where Self.which(tool) == nil {
+            for tool in ["wrk", "nginx", "curl"] where ExternalTool.path(tool) == nil {
                 throw ValidationError("\(tool) not found: install Debian's wrk, nginx-light (or nginx) and curl")
             }
             let (duration, connections) = (self.duration, self.connections)
@@ -76,31 +76,12 @@ extension BenchCommand {
             }
         }
 
-        static func which(_ tool: String) -> String? {
-            for directory in ["/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin"] where FileManager.default.isExecutableFile(atPath: "\(directory)/\(tool)") {
-                return "\(directory)/\(tool)"
-            }
-            return nil
-        }
-
         static func freePort() -> Int { Int.random(in: 20000...29999) }
 
-        static func run(_ tool: String, _ arguments: [String]) throws -> String {
-            let process = Foundation.Process()
-            process.executableURL = URL(fileURLWithPath: which(tool) ?? tool)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let output = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: output, as: UTF8.self)
-        }
 
         /// Fetches `url` into `file`; (seconds, bytes), failing on any status but 200.
         static func curl(_ url: String, to file: URL, header: String? = nil) throws -> (seconds: Double, bytes: Int) {
-            let out = try run("curl", ["-s", "-o", file.path, "-w", "%{http_code} %{time_total} %{size_download}"] + (header.map { ["-H", $0] } ?? []) + [url])
+            let out = try ExternalTool.run("curl", ["-s", "-o", file.path, "-w", "%{http_code} %{time_total} %{size_download}"] + (header.map { ["-H", $0] } ?? []) + [url])
             let parts = out.split(separator: " ")
             guard parts.count == 3, parts[0] == "200", let seconds = Double(parts[1]), let bytes = Int(parts[2]) else {
                 throw ValidationError("GET \(url) failed: \(out)")
@@ -110,7 +91,7 @@ extension BenchCommand {
 
         static func waitUntilReady(_ url: String) throws {
             for _ in 0..<300 {
-                if (try? run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", url])) == "200" { return }
+                if (try? ExternalTool.run("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", url])) == "200" { return }
                 usleep(100_000)
             }
             throw ValidationError("\(url) did not become ready")
@@ -140,7 +121,7 @@ extension BenchCommand {
                 }
                 """.write(to: conf, atomically: true, encoding: .utf8)
             let process = Foundation.Process()
-            process.executableURL = URL(fileURLWithPath: which("nginx")!)
+            process.executableURL = URL(fileURLWithPath: ExternalTool.path("nginx")!)
             process.arguments = ["-p", work.path, "-c", conf.path]
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -150,7 +131,7 @@ extension BenchCommand {
         struct WrkResult { var requestsPerSecond: Double; var p99Milliseconds: Double }
 
         static func wrk(_ url: String, seconds: Int, connections: Int, header: String? = nil) throws -> WrkResult {
-            let out = try run("wrk", ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency"] + (header.map { ["-H", $0] } ?? []) + [url])
+            let out = try ExternalTool.run("wrk", ["-t2", "-c\(connections)", "-d\(seconds)s", "--latency"] + (header.map { ["-H", $0] } ?? []) + [url])
             var result = WrkResult(requestsPerSecond: 0, p99Milliseconds: .nan)
             for line in out.split(separator: "\n") {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)

@@ -2,6 +2,7 @@ import AreoGeometry
 import AreoIngest
 import AreoRadiometry
 import AreoStore
+import AreoTelemetry
 import ArgumentParser
 import Foundation
 import Logging

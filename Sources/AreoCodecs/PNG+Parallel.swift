@@ -9,7 +9,8 @@ extension PNG {
             throw CodecError(.png, "\(planes.count) planes of \(planes.map(\.count)) bytes for a \(width)×\(height) image")
         }
         guard width * height > 4_000_000, height >= 64 else {
-            return try encode(interleave(planes, count: width * height), width: width, height: height, layout: planes.count == 1 ? .gray8 : .rgb8)
+            let pixels = planes.count == 1 ? planes[0] : PixelPlanes.interleaved(planes, count: width * height)
+            return try encode(pixels, width: width, height: height, layout: planes.count == 1 ? .gray8 : .rgb8)
         }
         if planes.count == 1 { return try encodeParallel(planes[0], width: width, height: height, layout: .gray8) }
         return try withPlanes(planes) { r, g, b throws(CodecError) in
@@ -66,14 +67,6 @@ extension PNG {
             }
         }
         return try result.get()
-    }
-
-    private static func interleave(_ planes: [[UInt8]], count: Int) -> [UInt8] {
-        guard planes.count == 3 else { return planes[0] }
-        return [UInt8](unsafeUninitializedCapacity: count * 3) { out, initialized in
-            for k in 0..<count { (out[3 * k], out[3 * k + 1], out[3 * k + 2]) = (planes[0][k], planes[1][k], planes[2][k]) }
-            initialized = count * 3
-        }
     }
 
     /// Deflates the image's rows in parallel strips, each row written by `writeRow(row, bytes)`

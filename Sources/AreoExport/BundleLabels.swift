@@ -23,6 +23,18 @@ enum BundleLabels {
         """
     }
 
+    /// A `File` element (inside a File_Area), at the indentation of the collection and browse labels.
+    static func file(name: String, creation: String, size: Int, records: Int? = nil, md5: String) -> String {
+        """
+                <File>
+                  <file_name>\(escape(name))</file_name>
+                  <creation_date_time>\(creation)</creation_date_time>
+                  <file_size unit="byte">\(size)</file_size>
+            \(records.map { "      <records>\($0)</records>\n" } ?? "")      <md5_checksum>\(md5)</md5_checksum>
+                </File>
+            """
+    }
+
     /// `Product_Bundle` with one member entry per collection (lidvid).
     static func bundle(lid: String, vid: String, members: [(lidvid: String, referenceType: String)], creation: String) -> String {
         let entries = members.map {
@@ -62,13 +74,7 @@ enum BundleLabels {
             <collection_type>\(type)</collection_type>
           </Collection>
           <File_Area_Inventory>
-            <File>
-              <file_name>\(escape(inventory))</file_name>
-              <creation_date_time>\(creation)</creation_date_time>
-              <file_size unit="byte">\(inventoryBytes)</file_size>
-              <records>\(records)</records>
-              <md5_checksum>\(md5)</md5_checksum>
-            </File>
+        \(file(name: inventory, creation: creation, size: inventoryBytes, records: records, md5: md5))
             <Inventory>
               <offset unit="byte">0</offset>
               <parsing_standard_id>PDS DSV 1</parsing_standard_id>
@@ -112,12 +118,7 @@ enum BundleLabels {
             </Internal_Reference>
           </Reference_List>
           <File_Area_Browse>
-            <File>
-              <file_name>\(escape(file))</file_name>
-              <creation_date_time>\(creation)</creation_date_time>
-              <file_size unit="byte">\(size)</file_size>
-              <md5_checksum>\(md5)</md5_checksum>
-            </File>
+        \(Self.file(name: file, creation: creation, size: size, md5: md5))
             <Encoded_Image>
               <offset unit="byte">0</offset>
               <encoding_standard_id>\(encoding)</encoding_standard_id>

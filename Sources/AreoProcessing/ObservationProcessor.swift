@@ -100,22 +100,24 @@ public struct ObservationProcessor: Sendable {
         let centre = try centre(of: framelets)
         let projection = MapProjection.forObservation(latitude: centre.coordinates.latitude, longitude: centre.coordinates.longitude)
         typealias Box = (minX: Double, minY: Double, maxX: Double, maxY: Double)
-        func box(of framelets: some Sequence<FrameletReference>) -> Box {
-            var box: Box = (.infinity, .infinity, -.infinity, -.infinity)
-            for reference in framelets {
-                let view = camera(for: reference)
-                for (c, r) in Footprint.orderedOutline(view) {
-                    guard let seen = view.view(sample: c, line: r) else { continue }
-                    let (x, y) = projection.forward(latitude: seen.coordinates.latitude, longitude: seen.coordinates.longitude)
-                    box = (min(box.minX, x), min(box.minY, y), max(box.maxX, x), max(box.maxY, y))
-                }
+        func union(_ a: Box, _ b: Box) -> Box { (min(a.minX, b.minX), min(a.minY, b.minY), max(a.maxX, b.maxX), max(a.maxY, b.maxY)) }
+        let empty: Box = (.infinity, .infinity, -.infinity, -.infinity)
+        // Each framelet's projected outline once; the bands' boxes and their union from those.
+        var bandBoxes: [Band?: Box] = [:]
+        for reference in framelets {
+            let view = camera(for: reference)
+            var box = empty
+            for (c, r) in Footprint.orderedOutline(view) {
+                guard let seen = view.view(sample: c, line: r) else { continue }
+                let (x, y) = projection.forward(latitude: seen.coordinates.latitude, longitude: seen.coordinates.longitude)
+                box = union(box, (x, y, x, y))
             }
-            return box
+            bandBoxes[reference.header.band] = union(bandBoxes[reference.header.band] ?? empty, box)
         }
-        var covering = box(of: framelets)
+        var covering = bandBoxes.values.reduce(empty, union)
         guard covering.minX.isFinite else { throw ProcessingError("no framelet of the observation sees Mars with this geometry kernel") }
         for band in bands ?? [] {
-            let own = box(of: framelets.lazy.filter { $0.header.band == band })
+            let own = bandBoxes[band] ?? empty
             covering = (max(covering.minX, own.minX), max(covering.minY, own.minY), min(covering.maxX, own.maxX), min(covering.maxY, own.maxY))
         }
         guard covering.minX < covering.maxX, covering.minY < covering.maxY else {

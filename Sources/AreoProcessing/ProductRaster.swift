@@ -141,26 +141,11 @@ public struct ProductRaster: Sendable {
         case .png where bands.count == 1:
             return try PNG.encode(gray16: data16(), width: width, height: height)
         case .png:
-            let planes = browse8()
-            return try PNG.encode(planes: planes.count == 3 ? planes : [planes[0], planes[min(1, planes.count - 1)], planes[min(2, planes.count - 1)]], width: width, height: height)
+            return try PNG.encode(planes: PixelPlanes.rgb(browse8()), width: width, height: height)
         case .jpg where bands.count == 1:
             return try JPEG.encodeGray(JPEG.GrayImage(width: width, height: height, pixels: browse8()[0]))
         case .jpg:
-            return try JPEG.encodeRGB(interleaved(browse8()), width: width, height: height)
-        }
-    }
-
-    private func interleaved(_ planes: [[UInt8]]) -> [UInt8] {
-        let (r, g, b) = (planes[0], planes[min(1, planes.count - 1)], planes[min(2, planes.count - 1)])
-        return [UInt8](unsafeUninitializedCapacity: width * height * 3) { out, count in
-            r.withUnsafeBufferPointer { r in
-                g.withUnsafeBufferPointer { g in
-                    b.withUnsafeBufferPointer { b in
-                        for k in 0..<(width * height) { (out[3 * k], out[3 * k + 1], out[3 * k + 2]) = (r[k], g[k], b[k]) }
-                    }
-                }
-            }
-            count = width * height * 3
+            return try JPEG.encodeRGB(PixelPlanes.interleaved(PixelPlanes.rgb(browse8()), count: width * height), width: width, height: height)
         }
     }
 }

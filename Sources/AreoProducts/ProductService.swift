@@ -141,8 +141,9 @@ public struct ProductService: Sendable {
             WHERE observation_id = \(observationID) AND status = 'complete' ORDER BY framelet_index, band
             """, logger: logger)
         var result: [FrameletReference] = []
+        let decoder = JSONDecoder()
         for try await (header, start) in rows.decode((String, Double).self) {
-            result.append(FrameletReference(header: try JSONDecoder().decode(FragmentHeader.self, from: Data(header.utf8)), exposureStart: start))
+            result.append(FrameletReference(header: try decoder.decode(FragmentHeader.self, from: Data(header.utf8)), exposureStart: start))
         }
         return result
     }

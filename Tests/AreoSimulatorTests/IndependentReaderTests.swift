@@ -12,16 +12,8 @@ import Testing
 /// simulator is deterministic.
 @Suite struct IndependentReaderTests {
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
+        let (status, output) = try TestProcess.run(URL(fileURLWithPath: executable), arguments, mergeErrors: false)
+        return (status, Data(output.utf8))
     }
 
     static func passFiles(_ directory: URL) throws -> [URL] {

@@ -87,8 +87,3 @@ public struct CopyBinaryRows: Sendable {
         try await connection.copyFrom(table: statement, logger: logger) { writer in try await writer.write(data) }
     }
 }
-
-extension PSQLError {
-    /// The server refused a row because it broke a unique constraint (SQLSTATE 23505).
-    public var isUniqueViolation: Bool { serverInfo?[.sqlState] == "23505" }
-}
