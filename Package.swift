@@ -56,6 +56,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// Every value a request carries, read through one rule with its range (query parameters,
+        /// spans, names, boxes): pure, so the fuzzer reaches it.
+        .target(
+            name: "AreoQuery",
+            dependencies: ["AreoTelemetry", "AreoGeometry"],
+            swiftSettings: swiftSettings
+        ),
+
         /// Calibration sets (ICD §9); later radiometric calibration DN → I/F.
         .target(
             name: "AreoRadiometry",
@@ -159,6 +167,7 @@ let package = Package(
                 "AreoGeometry",
                 "AreoTelemetry",
                 "AreoRadiometry",
+                "AreoQuery",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -182,6 +191,7 @@ let package = Package(
                 "AreoServer",
                 "AreoDelivery",
                 "AreoExport",
+                "AreoQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -203,6 +213,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/AreoTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        /// One entry point per parser of outside data, shared by the libFuzzer harness
+        /// (`Fuzz/`, built by `scripts/fuzz`) and the regression tests. Pure layers only.
+        .target(
+            name: "AreoFuzzTargets",
+            dependencies: ["AreoTelemetry", "AreoCodecs", "AreoGeometry", "AreoRadiometry", "AreoQuery"],
+            path: "Tests/AreoFuzzTargets",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AreoFuzzTargetsTests",
+            dependencies: ["AreoFuzzTargets", "AreoTelemetry", "AreoQuery", "AreoRadiometry", "AreoGeometry"],
+            exclude: ["Regressions"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -36,7 +36,7 @@ extension BenchCommand {
                 let server = Foundation.Process()
                 server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
                 server.arguments = ["serve", "--port", String(areoPort), "--database-url", location.url, "--cache-dir", work.appendingPathComponent("cache").path,
-                                    "--log-level", "error"]
+                                    "--log-level", "error", "--rate-limit", "0"]
                 server.standardOutput = FileHandle.nullDevice
                 try server.run()
                 defer { server.terminate(); server.waitUntilExit() }

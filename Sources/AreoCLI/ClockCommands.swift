@@ -1,3 +1,4 @@
+import AreoQuery
 import AreoGeometry
 import AreoIngest
 import AreoStore
@@ -47,12 +48,19 @@ struct ClockCommand: AsyncParsableCommand {
 
         func run() async throws {
             LoggingSetup.once
-            guard let start = GroundTime.parse(from), let end = GroundTime.parse(to), start <= end else {
-                throw ValidationError("--from and --to must be ISO 8601 UTC times, from ≤ to")
+            let span: ClosedRange<Date>
+            do {
+                guard let asked = try QueryParameters([("from", from), ("to", to)]).timeRange("from", "to", maximumSpan: ClockService.maximumWrapSpan) else {
+                    throw ValidationError("--from and --to are required")
+                }
+                span = asked
+            } catch let error as ParameterError {
+                throw ValidationError("--\(error.description)")
             }
+            let (start, end) = (span.lowerBound, span.upperBound)
             let logger = common.makeLogger()
             let wraps = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-                try await ClockService(database: database, logger: logger).wraps(from: start, to: end)
+                try await ClockService(database: database, logger: logger).wraps(from: start, to: end, publicOnly: false)
             }
             if json { try printJSON(wraps); return }
             if wraps.isEmpty { print("no coarse-clock wrap between \(from) and \(to)") }

@@ -18,6 +18,8 @@ struct ExportCommand: AsyncParsableCommand {
         @Option(help: "'last' delivers only products new or changed since the last delivery; an ISO 8601 UTC time limits it to observations changed since then.")
         var since: String?
         @Flag(help: "Export observations that are incomplete or failed validation too.") var force = false
+        @Flag(help: "Include embargoed and unplanned observations: a team-internal delivery, marked so in its bundle label and kept out of the public version history.")
+        var includeEmbargoed = false
         @Option(help: "Map scale of projected products and browse images, metres per pixel.") var scale = 4.0
         @Flag(help: "Print the report as JSON.") var json = false
 
@@ -26,6 +28,7 @@ struct ExportCommand: AsyncParsableCommand {
             let logger = common.makeLogger()
             var options = BundleExporter.Options(directory: URL(fileURLWithPath: out))
             options.force = force
+            options.includeEmbargoed = includeEmbargoed
             options.scale = scale
             if let observations {
                 let ids = observations.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }

@@ -28,6 +28,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Render workers (default: one per core).")
     var workers: Int?
 
+    @Option(help: "Sustained requests per second per client, a token or a public address (0: no limit; default 200). Over it: 429.")
+    var rateLimit: Double = 200
+
+    @Option(help: "Cold renders one client may wait for at once (0: no limit; default 4). Over it: 429.")
+    var coldRenders: Int = 4
+
     func run() async throws {
         LoggingSetup.once
         let logger = common.makeLogger()
@@ -35,7 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
         let session = try await DatabaseSession.open(common, logger: logger)
         defer { session.close() }
 
-        let configuration = ServerConfiguration(
+        guard rateLimit.isFinite, (0...1_000_000).contains(rateLimit) else { throw ValidationError("--rate-limit is 0…1000000 requests per second") }
+        guard (0...10_000).contains(coldRenders) else { throw ValidationError("--cold-renders is 0…10000") }
+        var configuration = ServerConfiguration(
             host: CommonOptions.resolve(host, env: "AREO_HOST") ?? "127.0.0.1",
             port: port ?? CommonOptions.resolve(nil, env: "AREO_PORT").flatMap(Int.init) ?? 8080,
             uploadDirectory: common.dataDirectory.appendingPathComponent("uploads").path,
@@ -43,6 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
             cacheBytes: try Self.bytes(CommonOptions.resolve(cacheSize, env: "AREO_CACHE_SIZE") ?? "2G"),
             renderWorkers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
             exportDirectory: common.dataDirectory.appendingPathComponent("exports").path)
+        configuration.requestsPerSecond = rateLimit
+        configuration.requestBurst = max(1, 2 * rateLimit)
+        configuration.coldRendersPerClient = coldRenders
         let database = Database(location: session.location, logger: logger)
         let (app, _) = try await AreoServer.makeApplication(
             configuration: configuration, database: database, migrations: migrations, logger: logger)
@@ -55,7 +66,9 @@ struct ServeCommand: AsyncParsableCommand {
     static func bytes(_ text: String) throws -> Int {
         let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
         let upper = text.uppercased().replacingOccurrences(of: "B", with: "").replacingOccurrences(of: "I", with: "")
-        if let unit = upper.last.flatMap({ units[$0] }), let value = Double(upper.dropLast()), value > 0 { return Int(value * Double(unit)) }
+        if let unit = upper.last.flatMap({ units[$0] }), let value = Double(upper.dropLast()), value > 0, value * Double(unit) < 1e18 {
+            return Int(value * Double(unit))
+        }
         if let value = Int(upper), value > 0 { return value }
         throw ValidationError("--cache-size is a size such as 2G, 500M or 1048576, not '\(text)'")
     }

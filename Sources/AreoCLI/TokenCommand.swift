@@ -14,14 +14,20 @@ struct TokenCommand: AsyncParsableCommand {
         @OptionGroup var common: CommonOptions
         @Option(help: "public, team or archivist.") var role: String
         @Option(help: "A note saying whose token it is.") var label = ""
+        @Option(help: "Lifetime, e.g. 30d, 12h, 90m (default: until revoked); an expired token answers 401.") var expires: String?
 
         func run() async throws {
             LoggingSetup.once
             let logger = common.makeLogger()
             guard let role = Role(rawValue: role) else { throw ValidationError("role is public, team or archivist") }
             let label = self.label
-            let token = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-                try await AccessTokens(database: database, logger: logger).create(role: role, label: label)
+            var lifetime: TimeInterval?
+            if let expires {
+                guard let parsed = AccessTokens.lifetime(expires) else { throw ValidationError("--expires is a count and a unit (s, m, h, d), e.g. 30d; at most 10 years") }
+                lifetime = parsed
+            }
+            let token = try await DatabaseSession.withDatabase(common, logger: logger) { [lifetime] database in
+                try await AccessTokens(database: database, logger: logger).create(role: role, label: label, expiresAfter: lifetime)
             }
             print("token for role \(role.rawValue) (keep it secret; it is not shown again):")
             print(token)
@@ -43,7 +49,7 @@ extension TokenCommand {
             }
             if json { try printJSON(tokens); return }
             for t in tokens {
-                print("\(t.id)\t\(t.role)\t\(t.label)\tcreated \(ISO8601DateFormatter().string(from: t.createdAt))\t\(t.revokedAt.map { "revoked \(ISO8601DateFormatter().string(from: $0))" } ?? "active")")
+                print("\(t.id)\t\(t.role)\t\(t.label)\tcreated \(ISO8601DateFormatter().string(from: t.createdAt))\t\(t.revokedAt.map { "revoked \(ISO8601DateFormatter().string(from: $0))" } ?? t.expiresAt.map { "expires \(ISO8601DateFormatter().string(from: $0))" } ?? "active")")
             }
         }
     }

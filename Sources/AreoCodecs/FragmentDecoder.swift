@@ -2,11 +2,21 @@ import AreoTelemetry
 
 /// Turns a fragment's payload into its samples (ICD §4): `lines × samples` DN values, row-major.
 public enum FragmentDecoder {
+    /// The most samples a fragment may decode to (4096², 32 MiB of samples; a CaSSIS framelet
+    /// is at most 2048 × 2048): a bound on what one hostile header can make Areo allocate.
+    public static let maximumSamples = 4_096 * 4_096
+
     /// Decodes `payload` as its header says.
     /// - Throws: ``CodecError`` when the payload does not decode to `lines × samples` samples.
     public static func samples(header: FragmentHeader, payload: some Collection<UInt8>) throws(CodecError) -> [UInt16] {
         let count = header.lines * header.samples
         let bits = Int(header.bitsPerSample)
+        // A header from outside may claim a window of 65 535² samples: nothing is allocated for
+        // more than a whole 16 384² detector's worth, and never before the header is checked.
+        guard count <= maximumSamples else {
+            throw CodecError(.raw, "the header's window (\(header.lines) × \(header.samples) samples) is larger than a fragment may be (\(maximumSamples) samples)")
+        }
+        guard (8...16).contains(bits) else { throw CodecError(.raw, "bits per sample \(bits) is not 8–16") }
         switch header.compression {
         case .none?:
             guard payload.count == count * 2 else {

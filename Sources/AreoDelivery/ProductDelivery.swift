@@ -98,6 +98,18 @@ public final class ProductDelivery: Sendable {
         return entry
     }
 
+    /// Whether the public may learn of a cache entry: every observation it is made from is
+    /// public now (``Embargo``). An entry that names none is not (fail closed).
+    public func isPublic(_ cached: ProductCache.Entry) async -> Bool {
+        var ids = cached.observationID.map { [$0] } ?? []
+        ids += (cached.attributes["observations"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).compactMap { Int($0) }
+        guard !ids.isEmpty else { return false }
+        for id in Set(ids) {
+            guard let entry = try? await entry(observationID: id), entry.isPublic() else { return false }
+        }
+        return true
+    }
+
     /// Observations matching `query` (one page).
     public func search(_ query: ObservationCatalog.Query) async throws -> [ObservationCatalog.Entry] {
         try await ObservationCatalog(database: database, logger: logger).search(query).entries
@@ -147,7 +159,7 @@ public final class ProductDelivery: Sendable {
         metrics.cacheMisses.increment()
         let renderKey = Self.key(request, entry: entry, served: request.format.rawValue)
         let result = try await scheduler.render(
-            key: renderKey, product: request.fileName, priority: priority,
+            key: renderKey, product: request.fileName, priority: priority, isPublic: entry.isPublic(),
             work: renderWork(request, entry: entry, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID)))
         guard let product = result.products[key] else { throw DeliveryError.unavailable("the render did not make \(servedFormat)") }
         return Served(entry: product.entry, path: product.path, bytes: product.bytes, fromCache: false)
@@ -212,7 +224,7 @@ public final class ProductDelivery: Sendable {
             let key = Self.key(request, entry: entry, served: request.format.rawValue)
             guard await cache.peek(key) == nil else { continue }
             jobs.append(scheduler.submit(
-                key: key, product: request.fileName, priority: priority, owner: owner,
+                key: key, product: request.fileName, priority: priority, owner: owner, isPublic: entry.isPublic(),
                 work: renderWork(request, entry: entry, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID))))
         }
         return jobs
@@ -249,7 +261,7 @@ public final class ProductDelivery: Sendable {
                   let kernelID = current.kernelID, let calibrationID = current.calibrationID else { continue }
             scheduler.submit(
                 key: Self.key(request, entry: current, served: request.format.rawValue), product: request.fileName, priority: .regeneration,
-                owner: "regeneration",
+                owner: "regeneration", isPublic: current.isPublic(),
                 work: renderWork(request, entry: current, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID)))
             metrics.regenerations.increment()
             requeued += 1
@@ -292,7 +304,8 @@ public final class ProductDelivery: Sendable {
         }
         metrics.cacheMisses.increment()
         let (database, logger, cache, limit) = (self.database, self.logger, self.cache, configuration.maximumMosaicPixels)
-        let result = try await scheduler.render(key: key, product: request.fileName, priority: priority) { progress in
+        let everyonePublic = covering.allSatisfy { $0.isPublic() }
+        let result = try await scheduler.render(key: key, product: request.fileName, priority: priority, isPublic: everyonePublic) { progress in
             if let hit = await cache.lookup(key) { return RenderResult(products: [key: .init(entry: hit.entry, path: hit.path, bytes: nil)], rendered: false) }
             let file = try await ProductService(database: database, logger: logger).regionMosaic(request, sources: sources, maximumPixels: limit) {
                 progress.update(done: $0, total: $1)

@@ -72,6 +72,13 @@ public final class RenderScheduler: Service, Sendable {
         public var startedAt: Date?
         public var finishedAt: Date?
         public var error: String?
+        /// Whether the public may see this job (its observations are all public); fail closed.
+        public var isPublic: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case id, product, priority, state, progress, waiters, owners, error, frameletsDone, frameletsTotal, createdAt, startedAt, finishedAt
+            case isPublic = "public"
+        }
     }
 
     /// Counters for `/v1/jobs` and metrics.
@@ -106,9 +113,10 @@ public final class RenderScheduler: Service, Sendable {
         var startedAt: Date?
         var finishedAt: Date?
         var error: String?
+        let isPublic: Bool
 
-        init(key: String, product: String, priority: RenderPriority, sequence: UInt64, work: @escaping Work) {
-            (self.key, self.product, self.priority, self.sequence, self.work) = (key, product, priority, sequence, work)
+        init(key: String, product: String, priority: RenderPriority, sequence: UInt64, isPublic: Bool, work: @escaping Work) {
+            (self.key, self.product, self.priority, self.sequence, self.isPublic, self.work) = (key, product, priority, sequence, isPublic, work)
         }
 
         var status: JobStatus {
@@ -116,7 +124,7 @@ public final class RenderScheduler: Service, Sendable {
             return JobStatus(
                 id: id.uuidString.lowercased(), product: product, priority: priority.name, state: state,
                 progress: state == .done ? 1 : progress.fraction, frameletsDone: done, frameletsTotal: total, waiters: waiters.count,
-                owners: owners.sorted(), createdAt: createdAt, startedAt: startedAt, finishedAt: finishedAt, error: error)
+                owners: owners.sorted(), createdAt: createdAt, startedAt: startedAt, finishedAt: finishedAt, error: error, isPublic: isPublic)
         }
     }
 
@@ -254,7 +262,9 @@ public final class RenderScheduler: Service, Sendable {
 
     /// Renders `key` (or joins its render) and waits for it. Cancelling the calling task
     /// withdraws this waiter; the render is cancelled when nobody else wants it.
-    public func render(key: String, product: String, priority: RenderPriority = .interactive, work: @escaping Work) async throws -> RenderResult {
+    /// - Parameter isPublic: whether the public may see the job in listings (its observations
+    ///   are all public); false hides it from them.
+    public func render(key: String, product: String, priority: RenderPriority = .interactive, isPublic: Bool = false, work: @escaping Work) async throws -> RenderResult {
         let waiter = UUID()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RenderResult, any Error>) in
@@ -263,7 +273,7 @@ public final class RenderScheduler: Service, Sendable {
                     return
                 }
                 let worker = shared.withLock { s -> (CheckedContinuation<Job?, Never>, Job)? in
-                    let job = Self.job(for: key, product: product, priority: priority, work: work, in: &s)
+                    let job = Self.job(for: key, product: product, priority: priority, isPublic: isPublic, work: work, in: &s)
                     job.waiters[waiter] = continuation
                     return Self.wakeWorker(&s)
                 }
@@ -276,9 +286,9 @@ public final class RenderScheduler: Service, Sendable {
 
     /// Queues `key` for `owner` without waiting (prefetch, neighbours, regeneration).
     @discardableResult
-    public func submit(key: String, product: String, priority: RenderPriority, owner: String, work: @escaping Work) -> JobStatus {
+    public func submit(key: String, product: String, priority: RenderPriority, owner: String, isPublic: Bool = false, work: @escaping Work) -> JobStatus {
         let (status, worker) = shared.withLock { s -> (JobStatus, (CheckedContinuation<Job?, Never>, Job)?) in
-            let job = Self.job(for: key, product: product, priority: priority, work: work, in: &s)
+            let job = Self.job(for: key, product: product, priority: priority, isPublic: isPublic, work: work, in: &s)
             job.owners.insert(owner)
             return (job.status, Self.wakeWorker(&s))
         }
@@ -326,14 +336,14 @@ public final class RenderScheduler: Service, Sendable {
 
     /// The active job for `key`, created and queued when there is none; a more urgent request
     /// raises a queued job's priority.
-    private static func job(for key: String, product: String, priority: RenderPriority, work: @escaping Work, in s: inout Shared) -> Job {
+    private static func job(for key: String, product: String, priority: RenderPriority, isPublic: Bool, work: @escaping Work, in s: inout Shared) -> Job {
         if let job = s.active[key], !job.stop.isFired {
             s.statistics.coalesced += 1
             if priority < job.priority, job.state == .queued { job.priority = priority }
             return job
         }
         s.sequence += 1
-        let job = Job(key: key, product: product, priority: priority, sequence: s.sequence, work: work)
+        let job = Job(key: key, product: product, priority: priority, sequence: s.sequence, isPublic: isPublic, work: work)
         s.active[key] = job
         s.queue.append(job)
         s.recent[job.id] = job

@@ -33,6 +33,10 @@ public struct BundleExporter: Sendable {
         public var force = false
         /// Map scale of the projected products and browse images, metres per pixel.
         public var scale = ProductRequest.defaultScale
+        /// Deliver embargoed (and unplanned) observations too: a team-internal delivery, marked
+        /// so in its bundle label and kept out of the public version history. Without it they
+        /// are refused ("embargoed until …") and delivered by the first export after the embargo.
+        public var includeEmbargoed = false
 
         public init(directory: URL) { self.directory = directory }
 
@@ -87,8 +91,13 @@ public struct BundleExporter: Sendable {
         }
         var refused: [String: String] = [:]
         var exported: [ObservationCatalog.Entry] = []
+        let now = Date()
         for entry in entries {
-            if entry.kernelID == nil || entry.calibrationID == nil {
+            if !options.includeEmbargoed, !entry.isPublic(at: now) {
+                refused[String(entry.observationID)] = entry.planned
+                    ? "embargoed until \(entry.embargoUntil.map(GroundTime.iso8601) ?? "?") (--include-embargoed for a team-internal delivery)"
+                    : "no plan, so team-only until a plan says otherwise (--include-embargoed for a team-internal delivery)"
+            } else if entry.kernelID == nil || entry.calibrationID == nil {
                 refused[String(entry.observationID)] = "no applicable \(entry.kernelID == nil ? "geometry kernel" : "calibration set")"
             } else if entry.status != "complete", !options.force {
                 refused[String(entry.observationID)] = "status \(entry.status) (failed validation or incomplete; --force exports it anyway)"
@@ -173,9 +182,16 @@ public struct BundleExporter: Sendable {
         report.deliveryID = deliveryID
         let vid = "\(deliveryID).0"
         try writeDocument(in: options.directory, vid: vid, creation: creation, members: &members)
+        // A collection's version lists every member of its current version, not only this
+        // delivery's: the latest version of every product delivered before (public history).
+        for lidvid in try await currentMembers() {
+            let collection = PDS4ProductLabel.collection(ofLID: lidvid)
+            guard let collection, !(members[collection]?.contains(where: { Self.lid(of: $0) == Self.lid(of: lidvid) }) ?? false) else { continue }
+            members[collection, default: []].append(lidvid)
+        }
         var bundleMembers: [(String, String)] = []
         for (collection, lidvids) in members.sorted(by: { $0.key < $1.key }) {
-            let inventory = lidvids.map { "P,\($0)\r\n" }.joined()
+            let inventory = lidvids.sorted().map { "P,\($0)\r\n" }.joined()
             let inventoryName = "collection_\(collection)_inventory.csv"
             let folder = options.directory.appendingPathComponent(collection)
             try Data(inventory.utf8).write(to: folder.appendingPathComponent(inventoryName))
@@ -187,7 +203,7 @@ public struct BundleExporter: Sendable {
             ).write(to: folder.appendingPathComponent("collection_\(collection).xml"), atomically: true, encoding: .utf8)
             bundleMembers.append(("\(lid)::\(vid)", "bundle_has_\(type.lowercased())_collection"))
         }
-        try BundleLabels.bundle(lid: "urn:esa:psa:areo", vid: vid, members: bundleMembers, creation: creation)
+        try BundleLabels.bundle(lid: "urn:esa:psa:areo", vid: vid, members: bundleMembers, creation: creation, teamInternal: options.includeEmbargoed)
             .write(to: options.directory.appendingPathComponent("bundle_areo.xml"), atomically: true, encoding: .utf8)
         report.files = try DeliveryManifest.write(for: options.directory)
         logger.info("delivery written", metadata: ["delivery": "\(deliveryID)", "products": "\(delivered.count)", "files": "\(report.files)"])
@@ -214,14 +230,30 @@ public struct BundleExporter: Sendable {
         return result
     }
 
+    /// The observations changed after `since`, counting an embargo that ended since then as a change.
     func changed(_ entries: [ObservationCatalog.Entry], since: Date) async throws -> [ObservationCatalog.Entry] {
         var ids = Set<Int>()
         for try await id in try await database.client.query(
-            "SELECT observation_id FROM observation_catalog WHERE changed_at > \(since)", logger: logger).decode(Int.self) {
+            "SELECT observation_id FROM observation_catalog WHERE changed_at > \(since) OR (embargo_until > \(since) AND embargo_until <= now())",
+            logger: logger).decode(Int.self) {
             ids.insert(id)
         }
         return entries.filter { ids.contains($0.observationID) }
     }
+
+    /// The latest version of every product in the public version history, as lidvids.
+    func currentMembers() async throws -> [String] {
+        var result: [String] = []
+        for try await (lid, major) in try await database.client.query(
+            "SELECT DISTINCT ON (lid) lid, version_major FROM exported_products ORDER BY lid, version_major DESC", logger: logger
+        ).decode((String, Int).self) {
+            result.append("\(lid)::\(major).0")
+        }
+        return result
+    }
+
+    /// The LID of a lidvid (what comes before `::`).
+    static func lid(of lidvid: String) -> Substring { lidvid[..<(lidvid.range(of: "::")?.lowerBound ?? lidvid.endIndex)] }
 
     func recordDelivery(_ options: Options, delivered: [(lid: String, major: Int, identity: String, md5: String)]) async throws -> Int {
         let logger = self.logger
@@ -229,10 +261,11 @@ public struct BundleExporter: Sendable {
             var id = 0
             for try await value in try await connection.query(
                 """
-                INSERT INTO export_deliveries (directory, incremental, products)
-                VALUES (\(options.directory.path), \(options.incremental), \(delivered.count)) RETURNING id
+                INSERT INTO export_deliveries (directory, incremental, products, team_internal)
+                VALUES (\(options.directory.path), \(options.incremental), \(delivered.count), \(options.includeEmbargoed)) RETURNING id
                 """, logger: logger).decode(Int.self) { id = value }
-            for product in delivered {
+            // A team-internal delivery is no release: its products stay out of the public history.
+            for product in delivered where !options.includeEmbargoed {
                 try await connection.query(
                     """
                     INSERT INTO exported_products (lid, version_major, identity, md5, delivery_id)

@@ -36,7 +36,9 @@ enum BundleLabels {
     }
 
     /// `Product_Bundle` with one member entry per collection (lidvid).
-    static func bundle(lid: String, vid: String, members: [(lidvid: String, referenceType: String)], creation: String) -> String {
+    /// - Parameter teamInternal: the delivery includes embargoed observations: said in the
+    ///   bundle's title and description, so nobody mistakes it for a public release.
+    static func bundle(lid: String, vid: String, members: [(lidvid: String, referenceType: String)], creation: String, teamInternal: Bool = false) -> String {
         let entries = members.map {
             """
               <Bundle_Member_Entry>
@@ -49,14 +51,14 @@ enum BundleLabels {
         return """
             \(namespace)
             <Product_Bundle xmlns="http://pds.nasa.gov/pds4/pds/v1">
-            \(identification(lid: lid, vid: vid, title: "Areo archive bundle", productClass: "Product_Bundle"))
+            \(identification(lid: lid, vid: vid, title: teamInternal ? "Areo archive bundle (TEAM-INTERNAL: includes embargoed observations)" : "Areo archive bundle", productClass: "Product_Bundle"))
               <Context_Area>
                 <Time_Coordinates><start_date_time xsi:nil="true" nilReason="unknown" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/><stop_date_time xsi:nil="true" nilReason="unknown" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/></Time_Coordinates>
                 <Target_Identification><name>Mars</name><type>Planet</type></Target_Identification>
               </Context_Area>
               <Bundle>
                 <bundle_type>Archive</bundle_type>
-                <description>Products made by Areo on demand from archived telemetry; delivered \(escape(creation)).</description>
+                <description>\(teamInternal ? "TEAM-INTERNAL DELIVERY, NOT FOR PUBLIC RELEASE: it includes observations under embargo. " : "")Products made by Areo on demand from archived telemetry; delivered \(escape(creation)).</description>
               </Bundle>
             \(entries)
             </Product_Bundle>

@@ -75,6 +75,42 @@ public enum DeliveryManifest {
         for path in listed.sorted() where path.hasSuffix(".xml") {
             problems += verifyLabel(directory.appendingPathComponent(path), relative: path)
         }
+        problems += verifyInventories(directory, labels: listed.sorted().filter { $0.hasSuffix(".xml") })
+        return problems
+    }
+
+    /// Every product delivered is a member of its collection's inventory, and every collection
+    /// delivered is a member of the bundle: an incremental delivery's inventories list the whole
+    /// current version of each collection (its new products among them), never the delta alone.
+    static func verifyInventories(_ directory: URL, labels: [String]) -> [Problem] {
+        var problems: [Problem] = []
+        var inventories: [String: Set<String>] = [:]
+        let bundle = (try? String(contentsOf: directory.appendingPathComponent("bundle_areo.xml"), encoding: .utf8)) ?? ""
+        for path in labels {
+            let parts = path.split(separator: "/")
+            guard parts.count >= 2, let collection = parts.first.map(String.init), !parts.last!.hasPrefix("collection_") else { continue }
+            let inventoryPath = "\(collection)/collection_\(collection)_inventory.csv"
+            if inventories[collection] == nil {
+                guard let text = try? String(contentsOf: directory.appendingPathComponent(inventoryPath), encoding: .utf8) else {
+                    problems.append(Problem(path: inventoryPath, rule: "missing: collection \(collection) has products but no inventory"))
+                    inventories[collection] = []
+                    continue
+                }
+                inventories[collection] = Set(text.split(whereSeparator: \.isNewline).map { $0.hasPrefix("P,") ? String($0.dropFirst(2)) : String($0) })
+                if !bundle.contains("urn:esa:psa:areo:\(collection)::") {
+                    problems.append(Problem(path: "bundle_areo.xml", rule: "does not list collection \(collection)"))
+                }
+            }
+            guard let data = try? Data(contentsOf: directory.appendingPathComponent(path)) else { continue }
+            let reader = LabelReader()
+            let parser = XMLParser(data: data)
+            parser.delegate = reader
+            guard parser.parse(), !reader.lid.isEmpty else { continue }
+            let lidvid = "\(reader.lid)::\(reader.vid)"
+            if inventories[collection]?.contains(lidvid) == false {
+                problems.append(Problem(path: inventoryPath, rule: "does not list \(lidvid), delivered in \(path)"))
+            }
+        }
         return problems
     }
 
@@ -113,6 +149,8 @@ public enum DeliveryManifest {
     final class LabelReader: NSObject, XMLParserDelegate {
         struct File { var name: String; var md5: String?; var size: Int?; var arrayBytes = 0 }
         var files: [File] = []
+        /// The product's logical identifier and version id (its Identification_Area).
+        var lid = "", vid = ""
         var text = ""
         var elements: [Int] = []
         var path: [String] = []
@@ -131,12 +169,20 @@ public enum DeliveryManifest {
             switch name {
             case "file_name" where parent == "File" || parent == "Document_File":
                 files.append(File(name: value, md5: nil, size: nil))
+            case "logical_identifier" where parent == "Identification_Area": lid = value
+            case "version_id" where parent == "Identification_Area": vid = value
             case "md5_checksum" where !files.isEmpty: files[files.count - 1].md5 = value
             case "file_size" where !files.isEmpty: files[files.count - 1].size = Int(value)
-            case "elements": elements.append(Int(value) ?? 0)
+            case "elements": elements.append(max(0, Int(value) ?? 0))
             default:
+                // A label from outside may claim any size: multiply without trapping, saturating.
                 if name.hasPrefix("Array_"), !files.isEmpty {
-                    files[files.count - 1].arrayBytes += elements.reduce(4, *)
+                    let bytes = elements.reduce(4) { total, n in
+                        let (product, overflow) = total.multipliedReportingOverflow(by: n)
+                        return overflow ? Int.max : product
+                    }
+                    let (sum, overflow) = files[files.count - 1].arrayBytes.addingReportingOverflow(bytes)
+                    files[files.count - 1].arrayBytes = overflow ? Int.max : sum
                 }
             }
             path.removeLast()

@@ -54,26 +54,39 @@ public struct ClockService: Sendable {
         }
     }
 
+    /// The longest span a wrap calendar covers (about 530 wraps): longer asks are refused by
+    /// the callers, so one request's work stays bounded.
+    public static let maximumWrapSpan: TimeInterval = 400 * 86_400
+
     /// The UTC moments in [from, to] at which the coarse clock passes a multiple of 65 536 s,
-    /// using the clock correlation of the best kernel (highest kind, newest).
-    public func wraps(from: Date, to: Date) async throws -> [Wrap] {
+    /// using the clock correlation of the best kernel (highest kind, newest), each with the
+    /// planned observations it falls in — only those the public may see when `publicOnly`.
+    /// At most ``maximumWrapSpan`` of the span is covered.
+    public func wraps(from: Date, to: Date, publicOnly: Bool) async throws -> [Wrap] {
         var chosen: (String, [ClockCorrelation.Point])? = nil
         let rows = try await database.client.query(
             "SELECT kernel_id, clock::text FROM geometry_kernels ORDER BY kind_rank DESC, produced DESC LIMIT 1", logger: logger)
         for try await (id, clock) in rows.decode((String, String).self) {
             chosen = (id, try JSONDecoder().decode([ClockCorrelation.Point].self, from: Data(clock.utf8)))
         }
-        guard let (kernelID, points) = chosen else { throw NoClockCorrelation() }
+        guard let (kernelID, points) = chosen, !points.isEmpty else { throw NoClockCorrelation() }
         let correlation = ClockCorrelation(points: points)
-        var result: [Wrap] = []
-        for wrap in correlation.wraps(fromT: GroundTime.t(date: from), toT: GroundTime.t(date: to)) {
-            var observations: [Int] = []
-            let spanning = try await database.client.query(
-                "SELECT observation_id FROM plans WHERE start_sclk <= \(Double(wrap.coarse)) AND end_sclk >= \(Double(wrap.coarse)) ORDER BY 1",
-                logger: logger)
-            for try await id in spanning.decode(Int.self) { observations.append(id) }
-            result.append(Wrap(coarseSCLK: wrap.coarse, utc: GroundTime.iso8601(t: wrap.t), t: wrap.t, observations: observations, kernelID: kernelID))
+        let end = min(to, from.addingTimeInterval(Self.maximumWrapSpan))
+        let moments = correlation.wraps(fromT: GroundTime.t(date: from), toT: GroundTime.t(date: end), limit: 1_000)
+        guard let low = moments.first?.coarse, let high = moments.last?.coarse else { return [] }
+        // One query for every plan that can contain one of the moments.
+        var plans: [(id: Int, start: Double, end: Double)] = []
+        let now = Date()
+        for try await (id, start, stop, embargo) in try await database.client.query(
+            "SELECT observation_id, start_sclk, end_sclk, embargo_until FROM plans WHERE start_sclk <= \(Double(high)) AND end_sclk >= \(Double(low)) ORDER BY 1",
+            logger: logger
+        ).decode((Int, Double, Double, Date?).self) where !publicOnly || Embargo.isPublic(planned: true, embargoUntil: embargo, at: now) {
+            plans.append((id, start, stop))
         }
-        return result
+        return moments.map { wrap in
+            let s = Double(wrap.coarse)
+            return Wrap(coarseSCLK: wrap.coarse, utc: GroundTime.iso8601(t: wrap.t), t: wrap.t,
+                        observations: plans.filter { $0.start <= s && $0.end >= s }.map(\.id), kernelID: kernelID)
+        }
     }
 }

@@ -17,15 +17,7 @@ public struct HousekeepingRepository: Sendable {
     /// Replaces the dictionary with the one in `data` (hk-dictionary.json).
     /// - Throws: ``TelemetryError`` naming the file if it does not decode.
     public func load(_ data: Data, file: String) async throws -> HousekeepingDictionary {
-        let dictionary: HousekeepingDictionary
-        do {
-            dictionary = try HousekeepingDictionary.decode(data)
-        } catch {
-            throw TelemetryError(.housekeeping, "ICD §5: not a housekeeping dictionary (\(error))", file: file)
-        }
-        for channel in dictionary.channels where channel.yellow.count != 2 || channel.red.count != 2 || channel.coefficients.isEmpty {
-            throw TelemetryError(.housekeeping, "ICD §5: channel \(channel.name) needs coefficients and [low, high] limits", file: file)
-        }
+        let dictionary = try HousekeepingDictionary.parse(data, file: file)
         let logger = self.logger
         try await database.client.inTransaction(logger: logger) { connection in
             try await connection.query("DELETE FROM housekeeping_channels", logger: logger)

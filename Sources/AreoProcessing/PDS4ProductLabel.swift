@@ -41,6 +41,12 @@ public struct PDS4ProductLabel: Sendable {
         kind == .raw ? "data_raw" : kind == .calibrated ? "data_calibrated" : "data_projected"
     }
 
+    /// The collection a logical identifier (or lidvid) of ``logicalIdentifier(_:collection:)`` belongs to.
+    public static func collection(ofLID lid: String) -> String? {
+        let parts = lid.split(separator: ":", omittingEmptySubsequences: false)
+        return parts.count > 5 && parts[0] == "urn" && parts[3] == "areo" ? String(parts[4]) : nil
+    }
+
     /// The logical identifier of `request` in `collection` (by default its data collection;
     /// `browse` for its browse image).
     public static func logicalIdentifier(_ request: ProductRequest, collection: String? = nil) -> String {

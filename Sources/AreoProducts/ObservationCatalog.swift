@@ -41,8 +41,8 @@ public struct ObservationCatalog: Sendable {
         public var dataStamp: String
         public var footprint: GeographicFootprint?
 
-        /// Whether the public may see it now (no embargo, or the embargo has passed).
-        public func isPublic(at now: Date = Date()) -> Bool { embargoUntil.map { $0 <= now } ?? true }
+        /// Whether the public may see it now (``Embargo``: planned, and no embargo or one that has passed).
+        public func isPublic(at now: Date = Date()) -> Bool { Embargo.isPublic(planned: planned, embargoUntil: embargoUntil, at: now) }
     }
 
     /// What a refresh changed.
@@ -203,6 +203,9 @@ public struct ObservationCatalog: Sendable {
         return nil
     }
 
+    /// ``Embargo/isPublic(planned:embargoUntil:at:)`` as a condition on catalogue rows.
+    static let visibleToPublic = "(planned AND (embargo_until IS NULL OR embargo_until <= now()))"
+
     /// A search: every field optional; results ordered by start time, then id.
     public struct Query: Sendable, Equatable {
         public var region: GeographicBox?
@@ -243,7 +246,7 @@ public struct ObservationCatalog: Sendable {
         if let band = query.band { conditions.append("\(try bind(band.uppercased())) = ANY (bands)") }
         if let target = query.target { conditions.append("target = \(try bind(target))") }
         if let status = query.status { conditions.append("status = \(try bind(status))") }
-        if query.publicOnly { conditions.append("(embargo_until IS NULL OR embargo_until <= now())") }
+        if query.publicOnly { conditions.append(Self.visibleToPublic) }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         var total = 0
         for try await count in try await database.client.query(

@@ -70,6 +70,9 @@ public struct CalibrationSet: Sendable, Equatable {
     public var description: Description
     public var arrays: [Band: BandArrays]
 
+    /// The largest detector a calibration set may describe, rows and columns each (ICD §9).
+    public static let maximumDetectorSide = 16_384
+
     /// Reads and validates a calibration directory.
     /// - Throws: ``TelemetryError`` naming the file and the rule (missing file, wrong size,
     ///   non-finite or non-positive flat, unknown band).
@@ -78,47 +81,68 @@ public struct CalibrationSet: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: jsonURL.path) else {
             throw TelemetryError(.calibration, "ICD §9: calibration.json is missing", file: jsonURL.path)
         }
+        return try parse(description: data, file: jsonURL.path) { name in
+            guard !name.contains("/"), let bytes = FileManager.default.contents(atPath: directory.appendingPathComponent(name).path) else { return nil }
+            return [UInt8](bytes)
+        } place: { directory.appendingPathComponent($0).path }
+    }
+
+    /// Validates a calibration set from its description and a reader of its array files.
+    /// - Parameters:
+    ///   - description: the bytes of `calibration.json`.
+    ///   - file: how to name `calibration.json` in errors.
+    ///   - array: the bytes of an array file by its name, nil when it is missing.
+    ///   - place: how to name an array file in errors.
+    /// - Throws: ``TelemetryError`` naming the file and the rule.
+    public static func parse(
+        description data: Data, file: String, array: (String) -> [UInt8]?, place: (String) -> String = { $0 }
+    ) throws(TelemetryError) -> CalibrationSet {
         let description: Description
         do {
             description = try JSONDecoder().decode(Description.self, from: data)
         } catch let error as DecodingError {
-            throw TelemetryError(.calibration, "ICD §9: \(ObservationPlan.describe(error))", file: jsonURL.path)
+            throw TelemetryError(.calibration, "ICD §9: \(ObservationPlan.describe(error))", file: file)
         } catch {
-            throw TelemetryError(.calibration, "ICD §9: \(error)", file: jsonURL.path)
+            throw TelemetryError(.calibration, "ICD §9: \(error)", file: file)
         }
-        guard !description.calibrationID.isEmpty else { throw TelemetryError(.calibration, "ICD §9: calibration_id is empty", file: jsonURL.path) }
+        guard !description.calibrationID.isEmpty else { throw TelemetryError(.calibration, "ICD §9: calibration_id is empty", file: file) }
         guard GroundTime.parse(description.produced) != nil else {
-            throw TelemetryError(.calibration, "ICD §9: produced '\(description.produced)' is not ISO 8601", file: jsonURL.path)
+            throw TelemetryError(.calibration, "ICD §9: produced '\(description.produced)' is not ISO 8601", file: file)
+        }
+        guard description.appliesFromSCLK.isFinite, (0...4_294_967_296).contains(description.appliesFromSCLK) else {
+            throw TelemetryError(.calibration, "ICD §9: applies_from_sclk must be a clock reading in 0…2³²", file: file)
+        }
+        let side = 1...maximumDetectorSide
+        guard side.contains(description.detector.rows), side.contains(description.detector.cols) else {
+            throw TelemetryError(.calibration, "ICD §9: detector rows and cols must be in 1…\(maximumDetectorSide)", file: file)
         }
         let pixels = description.detector.rows * description.detector.cols
-        guard pixels > 0 else { throw TelemetryError(.calibration, "ICD §9: detector rows and cols must be positive", file: jsonURL.path) }
         var arrays: [Band: BandArrays] = [:]
         for (name, band) in description.bands.sorted(by: { $0.key < $1.key }) {
-            guard let known = Band(name: name) else { throw TelemetryError(.calibration, "ICD §9: unknown band '\(name)'", file: jsonURL.path) }
-            guard band.radiancePerDNPerSecond > 0, band.solarIrradiance1AU > 0 else {
-                throw TelemetryError(.calibration, "ICD §9: \(name) coefficients must be positive", file: jsonURL.path)
+            guard let known = Band(name: name) else { throw TelemetryError(.calibration, "ICD §9: unknown band '\(name)'", file: file) }
+            guard band.radiancePerDNPerSecond.isFinite, band.solarIrradiance1AU.isFinite, band.radiancePerDNPerSecond > 0, band.solarIrradiance1AU > 0 else {
+                throw TelemetryError(.calibration, "ICD §9: \(name) coefficients must be finite and positive", file: file)
             }
-            func read(_ file: String, bytesPerPixel: Int) throws(TelemetryError) -> [UInt8] {
-                let url = directory.appendingPathComponent(file)
-                guard !file.contains("/"), let bytes = FileManager.default.contents(atPath: url.path) else {
-                    throw TelemetryError(.calibration, "ICD §9: array file is missing", file: url.path)
+            func read(_ name: String, bytesPerPixel: Int) throws(TelemetryError) -> [UInt8] {
+                guard let bytes = array(name) else {
+                    throw TelemetryError(.calibration, "ICD §9: array file is missing", file: place(name))
                 }
                 guard bytes.count == pixels * bytesPerPixel else {
-                    throw TelemetryError(.calibration, "ICD §9: \(bytes.count) bytes, a \(description.detector.rows)×\(description.detector.cols) array needs \(pixels * bytesPerPixel)", file: url.path)
+                    throw TelemetryError(.calibration, "ICD §9: \(bytes.count) bytes, a \(description.detector.rows)×\(description.detector.cols) array needs \(pixels * bytesPerPixel)", file: place(name))
                 }
-                return [UInt8](bytes)
+                return bytes
             }
             let bias = littleEndianFloats(try read(band.bias, bytesPerPixel: 4))
             let flat = littleEndianFloats(try read(band.flat, bytesPerPixel: 4))
             let bad = try read(band.badPixels, bytesPerPixel: 1)
             if let index = bias.firstIndex(where: { !$0.isFinite }) {
-                throw TelemetryError(.calibration, "ICD §9: bias is not finite at pixel \(index)", file: directory.appendingPathComponent(band.bias).path)
+                throw TelemetryError(.calibration, "ICD §9: bias is not finite at pixel \(index)", file: place(band.bias))
             }
             if let index = flat.indices.first(where: { bad[$0] == 0 && !(flat[$0].isFinite && flat[$0] > 0) }) {
-                throw TelemetryError(.calibration, "ICD §9: flat must be finite and > 0 at good pixel \(index)", file: directory.appendingPathComponent(band.flat).path)
+                throw TelemetryError(.calibration, "ICD §9: flat must be finite and > 0 at good pixel \(index)", file: place(band.flat))
             }
             if let index = bad.firstIndex(where: { $0 > 1 }) {
-                throw TelemetryError(.calibration, "ICD §9: bad-pixel value must be 0 or 1 at pixel \(index)", file: directory.appendingPathComponent(band.badPixels).path)
+                throw TelemetryError(.calibration, "ICD §9: bad-pixel value must be 0 or 1 at pixel \(index)", file: place(band.badPixels))
             }
             arrays[known] = BandArrays(bias: bias, flat: flat, bad: bad)
         }

@@ -63,13 +63,16 @@ public enum AreoServer {
         router.add(middleware: MetricsMiddleware(metrics: delivery.metrics))
         router.add(middleware: ProblemMiddleware())
         router.add(middleware: AuthenticationMiddleware(tokens: AccessTokens(database: database, logger: Logger(label: "areo.auth"))))
+        let limits = ClientLimits(.init(
+            requestsPerSecond: configuration.requestsPerSecond, burst: configuration.requestBurst, coldRendersPerClient: configuration.coldRendersPerClient))
+        router.add(middleware: RateLimitMiddleware(limits: limits))
         HealthController(database: database, migrations: migrations).addRoutes(to: router)
         DemoPage(delivery: delivery).addRoutes(to: router)
         let v1 = router.group("/v1")
         let uploads = URL(fileURLWithPath: configuration.uploadDirectory)
         TelemetryController(database: database, maximumUploadBytes: configuration.maximumUploadBytes, uploadDirectory: uploads).addRoutes(to: v1)
         InputsController(database: database, delivery: delivery, uploadDirectory: uploads).addRoutes(to: v1)
-        ObservationController(database: database, delivery: delivery).addRoutes(to: v1)
+        ObservationController(database: database, delivery: delivery, limits: limits).addRoutes(to: v1)
         DeliveryController(delivery: delivery).addRoutes(to: v1, root: router)
         ExportController(database: database, delivery: delivery, exportDirectory: URL(fileURLWithPath: configuration.exportDirectory)).addRoutes(to: v1)
         return router

@@ -3,6 +3,7 @@ import AreoDelivery
 import AreoExport
 import AreoIngest
 import AreoProcessing
+import AreoQuery
 import AreoStore
 import AreoTelemetry
 import Foundation
@@ -16,18 +17,23 @@ struct ProblemDocument: HTTPResponseError, Sendable {
     let status: HTTPResponse.Status
     let title: String
     let detail: String
+    /// Extra response headers (`Retry-After` on 429).
+    var headers: HTTPFields = [:]
 
-    init(_ status: HTTPResponse.Status, _ detail: String, title: String? = nil) {
+    init(_ status: HTTPResponse.Status, _ detail: String, title: String? = nil, headers: HTTPFields = [:]) {
         self.status = status
         self.detail = detail
         self.title = title ?? status.reasonPhrase
+        self.headers = headers
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = ProblemBody(type: "about:blank", title: title, status: status.code, detail: detail, instance: request.uri.path)
         let data = try JSONEncoder().encode(body)
+        var fields = headers
+        fields[.contentType] = "application/problem+json"
         return Response(
-            status: status, headers: [.contentType: "application/problem+json"],
+            status: status, headers: fields,
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
@@ -49,6 +55,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as ProblemDocument {
             throw error
+        } catch let error as ParameterError {
+            context.logger.notice("refused parameter", metadata: ["parameter": "\(error.parameter)", "rule": "\(error.rule)"])
+            throw ProblemDocument(.badRequest, error.description, title: "Invalid parameter")
         } catch let error as HTTPError {
             throw ProblemDocument(error.status, error.body ?? error.status.reasonPhrase)
         } catch let error as TelemetryError {

@@ -24,6 +24,12 @@ public struct ServerConfiguration: Sendable {
     public var maximumMosaicPixels: Int
     /// Where `POST /v1/exports` writes its deliveries.
     public var exportDirectory: String
+    /// Sustained requests per second per client (token, or address for the public); 0: no limit.
+    public var requestsPerSecond: Double = 200
+    /// Requests a client may send at once above that rate.
+    public var requestBurst: Double = 400
+    /// Cold renders one client may wait for at once; 0: no limit.
+    public var coldRendersPerClient = 4
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumUploadBytes: Int = 4 << 30,

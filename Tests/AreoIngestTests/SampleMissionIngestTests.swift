@@ -145,11 +145,11 @@ import Testing
             _ = try await SampleMissionIngestTests.ingestMission("tiny-faults", into: database)
             let clock = ClockService(database: database, logger: TestDatabase.logger)
             let from = GroundTime.date(t: 830_000_000), to = GroundTime.date(t: 830_010_000)
-            await #expect(throws: ClockService.NoClockCorrelation.self) { try await clock.wraps(from: from, to: to) }
+            await #expect(throws: ClockService.NoClockCorrelation.self) { try await clock.wraps(from: from, to: to, publicOnly: false) }
 
             let url = TestDatabase.samplesDirectory.appendingPathComponent("tiny-faults/geometry/reconstructed.json")
             _ = try await clock.loadKernel(Data(contentsOf: url), file: "reconstructed.json")
-            let wraps = try await clock.wraps(from: from, to: to)
+            let wraps = try await clock.wraps(from: from, to: to, publicOnly: false)
             #expect(wraps.map(\.coarseSCLK) == [720_896_000])
             #expect(wraps.first?.observations == [5401])
             // SCLK 720896000 is 151 s after the kernel's first correlation point (t = 830004110 − 849 s … ).

@@ -64,20 +64,30 @@ public struct InstrumentDescription: Sendable, Codable, Equatable {
         (self.name, self.detector, self.bands) = (name, detector, bands)
     }
 
+    /// The largest detector side accepted (rows or columns): fragment windows are uint16 (ICD §4).
+    public static let maximumDetectorSide = 16_384
+
     /// The rules of ICD §8 the description breaks (empty when valid).
     public var violations: [String] {
         var rules: [String] = []
         if name.isEmpty { rules.append("ICD §8: name is empty") }
-        if detector.rows < 1 || detector.cols < 1 { rules.append("ICD §8: detector rows and cols must be positive") }
-        if detector.pixelPitchMM <= 0 || detector.focalLengthMM <= 0 { rules.append("ICD §8: pixel_pitch_mm and focal_length_mm must be positive") }
-        if detector.principalPoint.count != 2 { rules.append("ICD §8: principal_point must be [x, y]") }
+        let side = 1...Self.maximumDetectorSide
+        guard side.contains(detector.rows), side.contains(detector.cols) else {
+            // Every window check below adds detector coordinates: they must be bounded first.
+            return rules + ["ICD §8: detector rows and cols must be in 1…\(Self.maximumDetectorSide)"]
+        }
+        if !(detector.pixelPitchMM.isFinite && detector.pixelPitchMM > 0 && detector.focalLengthMM.isFinite && detector.focalLengthMM > 0) {
+            rules.append("ICD §8: pixel_pitch_mm and focal_length_mm must be finite and positive")
+        }
+        if detector.principalPoint.count != 2 || !detector.principalPoint.allSatisfy(\.isFinite) { rules.append("ICD §8: principal_point must be [x, y], finite") }
         for band in bands {
             guard let known = Band(name: band.name), Int(known.rawValue) == band.id else {
                 rules.append("ICD §8: band \(band.id) '\(band.name)' is not one of 0 PAN, 1 RED, 2 NIR, 3 BLU")
                 continue
             }
             let w = band.window
-            if w.firstRow < 0 || w.firstCol < 0 || w.rows < 1 || w.cols < 1
+            if !(0..<detector.rows).contains(w.firstRow) || !(0..<detector.cols).contains(w.firstCol)
+                || !(1...detector.rows).contains(w.rows) || !(1...detector.cols).contains(w.cols)
                 || w.firstRow + w.rows > detector.rows || w.firstCol + w.cols > detector.cols {
                 rules.append("ICD §8: the \(band.name) window [\(w.firstRow)+\(w.rows), \(w.firstCol)+\(w.cols)] is not on the \(detector.rows)×\(detector.cols) detector")
             }

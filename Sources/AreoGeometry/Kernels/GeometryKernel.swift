@@ -85,6 +85,12 @@ public struct GeometryKernel: Sendable, Codable, Equatable {
         if frame != "MARS_FIXED" { rules.append("ICD §7: frame must be MARS_FIXED, is '\(frame)'") }
         if coverageSCLK.count != 2 || coverageSCLK[0] > coverageSCLK[1] { rules.append("ICD §7: coverage_sclk must be [start, end] with start ≤ end") }
         if clock.isEmpty { rules.append("ICD §7: clock needs at least one correlation point") }
+        let numbers = coverageSCLK + clock.flatMap { [$0.sclk, $0.t] } + ephemeris.flatMap { [$0.t] + $0.position + $0.velocity }
+            + attitude.flatMap { [$0.t] + $0.quaternion } + sun.flatMap { [$0.t] + $0.position }
+        if !numbers.allSatisfy({ $0.isFinite && abs($0) < 1e15 }) { rules.append("ICD §7: every number must be finite (and below 10¹⁵)") }
+        if !(coverageSCLK + clock.map(\.sclk)).allSatisfy({ (0...4_294_967_296).contains($0) }) {
+            rules.append("ICD §7: clock readings (coverage_sclk, clock sclk) must be in 0…2³² s (ICD §1)")
+        }
         if zip(clock, clock.dropFirst()).contains(where: { $0.sclk >= $1.sclk || $0.t >= $1.t }) {
             rules.append("ICD §7: clock points must increase in both sclk and t")
         }

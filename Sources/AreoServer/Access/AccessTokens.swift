@@ -28,23 +28,47 @@ public struct AccessTokens: Sendable {
         self.logger = logger
     }
 
+    /// Parses a lifetime such as `30d`, `12h`, `90m` or `3600s` (1 s … 10 years).
+    public static func lifetime(_ text: String) -> TimeInterval? {
+        guard let unit = text.last, let count = Int(text.dropLast()), count > 0 else { return nil }
+        let seconds: [Character: Int] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400]
+        guard let factor = seconds[unit], count <= 3_650 * 86_400 / factor else { return nil }
+        return TimeInterval(count * factor)
+    }
+
     /// Creates a token for `role` and returns it (`areo_` + 43 characters of base64url).
-    public func create(role: Role, label: String = "") async throws -> String {
+    /// - Parameter expiresAfter: the token answers 401 once this long has passed (nil: never).
+    public func create(role: Role, label: String = "", expiresAfter: TimeInterval? = nil) async throws -> String {
         let token = "areo_" + Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         try await database.client.query(
-            "INSERT INTO api_tokens (token_sha256, role, label) VALUES (\(Self.hash(token)), \(role.rawValue), \(label))", logger: logger)
+            """
+            INSERT INTO api_tokens (token_sha256, role, label, expires_at)
+            VALUES (\(Self.hash(token)), \(role.rawValue), \(label), \(expiresAfter.map { Date().addingTimeInterval($0) }))
+            """, logger: logger)
         logger.info("token created", metadata: ["role": "\(role.rawValue)", "label": "\(label)"])
         return token
     }
 
-    /// The role of `token`, nil when it is unknown or revoked.
-    public func role(of token: String) async throws -> Role? {
+    /// Who holds a valid token: its id (to own prefetch sessions and count limits) and role.
+    public struct Holder: Sendable, Equatable {
+        public var id: Int
+        public var role: Role
+    }
+
+    /// The holder of `token`, nil when it is unknown, revoked or expired.
+    public func holder(of token: String) async throws -> Holder? {
         let rows = try await database.client.query(
-            "SELECT role FROM api_tokens WHERE token_sha256 = \(Self.hash(token)) AND revoked_at IS NULL", logger: logger)
-        for try await role in rows.decode(String.self) { return Role(rawValue: role) }
+            """
+            SELECT id, role FROM api_tokens WHERE token_sha256 = \(Self.hash(token)) AND revoked_at IS NULL
+                AND (expires_at IS NULL OR expires_at > now())
+            """, logger: logger)
+        for try await (id, role) in rows.decode((Int, String).self) { return Role(rawValue: role).map { Holder(id: id, role: $0) } }
         return nil
     }
+
+    /// The role of `token`, nil when it is unknown, revoked or expired.
+    public func role(of token: String) async throws -> Role? { try await holder(of: token)?.role }
 
     /// A token as operators see it (never the token itself).
     public struct Listed: Sendable, Codable, Equatable {
@@ -53,15 +77,16 @@ public struct AccessTokens: Sendable {
         public var label: String
         public var createdAt: Date
         public var revokedAt: Date?
+        public var expiresAt: Date?
     }
 
     /// Every token, oldest first.
     public func list() async throws -> [Listed] {
         var result: [Listed] = []
-        for try await (id, role, label, created, revoked) in try await database.client.query(
-            "SELECT id, role, label, created_at, revoked_at FROM api_tokens ORDER BY id", logger: logger
-        ).decode((Int, String, String, Date, Date?).self) {
-            result.append(Listed(id: id, role: role, label: label, createdAt: created, revokedAt: revoked))
+        for try await (id, role, label, created, revoked, expires) in try await database.client.query(
+            "SELECT id, role, label, created_at, revoked_at, expires_at FROM api_tokens ORDER BY id", logger: logger
+        ).decode((Int, String, String, Date, Date?, Date?).self) {
+            result.append(Listed(id: id, role: role, label: label, createdAt: created, revokedAt: revoked, expiresAt: expires))
         }
         return result
     }

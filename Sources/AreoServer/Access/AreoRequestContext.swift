@@ -10,6 +10,8 @@ public struct AreoRequestContext: RequestContext {
     public let channel: any Channel
     /// What the caller may see and do.
     public var role: Role = .public
+    /// The caller's token (its id), nil for the public.
+    public var tokenID: Int?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -23,6 +25,12 @@ public struct AreoRequestContext: RequestContext {
                 ? ProblemDocument(.unauthorized, "this needs a bearer token of role \(needed.rawValue) (Authorization: Bearer …)")
                 : ProblemDocument(.forbidden, "this needs role \(needed.rawValue); the token given is \(role.rawValue)")
         }
+    }
+
+    /// Who counts against the abuse limits: the token, or the address of a public caller.
+    public var clientKey: String {
+        if let tokenID { return "token:\(tokenID)" }
+        return "address:" + (channel.remoteAddress?.ipAddress ?? "unknown")
     }
 
     /// Whether only non-embargoed observations may be shown.

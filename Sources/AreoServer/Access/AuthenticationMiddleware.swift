@@ -6,7 +6,7 @@ import Logging
 import Synchronization
 
 /// Reads `Authorization: Bearer TOKEN` and sets the request's role. No header: public. An
-/// unknown or revoked token: 401 (a client that sent a token expects it to count). Token
+/// unknown, revoked or expired token: 401 (a client that sent a token expects it to count). Token
 /// lookups are remembered for a few seconds so cache hits do not wait for the database.
 struct AuthenticationMiddleware: RouterMiddleware {
     let tokens: AccessTokens
@@ -20,27 +20,28 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
         let now = Date()
-        var role: Role?
+        var holder: AccessTokens.Holder?
         if let known = remembered.state.withLock({ $0[token] }), now.timeIntervalSince(known.at) < Self.memory {
-            role = known.role
+            holder = known.holder
         } else {
-            role = try await tokens.role(of: token)
+            holder = try await tokens.holder(of: token)
             remembered.state.withLock {
                 if $0.count > 10_000 { $0 = [:] }
-                $0[token] = (role, now)
+                $0[token] = (holder, now)
             }
         }
-        guard let role else {
-            context.logger.warning("unknown or revoked token")
-            throw ProblemDocument(.unauthorized, "the bearer token is unknown or revoked")
+        guard let holder else {
+            context.logger.warning("unknown, revoked or expired token")
+            throw ProblemDocument(.unauthorized, "the bearer token is unknown, revoked or expired")
         }
         var context = context
-        context.role = role
+        context.role = holder.role
+        context.tokenID = holder.id
         return try await next(request, context)
     }
 }
 
 /// Token lookups of the last few seconds.
 final class TokenMemory: Sendable {
-    let state = Mutex([String: (role: Role?, at: Date)]())
+    let state = Mutex([String: (holder: AccessTokens.Holder?, at: Date)]())
 }

@@ -1,6 +1,7 @@
 import AreoDelivery
 import AreoProcessing
 import AreoProducts
+import AreoQuery
 import AreoGeometry
 import AreoTelemetry
 import Foundation
@@ -11,25 +12,40 @@ import Logging
 /// Jobs, prefetch hints, the cache's state and metrics.
 struct DeliveryController: Sendable {
     let delivery: ProductDelivery
+    let sessions = PrefetchSessions()
 
     func addRoutes(to group: RouterGroup<AreoRequestContext>, root: Router<AreoRequestContext>) {
-        group.get("/jobs") { _, _ in
-            try ProductResponses.json(encodable: JobList(statistics: delivery.scheduler.statistics(), jobs: delivery.scheduler.recentJobs()))
+        // The public sees only jobs of public observations (team callers see all), and the
+        // counts, which name nothing.
+        group.get("/jobs") { _, context in
+            let jobs = delivery.scheduler.recentJobs().filter { !context.publicOnly || $0.isPublic }
+            return try ProductResponses.json(encodable: JobList(statistics: delivery.scheduler.statistics(), jobs: jobs))
         }
         group.get("/jobs/{id}") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard let status = delivery.scheduler.status(id: id) else { throw ProblemDocument(.notFound, "no job \(id) (jobs are kept while recent)") }
+            guard let status = delivery.scheduler.status(id: id), !context.publicOnly || status.isPublic else {
+                throw ProblemDocument(.notFound, "no job \(id.prefix(64)) (jobs are kept while recent)")
+            }
             return try ProductResponses.json(encodable: status)
         }
         group.post("/prefetch") { request, context in try await self.prefetch(request, context: context) }
         group.delete("/prefetch/{session}") { _, context in
-            let session = context.parameters.get("session") ?? ""
-            let cancelled = delivery.scheduler.release(owner: "prefetch:\(session)")
+            let name = context.parameters.get("session") ?? ""
+            // A session is cancelled only by who created it (the same token, or who was issued it).
+            guard QueryParameters.isPlainName(name, length: 100), let session = sessions.existing(named: name, tokenID: context.tokenID) else {
+                throw ProblemDocument(.notFound, "no prefetch session \(name.prefix(100)) of yours")
+            }
+            let cancelled = delivery.scheduler.release(owner: session.owner)
             return try ProductResponses.json(encodable: ["cancelled": cancelled])
         }
-        group.get("/cache") { _, _ in
+        group.get("/cache") { _, context in
             let statistics = await delivery.cache.currentStatistics()
-            let recent = await delivery.cache.entriesByRecency().prefix(50).map {
+            var visible: [ProductCache.Entry] = []
+            for entry in await delivery.cache.entriesByRecency() where visible.count < 50 {
+                let shown = context.publicOnly ? await delivery.isPublic(entry) : true
+                if shown { visible.append(entry) }
+            }
+            let recent = visible.map {
                 CacheEntrySummary(key: $0.key, file: $0.attributes["file"] ?? "", bytes: $0.size, mediaType: $0.mediaType,
                                   geometryKernel: $0.attributes["kernel"], calibrationSet: $0.attributes["calibration"], createdAt: $0.createdAt)
             }
@@ -51,10 +67,10 @@ struct DeliveryController: Sendable {
     }
     struct CacheState: Encodable { let statistics: ProductCache.Statistics; let mostRecentlyUsed: [CacheEntrySummary] }
 
-    /// `{session, observations: [id…] | bbox: [w,s,e,n], product?: {kind, band|bands, scale, format}}`.
+    /// `{session?, observations: [id…] | bbox: [w,s,e,n], product?: {kind, band|bands, scale, format}}`.
     struct Hint: Decodable {
         struct Product: Decodable { var kind: String?; var band: String?; var bands: String?; var scale: Double?; var format: String? }
-        var session: String
+        var session: String?
         var observations: [Int]?
         var bbox: [Double]?
         var product: Product?
@@ -66,8 +82,8 @@ struct DeliveryController: Sendable {
         do { hint = try JSONDecoder().decode(Hint.self, from: Data(body.readableBytesView)) } catch {
             throw ProblemDocument(.badRequest, "a hint is {session, observations: [id…] | bbox: [w,s,e,n], product?}: \(error)")
         }
-        guard hint.session.range(of: #"^[A-Za-z0-9._-]{1,100}$"#, options: .regularExpression) != nil else {
-            throw ProblemDocument(.badRequest, "session is 1–100 characters of [A-Za-z0-9._-]")
+        if let name = hint.session, !QueryParameters.isPlainName(name, length: 100) {
+            throw ParameterError("session", "1–100 characters of [A-Za-z0-9._-]", value: name)
         }
         var ids = hint.observations ?? []
         if let bbox = hint.bbox {
@@ -82,8 +98,11 @@ struct DeliveryController: Sendable {
         }
         guard !ids.isEmpty || hint.bbox != nil else { throw ProblemDocument(.badRequest, "give observations or bbox") }
         guard ids.count <= 200 else { throw ProblemDocument(.badRequest, "at most 200 observations per hint") }
+        guard ids.allSatisfy({ (0...Int(UInt32.max)).contains($0) }) else { throw ParameterError("observations", "ids in 0…4294967295") }
         let p = hint.product
-        let kind = ProductRequest.Kind(rawValue: p?.kind ?? "projected") ?? .projected
+        guard let kind = ProductRequest.Kind(rawValue: p?.kind ?? "projected") else {
+            throw ParameterError("product.kind", "one of \(ProductRequest.Kind.allCases.map(\.rawValue).joined(separator: ", "))", value: p?.kind)
+        }
         var parameters: [String: String] = [:]
         parameters["band"] = p?.band
         parameters["bands"] = p?.bands
@@ -95,10 +114,10 @@ struct DeliveryController: Sendable {
             throw ProblemDocument(.badRequest, error.description)
         }
         // A newer hint from the same session supersedes the older one.
-        let owner = "prefetch:\(hint.session)"
-        let superseded = delivery.scheduler.release(owner: owner)
-        let jobs = try await delivery.prefetch(template, observations: ids, owner: owner, priority: .hinted, publicOnly: context.publicOnly)
-        return try ProductResponses.json(encodable: PrefetchAccepted(session: hint.session, queued: jobs, cancelled: superseded), status: .accepted)
+        let session = sessions.session(named: hint.session, tokenID: context.tokenID)
+        let superseded = delivery.scheduler.release(owner: session.owner)
+        let jobs = try await delivery.prefetch(template, observations: ids, owner: session.owner, priority: .hinted, publicOnly: context.publicOnly)
+        return try ProductResponses.json(encodable: PrefetchAccepted(session: session.id, queued: jobs, cancelled: superseded), status: .accepted)
     }
 
     struct PrefetchAccepted: Encodable { let session: String; let queued: [RenderScheduler.JobStatus]; let cancelled: [String] }

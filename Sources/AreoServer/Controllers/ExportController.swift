@@ -21,6 +21,13 @@ struct ExportController: Sendable {
         var since: String?
         var force: Bool?
         var scale: Double?
+        /// A team-internal delivery with embargoed observations (see BundleExporter.Options).
+        var includeEmbargoed: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case observations, since, force, scale
+            case includeEmbargoed = "include_embargoed"
+        }
     }
 
     struct Delivery: Encodable {
@@ -43,8 +50,14 @@ struct ExportController: Sendable {
             var options = BundleExporter.Options(directory: directory)
             options.observations = asked.observations
             options.force = asked.force ?? false
+            options.includeEmbargoed = asked.includeEmbargoed ?? false
+            if let ids = asked.observations {
+                guard ids.count <= 10_000, ids.allSatisfy({ (0...Int(UInt32.max)).contains($0) }) else {
+                    throw ProblemDocument(.badRequest, "observations are at most 10000 ids in 0…4294967295")
+                }
+            }
             if let scale = asked.scale {
-                guard scale.isFinite, scale >= 0.5 else { throw ProblemDocument(.badRequest, "scale is metres per pixel, at least 0.5") }
+                guard scale.isFinite, (0.5...100_000).contains(scale) else { throw ProblemDocument(.badRequest, "scale is metres per pixel, 0.5 to 100000") }
                 options.scale = scale
             }
             if let since = asked.since {

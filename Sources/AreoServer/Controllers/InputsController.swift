@@ -4,6 +4,7 @@ import AreoDelivery
 import AreoIngest
 import AreoRadiometry
 import AreoProducts
+import AreoQuery
 import AreoStore
 import Foundation
 import HTTPTypes
@@ -60,7 +61,7 @@ struct InputsController: Sendable {
     struct LoadReport: Encodable { let loaded: [String: String]; let regeneration: ObservationCatalog.RefreshReport }
 
     static func fileName(_ request: Request, default name: String) throws -> String {
-        let name = request.uri.queryParameters["name"].map(String.init) ?? name
+        let name = try request.query.name("name") ?? name
         guard name.range(of: #"^[A-Za-z0-9._-]{1,200}$"#, options: .regularExpression) != nil else {
             throw ProblemDocument(.badRequest, "name must be a plain file name ([A-Za-z0-9._-])")
         }

@@ -3,6 +3,7 @@ import AreoGeometry
 import AreoIngest
 import AreoProcessing
 import AreoProducts
+import AreoQuery
 import AreoStore
 import AreoTelemetry
 import Foundation
@@ -14,6 +15,8 @@ import Logging
 struct ObservationController: Sendable {
     let database: Database
     let delivery: ProductDelivery
+    /// Cold renders per client.
+    let limits: ClientLimits
 
     func addRoutes(to group: RouterGroup<AreoRequestContext>) {
         group.get("/observations") { request, context in try await self.search(request, context: context) }
@@ -25,36 +28,20 @@ struct ObservationController: Sendable {
     // MARK: Search
 
     func search(_ request: Request, context: AreoRequestContext) async throws -> Response {
-        let q = request.uri.queryParameters
+        let q = request.query
         var query = ObservationCatalog.Query()
-        if let text = q["bbox"] {
-            guard let box = GeographicBox(parsing: String(text)) else {
-                throw ProblemDocument(.badRequest, "bbox is west,south,east,north in degrees (east longitude −180…360, latitude −90…90, south < north)")
-            }
-            query.region = box
-        }
+        query.region = try q.box("bbox")
         query.sclk = try q.sclkRange()
-        if let from = try q.time("utc_from"), let to = try q.time("utc_to") {
-            guard from <= to else { throw ProblemDocument(.badRequest, "utc_from must not be after utc_to") }
-            query.utc = from...to
+        query.utc = try q.timeRange("utc_from", "utc_to")
+        query.ert = try q.timeRange("ert_from", "ert_to")
+        query.band = try q.choice("band", of: Band.allCases.map(\.name))
+        if let target = q["target"] {
+            guard target.count <= 100 else { throw ParameterError("target", "at most 100 characters") }
+            query.target = target
         }
-        if let from = try q.time("ert_from"), let to = try q.time("ert_to") {
-            guard from <= to else { throw ProblemDocument(.badRequest, "ert_from must not be after ert_to") }
-            query.ert = from...to
-        }
-        if let band = q["band"] {
-            guard Band(name: String(band)) != nil else { throw ProblemDocument(.badRequest, "band must be one of \(Band.allCases.map(\.name).joined(separator: ", "))") }
-            query.band = String(band)
-        }
-        query.target = q["target"].map(String.init)
-        if let status = q["status"] {
-            guard ["complete", "partial", "corrupt", "unplanned"].contains(String(status)) else {
-                throw ProblemDocument(.badRequest, "status must be complete, partial, corrupt or unplanned")
-            }
-            query.status = String(status)
-        }
-        query.limit = min(max(try q.integer("limit") ?? 100, 1), 1000)
-        query.offset = max(try q.integer("offset") ?? 0, 0)
+        query.status = try q.choice("status", of: ["complete", "partial", "corrupt", "unplanned"])
+        query.limit = try q.limit(standard: 100, maximum: 1000)
+        query.offset = try q.offset()
         query.publicOnly = context.publicOnly
         let (entries, total) = try await ObservationCatalog(database: database, logger: context.logger).search(query)
         var page: [String: Any] = [
@@ -64,7 +51,7 @@ struct ObservationController: Sendable {
         if query.offset + entries.count < total {
             var next = URLComponents()
             next.path = "/v1/observations"
-            next.queryItems = q.filter { $0.key != "offset" }.map { URLQueryItem(name: String($0.key), value: String($0.value)) }
+            next.queryItems = q.all.filter { $0.key != "offset" }.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
                 + [URLQueryItem(name: "offset", value: String(query.offset + entries.count))]
             page["next"] = next.string
         }
@@ -91,7 +78,7 @@ struct ObservationController: Sendable {
     /// The catalogue entry if the caller may see it; 404 otherwise (embargoed data does not exist for the public).
     func visibleEntry(_ request: Request, context: AreoRequestContext) async throws -> ObservationCatalog.Entry {
         let text = context.parameters.get("id") ?? ""
-        guard let id = Int(text), id >= 0 else { throw ProblemDocument(.badRequest, "an observation id is a non-negative integer, not '\(text)'") }
+        guard let id = Int(text), (0...Int(UInt32.max)).contains(id) else { throw ParameterError("id", "an observation id, an integer in 0…4294967295", value: text) }
         guard let entry = try await delivery.entry(observationID: id), !context.publicOnly || entry.isPublic() else {
             throw ProblemDocument(.notFound, "observation \(id) is not in the archive")
         }
@@ -134,7 +121,7 @@ struct ObservationController: Sendable {
             let jobs = try await delivery.prefetch(product, observations: [entry.observationID], owner: "async:\(context.id)", priority: .interactive, publicOnly: publicOnly)
             guard let job = jobs.first else {
                 return try await ProductResponses.response(
-                    try await delivery.product(product, entry: entry, label: label), request: request, context: context, publicProduct: entry.embargoUntil == nil)
+                    try await delivery.product(product, entry: entry, label: label), request: request, context: context, publicProduct: entry.isPublic())
             }
             return try ProductResponses.json(encodable: job, status: .accepted, headers: [.location: "/v1/jobs/\(job.id)"])
         }
@@ -143,7 +130,9 @@ struct ObservationController: Sendable {
         if let hit = try await delivery.cached(product, entry: entry, label: label) {
             served = hit
         } else {
-            served = try await ProductResponses.whileConnected(context) { try await delivery.product(product, entry: entry, label: label) }
+            served = try await limits.withRenderSlot(context.clientKey) {
+                try await ProductResponses.whileConnected(context) { try await delivery.product(product, entry: entry, label: label) }
+            }
         }
         let response = try await ProductResponses.response(served, request: request, context: context, publicProduct: entry.isPublic())
         // Browsing goes on nearby: render the neighbours' same product in the background.
@@ -159,18 +148,12 @@ struct ObservationController: Sendable {
         guard let kind = ProductRequest.Kind(rawValue: kindText) else {
             throw ProblemDocument(.notFound, "product kinds are \(ProductRequest.Kind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(kindText)'")
         }
-        let (bands, scale, format, label) = try Self.productParameters(Self.dictionary(request.uri.queryParameters), kind: kind, defaultBands: entry?.bands ?? [])
+        let (bands, scale, format, label) = try Self.productParameters(request.query.all, kind: kind, defaultBands: entry?.bands ?? [])
         do {
             return (try ProductRequest(observationID: observationID, kind: kind, bands: bands, scale: scale, format: format), label)
         } catch {
             throw ProblemDocument(.badRequest, error.description)
         }
-    }
-
-    static func dictionary(_ q: Hummingbird.Parameters) -> [String: String] {
-        var result: [String: String] = [:]
-        for (key, value) in q { result[String(key)] = String(value) }
-        return result
     }
 
     static func productParameters(_ q: [String: String], kind: ProductRequest.Kind, defaultBands: [String]) throws -> ([Band], Double, ProductFormat, Bool) {
@@ -199,16 +182,14 @@ struct ObservationController: Sendable {
     // MARK: Region mosaics
 
     func mosaic(_ request: Request, context: AreoRequestContext) async throws -> Response {
-        let q = request.uri.queryParameters
-        guard let text = q["bbox"], let box = GeographicBox(parsing: String(text)) else {
-            throw ProblemDocument(.badRequest, "bbox=west,south,east,north (degrees) is required")
-        }
-        let productText = q["product"].map(String.init) ?? "projected"
+        let q = request.query
+        guard let box = try q.box("bbox") else { throw ParameterError("bbox", "given: west,south,east,north in degrees") }
+        let productText = q["product"] ?? "projected"
         let parts = productText.split(separator: ":", maxSplits: 1).map(String.init)
         guard let kind = ProductRequest.Kind(rawValue: parts[0]), kind == .projected || kind == .composite else {
             throw ProblemDocument(.badRequest, "product is projected[:BAND] or composite[:B1,B2,B3], not '\(productText)'")
         }
-        var parameters = Self.dictionary(q)
+        var parameters = q.all
         if parts.count == 2 { parameters["bands"] = parts[1] }
         let (bands, scale, format, label) = try Self.productParameters(parameters, kind: kind, defaultBands: ["PAN", "NIR", "BLU", "RED"])
         guard !label else { throw ProblemDocument(.badRequest, "a region mosaic is png or jpg") }
@@ -219,7 +200,9 @@ struct ObservationController: Sendable {
             throw ProblemDocument(.badRequest, error.description)
         }
         let (delivery, publicOnly) = (self.delivery, context.publicOnly)
-        let served = try await ProductResponses.whileConnected(context) { try await delivery.mosaic(region, publicOnly: publicOnly) }
+        let served = try await limits.withRenderSlot(context.clientKey) {
+            try await ProductResponses.whileConnected(context) { try await delivery.mosaic(region, publicOnly: publicOnly) }
+        }
         return try await ProductResponses.response(served, request: request, context: context, publicProduct: publicOnly)
     }
 }

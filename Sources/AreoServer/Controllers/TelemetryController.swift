@@ -1,6 +1,7 @@
 import AreoGeometry
 import AreoIngest
 import AreoProducts
+import AreoQuery
 import AreoStore
 import AreoTelemetry
 import Foundation
@@ -38,31 +39,35 @@ struct TelemetryController: Sendable {
         }
         group.get("/reports/completeness") { request, context in
             try context.require(.team)
+            let q = request.query
             return try await Reports(database: database, logger: context.logger).completeness(
-                passID: try request.uri.queryParameters.integer("pass"), observationID: try request.uri.queryParameters.integer("observation"))
+                passID: try q.integer("pass", in: 0...Int(Int32.max)), observationID: try q.integer("observation", in: 0...Int(UInt32.max)))
         }
         group.get("/reports/health") { request, context in
             try context.require(.team)
-            guard let day = request.uri.queryParameters["day"].map(String.init) else { throw ProblemDocument(.badRequest, "day=YYYY-MM-DD is required") }
+            guard let day = request.query["day"] else { throw ProblemDocument(.badRequest, "day=YYYY-MM-DD is required") }
+            guard let start = GroundTime.parse(day + "T00:00:00Z"), QueryParameters.acceptedTimes.contains(start) else {
+                throw ParameterError("day", "a day YYYY-MM-DD between 1990 and 2200", value: day)
+            }
             return try await Reports(database: database, logger: context.logger).health(day: day)
         }
         group.get("/anomalies") { request, context in
             try context.require(.team)
+            let q = request.query
             return AnomalyList(anomalies: try await Reports(database: database, logger: context.logger).anomalies(
-                passID: try request.uri.queryParameters.integer("pass"), observationID: try request.uri.queryParameters.integer("observation")))
+                passID: try q.integer("pass", in: 0...Int(Int32.max)), observationID: try q.integer("observation", in: 0...Int(UInt32.max))))
         }
         group.get("/clock/wraps") { request, context in
-            let from = try request.uri.queryParameters.time("from"), to = try request.uri.queryParameters.time("to")
-            guard let from, let to, from <= to else { throw ProblemDocument(.badRequest, "from and to (ISO 8601 UTC, from ≤ to) are required") }
-            return WrapList(wraps: try await ClockService(database: database, logger: context.logger).wraps(from: from, to: to))
+            guard let span = try request.query.timeRange("from", "to", maximumSpan: ClockService.maximumWrapSpan) else {
+                throw ParameterError("from", "given with to (ISO 8601 UTC, from ≤ to, at most 400 days apart)")
+            }
+            return WrapList(wraps: try await ClockService(database: database, logger: context.logger)
+                .wraps(from: span.lowerBound, to: span.upperBound, publicOnly: context.publicOnly))
         }
     }
 
     func uploadPass(_ request: Request, context: some RequestContext) async throws -> EditedResponse<PassIngestor.Report> {
-        let name = request.uri.queryParameters["name"].map(String.init) ?? "upload.dds"
-        guard name.range(of: #"^[A-Za-z0-9._-]{1,200}$"#, options: .regularExpression) != nil else {
-            throw ProblemDocument(.badRequest, "name must be a plain file name ([A-Za-z0-9._-])")
-        }
+        let name = try request.query.name("name") ?? "upload.dds"
         let spool = try await Uploads.spool(request, name: name, into: uploadDirectory, limit: maximumUploadBytes, what: "a pass")
         defer { try? FileManager.default.removeItem(at: spool) }
         let report = try await PassIngestor(database: database, logger: context.logger).ingest(file: spool, name: name)
@@ -71,7 +76,7 @@ struct TelemetryController: Sendable {
     }
 
     func uploadPlan(_ request: Request, context: some RequestContext) async throws -> PlanRepository.LoadReport {
-        let name = request.uri.queryParameters["name"].map(String.init) ?? "upload.plan.jsonl"
+        let name = try request.query.name("name") ?? "upload.plan.jsonl"
         let body = try await request.body.collect(upTo: 64 << 20)
         let report = try await PlanRepository(database: database, logger: context.logger).load(Data(body.readableBytesView), file: name)
         try await ObservationCatalog(database: database, logger: context.logger).refresh()
@@ -79,22 +84,22 @@ struct TelemetryController: Sendable {
     }
 
     func packets(_ request: Request, context: some RequestContext) async throws -> PacketList {
-        let q = request.uri.queryParameters
-        let apid = try q.integer("apid")
+        let q = request.query
+        let apid = try q.integer("apid", in: 0...2047)
         let sclk = try q.sclkRange()
-        let ert = try q.ertRange()
+        let ert = try q.ertMicroseconds()
         guard (apid != nil && sclk != nil) || ert != nil else {
             throw ProblemDocument(.badRequest, "give apid with sclk_from and sclk_to, or ert_from and ert_to")
         }
-        let limit = min(try q.integer("limit") ?? 1000, 10_000)
+        let limit = try q.limit(standard: 1000, maximum: 10_000)
         return PacketList(packets: try await Reports(database: database, logger: context.logger).packets(apid: apid, sclk: sclk, ertMicroseconds: ert, limit: limit))
     }
 
     func fragments(_ request: Request, context: some RequestContext) async throws -> FragmentList {
-        let q = request.uri.queryParameters
-        let sclk = try q.sclkRange(), ert = try q.ertRange()
+        let q = request.query
+        let sclk = try q.sclkRange(), ert = try q.ertMicroseconds()
         guard sclk != nil || ert != nil else { throw ProblemDocument(.badRequest, "give sclk_from and sclk_to, or ert_from and ert_to") }
-        let limit = min(try q.integer("limit") ?? 1000, 10_000)
+        let limit = try q.limit(standard: 1000, maximum: 10_000)
         return FragmentList(fragments: try await Reports(database: database, logger: context.logger).fragments(sclk: sclk, ertMicroseconds: ert, limit: limit))
     }
 }
@@ -109,30 +114,9 @@ extension PlanRepository.LoadReport: ResponseEncodable {}
 extension Reports.CompletenessReport: ResponseEncodable {}
 extension Reports.HealthReport: ResponseEncodable {}
 
-extension Hummingbird.Parameters {
-    func integer(_ name: String) throws -> Int? {
-        guard let text = self[Substring(name)] else { return nil }
-        guard let value = Int(text) else { throw ProblemDocument(.badRequest, "\(name) must be an integer, is '\(text)'") }
-        return value
-    }
-
-    func time(_ name: String) throws -> Date? {
-        guard let text = self[Substring(name)] else { return nil }
-        guard let date = GroundTime.parse(String(text)) else { throw ProblemDocument(.badRequest, "\(name) must be ISO 8601 UTC, is '\(text)'") }
-        return date
-    }
-
-    func sclkRange() throws -> ClosedRange<Double>? {
-        guard let a = self["sclk_from"], let b = self["sclk_to"] else { return nil }
-        guard let from = Double(a), let to = Double(b), from <= to, from.isFinite, to.isFinite else {
-            throw ProblemDocument(.badRequest, "sclk_from and sclk_to must be numbers of seconds, from ≤ to")
-        }
-        return from...to
-    }
-
-    func ertRange() throws -> ClosedRange<Int64>? {
-        guard let from = try time("ert_from"), let to = try time("ert_to") else { return nil }
-        guard from <= to else { throw ProblemDocument(.badRequest, "ert_from must not be after ert_to") }
-        return Int64(from.timeIntervalSince1970 * 1e6)...Int64(to.timeIntervalSince1970 * 1e6)
+extension Request {
+    /// The query parameters, read through ``QueryParameters``' rules (each value range-checked).
+    var query: QueryParameters {
+        QueryParameters(uri.queryParameters.map { (String($0.key), String($0.value)) })
     }
 }

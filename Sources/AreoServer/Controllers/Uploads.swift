@@ -1,5 +1,6 @@
 import AreoTelemetry
 import AreoGeometry
+import AreoRadiometry
 import Foundation
 import Hummingbird
 import Logging
@@ -30,44 +31,12 @@ enum Uploads {
         return spool
     }
 
-    /// Unpacks a POSIX ustar archive of plain files (no links, no paths outside, no
-    /// directories but one optional top level) into `directory`.
-    /// - Throws: 422 naming the offset and the rule broken.
+    /// Unpacks a calibration set's ustar archive (``CalibrationArchive``) into `directory`.
+    /// - Throws: ``TelemetryError`` (422) naming the offset and the rule broken.
     static func untar(_ archive: URL, into directory: URL) throws {
-        let data = try Data(contentsOf: archive, options: .mappedIfSafe)
-        var offset = 0
-        var files = 0
-        func fail(_ rule: String) -> ProblemDocument {
-            ProblemDocument(.unprocessableContent, "calibration archive, offset \(offset): \(rule)", title: "Not a calibration set archive")
+        let bytes = [UInt8](try Data(contentsOf: archive, options: .mappedIfSafe))
+        for member in try CalibrationArchive.members(of: bytes, file: "calibration archive") {
+            try Data(bytes[member.bytes]).write(to: directory.appendingPathComponent(member.name))
         }
-        while offset + 512 <= data.count {
-            let header = data.subdata(in: offset..<offset + 512)
-            if header.allSatisfy({ $0 == 0 }) { break }
-            func field(_ start: Int, _ length: Int) -> String {
-                let bytes = header[start..<start + length].prefix { $0 != 0 }
-                return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
-            }
-            let checksum = header.enumerated().reduce(0) { $0 + (148..<156 ~= $1.offset ? 32 : Int($1.element)) }
-            guard Int(field(148, 8), radix: 8) == checksum else { throw fail("header checksum wrong (ustar)") }
-            guard let size = Int(field(124, 12), radix: 8), size >= 0, offset + 512 + size <= data.count else { throw fail("file size missing or past the end") }
-            let type = header[156]
-            var name = field(0, 100)
-            let prefix = field(345, 155)
-            if !prefix.isEmpty { name = prefix + "/" + name }
-            let parts = name.split(separator: "/").filter { $0 != "." }
-            if type == UInt8(ascii: "5") || name.hasSuffix("/") {
-                // a directory entry: only the top level is allowed
-            } else if type == 0 || type == UInt8(ascii: "0") {
-                guard let base = parts.last, parts.count <= 2, !parts.contains(".."), base.range(of: #"^[A-Za-z0-9._-]{1,200}$"#, options: .regularExpression) != nil else {
-                    throw fail("'\(name)' is not a plain file name at the top level")
-                }
-                try data.subdata(in: offset + 512..<offset + 512 + size).write(to: directory.appendingPathComponent(String(base)))
-                files += 1
-            } else {
-                throw fail("'\(name)' is not a regular file (type \(Character(UnicodeScalar(type))))")
-            }
-            offset += 512 + (size + 511) / 512 * 512
-        }
-        guard files > 0 else { throw fail("no files") }
     }
 }

@@ -59,6 +59,31 @@ public struct HousekeepingDictionary: Sendable, Codable, Equatable {
     public static func decode(_ data: Data) throws -> HousekeepingDictionary {
         try JSONDecoder().decode(HousekeepingDictionary.self, from: data)
     }
+
+    /// Parses and validates `hk-dictionary.json`: every channel once, with 1–16 finite
+    /// coefficients and finite `[low, high]` yellow and red limits.
+    /// - Throws: ``TelemetryError`` naming the file and the first rule broken.
+    public static func parse(_ data: Data, file: String) throws(TelemetryError) -> HousekeepingDictionary {
+        let dictionary: HousekeepingDictionary
+        do {
+            dictionary = try decode(data)
+        } catch let error as DecodingError {
+            throw TelemetryError(.housekeeping, "ICD §5: \(ObservationPlan.describe(error))", file: file)
+        } catch {
+            throw TelemetryError(.housekeeping, "ICD §5: not a housekeeping dictionary (\(error))", file: file)
+        }
+        var seen = Set<UInt16>()
+        for channel in dictionary.channels {
+            guard seen.insert(channel.id).inserted else {
+                throw TelemetryError(.housekeeping, "ICD §5: channel \(channel.id) is defined twice", file: file)
+            }
+            func isRange(_ limits: [Double]) -> Bool { limits.count == 2 && limits.allSatisfy(\.isFinite) && limits[0] <= limits[1] }
+            guard (1...16).contains(channel.coefficients.count), channel.coefficients.allSatisfy(\.isFinite), isRange(channel.yellow), isRange(channel.red) else {
+                throw TelemetryError(.housekeeping, "ICD §5: channel \(channel.name) needs 1–16 finite coefficients and finite [low, high] limits", file: file)
+            }
+        }
+        return dictionary
+    }
 }
 
 /// One housekeeping packet's samples (ICD §5): uint16 N, then N × (channel id, raw value).

@@ -82,8 +82,14 @@ public struct ObservationPlan: Sendable, Codable, Equatable {
     /// The rules of ICD §10 the plan breaks (empty when valid).
     public var violations: [String] {
         var rules: [String] = []
-        if exposures < 1 { rules.append("ICD §10: exposures must be ≥ 1") }
-        if intervalSeconds <= 0 { rules.append("ICD §10: interval_s must be > 0") }
+        // Fragment headers carry these as uint16/uint32 (ICD §4): a plan outside can never match.
+        if !(1...65_535).contains(exposures) { rules.append("ICD §10: exposures must be in 1…65535") }
+        if !(intervalSeconds.isFinite && intervalSeconds > 0 && intervalSeconds <= 86_400) { rules.append("ICD §10: interval_s must be in (0, 86400]") }
+        if !(startSCLK.isFinite && (0...4_294_967_296).contains(startSCLK)) { rules.append("ICD §10: start_sclk must be a clock reading in 0…2³² s") }
+        if !rotationDegrees.isFinite { rules.append("ICD §10: rotation_deg must be finite") }
+        for window in bands where ![window.firstRow, window.rows, window.firstCol, window.cols].allSatisfy({ (0...65_535).contains($0) }) {
+            rules.append("ICD §10: the \(window.band) window's first_row, rows, first_col and cols must be in 0…65535")
+        }
         if ![1, 2, 4].contains(binning) { rules.append("ICD §10: binning must be 1, 2 or 4") }
         if !(8...16).contains(bitsPerSample) { rules.append("ICD §10: bits_per_sample must be 8–16") }
         if Compression(name: compression) == nil { rules.append("ICD §10: compression must be none, ccsds121 or jpeg, is '\(compression)'") }

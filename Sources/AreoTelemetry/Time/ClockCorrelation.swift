@@ -34,15 +34,20 @@ public struct ClockCorrelation: Sendable, Equatable {
     }
 
     /// The ground times at which the coarse clock passes a multiple of 65 536 s within [from, to]
-    /// (ground times), with the coarse value reached.
-    public func wraps(fromT: Double, toT: Double) -> [(coarse: UInt64, t: Double)] {
+    /// (ground times), with the coarse value reached: at most `limit` of them, and only where
+    /// the clock can read (SCLK 0…2³², ICD §1) — whatever the span asked, nothing here traps.
+    public func wraps(fromT: Double, toT: Double, limit: Int = 10_000) -> [(coarse: UInt64, t: Double)] {
+        let clockRange = 0.0...4_294_967_296.0
         let first = sclk(t: fromT), last = sclk(t: toT)
-        guard last >= first else { return [] }
-        var k = (first / SpacecraftClock.wrapPeriod).rounded(.up)
+        guard first.isFinite, last.isFinite, last >= first, last >= clockRange.lowerBound, first <= clockRange.upperBound else { return [] }
+        let period = SpacecraftClock.wrapPeriod
+        var k = (max(first, clockRange.lowerBound) / period).rounded(.up)
+        let end = min(last, clockRange.upperBound)
         var result: [(UInt64, Double)] = []
-        while k * SpacecraftClock.wrapPeriod <= last {
-            let s = k * SpacecraftClock.wrapPeriod
-            result.append((UInt64(s), t(sclk: s)))
+        while k * period <= end, result.count < limit {
+            let s = k * period
+            guard let coarse = UInt64(exactly: s) else { break }
+            result.append((coarse, t(sclk: s)))
             k += 1
         }
         return result

@@ -54,7 +54,8 @@ public struct ClockWrapDetector: Sendable {
             let signedStep = verdict.outOfOrder ? step - 16_384 : step
             let delta = raw.seconds - previous.sclk
             let periods = (delta / SpacecraftClock.wrapPeriod).rounded()
-            let ertStep = Double(ertMicroseconds - previous.ertMicroseconds) / 1e6
+            // In Double: two ERTs from outside may be any Int64s, and their difference must not trap.
+            let ertStep = (Double(ertMicroseconds) - Double(previous.ertMicroseconds)) / 1e6
             if periods != 0, abs(delta - periods * SpacecraftClock.wrapPeriod) < Self.tolerance,
                signedStep != 0, abs(signedStep) <= Self.maximumSequenceStep, abs(ertStep) < Self.tolerance
             {

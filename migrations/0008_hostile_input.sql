@@ -1,0 +1,6 @@
+-- Hostile input and access (issue 14).
+-- A delivery that includes embargoed observations is the team's, never a public release; its
+-- products are not part of the public version history (exported_products).
+ALTER TABLE export_deliveries ADD COLUMN team_internal boolean NOT NULL DEFAULT false;
+-- Tokens may expire.
+ALTER TABLE api_tokens ADD COLUMN expires_at timestamptz;
