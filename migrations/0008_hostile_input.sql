@@ -4,3 +4,5 @@
 ALTER TABLE export_deliveries ADD COLUMN team_internal boolean NOT NULL DEFAULT false;
 -- Tokens may expire.
 ALTER TABLE api_tokens ADD COLUMN expires_at timestamptz;
+-- The clock-wrap detector asks for the plans around each batch of a pass (ICD §6 plan evidence).
+CREATE INDEX IF NOT EXISTS plans_start_sclk ON plans (start_sclk);

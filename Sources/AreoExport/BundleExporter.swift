@@ -194,6 +194,7 @@ public struct BundleExporter: Sendable {
             let inventory = lidvids.sorted().map { "P,\($0)\r\n" }.joined()
             let inventoryName = "collection_\(collection)_inventory.csv"
             let folder = options.directory.appendingPathComponent(collection)
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)  // a collection with no new product this time
             try Data(inventory.utf8).write(to: folder.appendingPathComponent(inventoryName))
             let type = collection == "browse" ? "Browse" : collection == "document" ? "Document" : "Data"
             let lid = "urn:esa:psa:areo:\(collection)"

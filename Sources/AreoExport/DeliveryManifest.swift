@@ -82,7 +82,7 @@ public enum DeliveryManifest {
     /// Every product delivered is a member of its collection's inventory, and every collection
     /// delivered is a member of the bundle: an incremental delivery's inventories list the whole
     /// current version of each collection (its new products among them), never the delta alone.
-    static func verifyInventories(_ directory: URL, labels: [String]) -> [Problem] {
+    public static func verifyInventories(_ directory: URL, labels: [String]) -> [Problem] {
         var problems: [Problem] = []
         var inventories: [String: Set<String>] = [:]
         let bundle = (try? String(contentsOf: directory.appendingPathComponent("bundle_areo.xml"), encoding: .utf8)) ?? ""

@@ -156,7 +156,7 @@ struct PassFinisher {
                 "corrected_packets": String(count), "first_sequence_count": String(firstSeq), "last_sequence_count": String(lastSeq),
                 "first_raw_sclk": String(firstRaw), "first_corrected_sclk": String(firstCorrected),
                 "offset_s": String(Double(wraps) * SpacecraftClock.wrapPeriod),
-                "evidence": "SCLK jumped by 65536 s while sequence count and ERT advanced continuously",
+                "evidence": "SCLK jumped by 65536 s while the sequence count ran on, and ERT continuity or the observation plan (packets of a later pass) placed the packets in the observation",
             ]
             if let planStart, let planEnd { evidence["plan_window_sclk"] = "[\(planStart), \(planEnd)]" }
             anomalies.append(Anomaly(

@@ -42,6 +42,12 @@ extension PassIngestor {
         guard !records.isEmpty || !pending.isEmpty else { return nil }
         let keys = records.map { PacketKey($0.packet) }
         let earlier = try await firstReceptions(of: keys)
+        // The plans around this batch's science packets: the wrap detector's third witness.
+        let scienceTimes = records.lazy.filter { $0.packet.apid == SpacePacket.APID.science }.map { $0.packet.sclk.seconds }
+        var plans: PlannedSpans?
+        if let low = scienceTimes.min(), let high = scienceTimes.max() {
+            plans = try await PlanRepository(database: database, logger: logger).spans(around: low...high)
+        }
 
         var anomalies = pending
         // Batches before the previous one are committed, so the database finds their duplicates;
@@ -106,13 +112,23 @@ extension PassIngestor {
             let previousSCLK = detector.state?.sclk
             let verdict = detector.judge(
                 sclk: packet.sclk, sequenceCount: packet.sequenceCount,
-                ertMicroseconds: record.header.ertMicrosecondsSinceUnixEpoch, trusted: crcValid)
+                ertMicroseconds: record.header.ertMicrosecondsSinceUnixEpoch, trusted: crcValid,
+                plans: packet.apid == SpacePacket.APID.science ? plans : nil)
             context.detectors[packet.apid] = detector
             // Housekeeping is never affected by the wrap (ICD §6).
             let wraps = packet.apid == SpacePacket.APID.science ? verdict.wraps : 0
 
             switch packet.apid {
             case SpacePacket.APID.science:
+                if wraps != 0, let witness = verdict.evidence["witness"] {
+                    // The ERT could not vouch (a later pass): record what did, for this packet.
+                    anomalies.append(Anomaly(
+                        kind: .clockWrap, severity: .warning, observationID: verdict.evidence["planned_observation"].flatMap { Int($0) },
+                        passID: context.passID, fileOffset: record.offset,
+                        evidence: verdict.evidence.merging(["file": context.fileName, "offset": String(record.offset)]) { a, _ in a },
+                        dedupKey: "clock_wrap_witness:\(context.passID):\(record.offset)"))
+                    logger.warning("clock-wrapped time stamp corrected by \(witness)", metadata: verdict.evidence.mapValues { .string($0) })
+                }
                 if wraps != 0 {
                     report.clockWrapCorrected += 1
                     if report.clockWrapCorrected == 1 {

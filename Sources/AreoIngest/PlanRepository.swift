@@ -14,6 +14,24 @@ public struct PlanRepository: Sendable {
         self.logger = logger
     }
 
+    /// The longest observation whose plan the clock-wrap detector finds by its start (a day).
+    public static let longestObservation: Double = 86_400
+
+    /// The plans that can witness for packets stamped within `sclk` (ICD §6): those starting
+    /// from two wrap periods (and a day) before it to its end. One indexed range query; its
+    /// cost follows the plans near the pass, not the archive.
+    public func spans(around sclk: ClosedRange<Double>) async throws -> PlannedSpans {
+        let from = sclk.lowerBound - 2 * SpacecraftClock.wrapPeriod - Self.longestObservation
+        var spans: [PlannedSpans.Span] = []
+        for try await (id, start, end) in try await database.client.query(
+            "SELECT observation_id, start_sclk, end_sclk FROM plans WHERE start_sclk >= \(from) AND start_sclk <= \(sclk.upperBound)",
+            logger: logger
+        ).decode((Int, Double, Double).self) {
+            spans.append(.init(observationID: id, start: start, end: end))
+        }
+        return PlannedSpans(spans)
+    }
+
     /// What loading a plan file did.
     public struct LoadReport: Sendable, Codable, Equatable {
         public var file: String

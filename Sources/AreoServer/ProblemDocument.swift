@@ -58,6 +58,8 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as ParameterError {
             context.logger.notice("refused parameter", metadata: ["parameter": "\(error.parameter)", "rule": "\(error.rule)"])
             throw ProblemDocument(.badRequest, error.description, title: "Invalid parameter")
+        } catch let error as NIOTooManyBytesError {
+            throw ProblemDocument(.contentTooLarge, "the request body is larger than this route accepts (\(error.maxBytes.map { "\($0) bytes" } ?? "its limit"))")
         } catch let error as HTTPError {
             throw ProblemDocument(error.status, error.body ?? error.status.reasonPhrase)
         } catch let error as TelemetryError {

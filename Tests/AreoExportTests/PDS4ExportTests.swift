@@ -123,6 +123,23 @@ import Testing
             let revisedLabel = try String(contentsOf: second.appendingPathComponent("data_projected/5301/5301-projected-PAN-40m.xml"), encoding: .utf8)
             #expect(revisedLabel.contains("<version_id>2.0</version_id>"))
             #expect(revisedLabel.contains("recon-3"))
+            // The incremental delivery's inventories list the whole current version of each
+            // collection: the unchanged decoded DN (1.0, delivered before) and the revised rest (2.0 only).
+            let rawInventory = try String(contentsOf: second.appendingPathComponent("data_raw/collection_data_raw_inventory.csv"), encoding: .utf8)
+            #expect(rawInventory.split(separator: "\r\n").count == 8)
+            #expect(rawInventory.contains("P,urn:esa:psa:areo:data_raw:5301_raw_pan::1.0"))
+            let projectedInventory = try String(contentsOf: second.appendingPathComponent("data_projected/collection_data_projected_inventory.csv"), encoding: .utf8)
+            #expect(projectedInventory.contains("5301_projected_pan_40m::2.0") && !projectedInventory.contains("5301_projected_pan_40m::1.0"))
+            let bundleLabel = try String(contentsOf: second.appendingPathComponent("bundle_areo.xml"), encoding: .utf8)
+            #expect(bundleLabel.contains("urn:esa:psa:areo:data_raw::"), "the unchanged collection is still a member of the bundle")
+            #expect(try DeliveryManifest.verify(second).isEmpty)
+            // verify notices an inventory that drops a delivered product.
+            let inventoryURL = second.appendingPathComponent("data_projected/collection_data_projected_inventory.csv")
+            try Data(projectedInventory.replacingOccurrences(of: "P,urn:esa:psa:areo:data_projected:5301_projected_pan_40m::2.0\r\n", with: "").utf8).write(to: inventoryURL)
+            #expect(DeliveryManifest.verifyInventories(second, labels: ["data_projected/5301/5301-projected-PAN-40m.xml"])
+                .contains { $0.rule.contains("does not list urn:esa:psa:areo:data_projected:5301_projected_pan_40m::2.0") })
+            try Data(projectedInventory.utf8).write(to: inventoryURL)
+
             // Nothing new since: an incremental export says so.
             await #expect(throws: ExportError.self) {
                 try await BundleExporter(database: database, logger: TestDatabase.logger).export(incremental)
@@ -159,6 +176,54 @@ import Testing
             options.force = true
             let forced = try await BundleExporter(database: database, logger: TestDatabase.logger).export(options)
             #expect(forced.products.contains { $0.lidvid.contains(":5302_") })
+        }
+    }
+
+    @Test func embargoedObservationsAreRefusedUntilTheEmbargoEndsUnlessTeamInternal() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            try await SampleArchive.load(into: database)
+            let exporter = BundleExporter(database: database, logger: TestDatabase.logger)
+            let out = Self.directory("embargo")
+            defer { try? FileManager.default.removeItem(at: out) }
+            var options = BundleExporter.Options(directory: out)
+            options.scale = 40
+            let public1 = try await exporter.export(options)
+            #expect(public1.refused["5300"]?.hasPrefix("embargoed until 2099-01-01") == true, "\(public1.refused)")
+            #expect(!public1.products.contains { $0.lidvid.contains(":5300_") })
+            let files = try FileManager.default.subpathsOfDirectory(atPath: out.path)
+            #expect(!files.contains { $0.contains("5300") }, "no byte of 5300 in a public delivery")
+            #expect(!(try String(contentsOf: out.appendingPathComponent("bundle_areo.xml"), encoding: .utf8)).contains("TEAM-INTERNAL"))
+
+            // A team-internal delivery carries it, says so, and is no release.
+            let internalDelivery = Self.directory("internal")
+            defer { try? FileManager.default.removeItem(at: internalDelivery) }
+            var team = BundleExporter.Options(directory: internalDelivery)
+            team.scale = 40
+            team.observations = [5300]
+            team.includeEmbargoed = true
+            let teamReport = try await exporter.export(team)
+            #expect(teamReport.products.contains { $0.lidvid.contains(":5300_") })
+            #expect(try String(contentsOf: internalDelivery.appendingPathComponent("bundle_areo.xml"), encoding: .utf8).contains("TEAM-INTERNAL"))
+            var history = 0
+            for try await n in try await database.client.query("SELECT count(*) FROM exported_products WHERE lid LIKE '%:5300_%'", logger: TestDatabase.logger).decode(Int.self) {
+                history = n
+            }
+            #expect(history == 0, "a team-internal delivery is not in the public version history")
+
+            // Once the embargo ends, the next incremental delivery brings it, as version 1.
+            try await database.client.query("UPDATE plans SET embargo_until = now() - interval '1 day' WHERE observation_id = 5300", logger: TestDatabase.logger)
+            _ = try await ObservationCatalog(database: database, logger: TestDatabase.logger).refresh()
+            let next = Self.directory("after-embargo")
+            defer { try? FileManager.default.removeItem(at: next) }
+            var incremental = BundleExporter.Options(directory: next)
+            incremental.scale = 40
+            try incremental.since("last")
+            let released = try await exporter.export(incremental)
+            #expect(released.products.contains { $0.lidvid.contains(":5300_") && $0.lidvid.hasSuffix("::1.0") })
+            #expect(!released.products.contains { $0.lidvid.contains(":5301_") }, "unchanged products are not sent again")
+            let inventory = try String(contentsOf: next.appendingPathComponent("data_raw/collection_data_raw_inventory.csv"), encoding: .utf8)
+            #expect(inventory.contains(":5301_raw_pan::1.0") && inventory.contains(":5300_raw_pan::1.0"))
+            #expect(try DeliveryManifest.verify(next).isEmpty)
         }
     }
 }

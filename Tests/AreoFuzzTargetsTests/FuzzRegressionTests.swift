@@ -57,7 +57,8 @@ import Testing
         let error = try #require(throws: ParameterError.self) { try long.timeRange("from", "to", maximumSpan: 400 * 86_400) }
         #expect(error.description.contains("400 days"))
         #expect(try QueryParameters(queryString: "limit=7").limit(standard: 100, maximum: 1000) == 7)
-        #expect(QueryParameters.microseconds(Date(timeIntervalSince1970: 1.5)) == 1_500_000)
+        #expect(QueryParameters.microseconds(Date(timeIntervalSince1970: 1_780_000_000.5)) == 1_780_000_000_500_000)
+        #expect(QueryParameters.microseconds(Date(timeIntervalSince1970: -1e300)) == QueryParameters.microseconds(QueryParameters.acceptedTimes.lowerBound))
     }
 
     @Test func hostileNumbersInInputFilesAreRulesNotTraps() {

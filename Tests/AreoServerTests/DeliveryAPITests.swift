@@ -21,6 +21,7 @@ import Testing
     /// A running server with the mission loaded; `body` gets a live client, the database, the delivery.
     static func withServer(
         workers: Int = 2, neighbours: Int = 4, cacheBytes: Int = 256 << 20,
+        configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol, Database, ProductDelivery) async throws -> Void
     ) async throws {
         try await TestDatabase.withFreshDatabase { testDatabase in
@@ -30,9 +31,12 @@ import Testing
                 try? FileManager.default.removeItem(at: cache)
                 try? FileManager.default.removeItem(at: exports)
             }
+            var configuration = ServerConfiguration(
+                host: "127.0.0.1", port: 0, cacheDirectory: cache.path, cacheBytes: cacheBytes, renderWorkers: workers,
+                prefetchNeighbours: neighbours, maximumMosaicPixels: 4_000_000, exportDirectory: exports.path)
+            configure(&configuration)
             let (app, delivery) = try await AreoServer.makeApplication(
-                configuration: .init(host: "127.0.0.1", port: 0, cacheDirectory: cache.path, cacheBytes: cacheBytes, renderWorkers: workers,
-                                     prefetchNeighbours: neighbours, maximumMosaicPixels: 4_000_000, exportDirectory: exports.path),
+                configuration: configuration,
                 database: database, migrations: try Migration.load(from: TestDatabase.migrationsDirectory), logger: TestDatabase.logger)
             try await app.test(.live) { client in
                 try await SampleArchive.load(into: database)
@@ -282,12 +286,16 @@ import Testing
 
             // A browsing hint, then a newer one from the same session: the first one's jobs are cancelled.
             let first = #"{"session": "s1", "observations": [5301, 5302], "product": {"kind": "composite", "bands": "NIR,PAN,BLU", "scale": 2}}"#
-            let queued = try await client.execute(uri: "/v1/prefetch", method: .post, body: ByteBuffer(string: first)) { response in
+            let (queued, session) = try await client.execute(uri: "/v1/prefetch", method: .post, body: ByteBuffer(string: first)) { response in
                 #expect(response.status == .accepted)
-                return try #require(try Self.json(response.body)["queued"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+                let document = try Self.json(response.body)
+                // A public caller's session is one the server issues (the name it sent is not its own to claim).
+                let session = try #require(document["session"] as? String)
+                #expect(session.hasPrefix("p-") && session != "s1")
+                return (try #require(document["queued"] as? [[String: Any]]).compactMap { $0["id"] as? String }, session)
             }
             #expect(queued.count == 2)
-            let second = #"{"session": "s1", "observations": [5302], "product": {"kind": "projected", "band": "PAN", "scale": 40}}"#
+            let second = #"{"session": "\#(session)", "observations": [5302], "product": {"kind": "projected", "band": "PAN", "scale": 40}}"#
             try await client.execute(uri: "/v1/prefetch", method: .post, body: ByteBuffer(string: second)) { response in
                 #expect(response.status == .accepted)
                 let cancelled = try #require(try Self.json(response.body)["cancelled"] as? [String])
@@ -303,7 +311,7 @@ import Testing
                 let state = try Self.json(response.body)["state"] as? String
                 #expect(state == "cancelled")
             }
-            try await client.execute(uri: "/v1/prefetch", method: .post, body: ByteBuffer(string: #"{"observations": [1]}"#)) { response in
+            try await client.execute(uri: "/v1/prefetch", method: .post, body: ByteBuffer(string: #"{"session": "x"}"#)) { response in
                 #expect(response.status == .badRequest)
             }
             try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
@@ -335,9 +343,11 @@ extension DeliveryAPITests {
                 return try #require(try Self.json(response.body)["id"] as? String)
             }
             try await Self.waitFor("the export job") {
-                try await client.execute(uri: "/v1/jobs/\(job)", method: .get) { try Self.json($0.body)["state"] as? String == "done" }
+                try await client.execute(uri: "/v1/jobs/\(job)", method: .get, headers: archivist) { try Self.json($0.body)["state"] as? String == "done" }
             }
-            try await client.execute(uri: "/v1/jobs/\(job)", method: .get) { response in
+            // An export is no public job: the public does not learn of it.
+            try await client.execute(uri: "/v1/jobs/\(job)", method: .get) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/jobs/\(job)", method: .get, headers: archivist) { response in
                 let progress = try Self.json(response.body)["progress"] as? Double
                 #expect(progress == 1)
             }

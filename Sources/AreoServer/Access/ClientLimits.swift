@@ -14,11 +14,17 @@ final class ClientLimits: Sendable {
         var requestsPerSecond: Double = 200
         /// Requests a client may send at once above the sustained rate.
         var burst: Double = 400
-        /// Renders a client may wait for at once (cache misses of products and mosaics).
+        /// Distinct renders a client may wait for at once (cache misses of products and
+        /// mosaics; many requests for one product count once, as they share its render).
         var coldRendersPerClient = 4
     }
 
-    private struct Bucket { var tokens: Double; var at: TimeInterval; var rendering = 0 }
+    private struct Bucket {
+        var tokens: Double
+        var at: TimeInterval
+        /// The products being rendered for the client, with how many of its requests wait for each.
+        var rendering: [String: Int] = [:]
+    }
     let configuration: Configuration
     private let clients = Mutex([String: Bucket]())
 
@@ -40,34 +46,37 @@ final class ClientLimits: Sendable {
         }
     }
 
-    /// Starts a cold render for `client`; false when it has as many in flight as allowed.
-    func beginRender(_ client: String) -> Bool {
+    /// Starts waiting for the render of `product` for `client`; false when it already waits
+    /// for as many other products as allowed.
+    func beginRender(_ client: String, product: String) -> Bool {
         let limit = configuration.coldRendersPerClient
         guard limit > 0 else { return true }
         return clients.withLock { clients in
             var bucket = clients[client] ?? Bucket(tokens: max(1, configuration.burst), at: ProcessInfo.processInfo.systemUptime)
-            guard bucket.rendering < limit else { return false }
-            bucket.rendering += 1
+            guard bucket.rendering[product] != nil || bucket.rendering.count < limit else { return false }
+            bucket.rendering[product, default: 0] += 1
             clients[client] = bucket
             return true
         }
     }
 
-    /// Ends a cold render begun with ``beginRender(_:)``.
-    func endRender(_ client: String) {
+    /// Ends a wait begun with ``beginRender(_:product:)``.
+    func endRender(_ client: String, product: String) {
         guard configuration.coldRendersPerClient > 0 else { return }
         clients.withLock { clients in
-            if var bucket = clients[client] { bucket.rendering = max(0, bucket.rendering - 1); clients[client] = bucket }
+            guard var bucket = clients[client], let waiting = bucket.rendering[product] else { return }
+            bucket.rendering[product] = waiting > 1 ? waiting - 1 : nil
+            clients[client] = bucket
         }
     }
 
-    /// Runs a cold render for `client` within its limit, or throws 429.
-    func withRenderSlot<T: Sendable>(_ client: String, _ body: () async throws -> T) async throws -> T {
-        guard beginRender(client) else {
+    /// Runs a cold render of `product` for `client` within its limit, or throws 429.
+    func withRenderSlot<T: Sendable>(_ client: String, product: String, _ body: () async throws -> T) async throws -> T {
+        guard beginRender(client, product: product) else {
             throw ProblemDocument(.tooManyRequests, "at most \(configuration.coldRendersPerClient) products may be rendering for one client at once; retry when one is done",
                                   headers: [.retryAfter: "2"])
         }
-        defer { endRender(client) }
+        defer { endRender(client, product: product) }
         return try await body()
     }
 }

@@ -130,7 +130,7 @@ struct ObservationController: Sendable {
         if let hit = try await delivery.cached(product, entry: entry, label: label) {
             served = hit
         } else {
-            served = try await limits.withRenderSlot(context.clientKey) {
+            served = try await limits.withRenderSlot(context.clientKey, product: "\(product.fileName)|\(label)") {
                 try await ProductResponses.whileConnected(context) { try await delivery.product(product, entry: entry, label: label) }
             }
         }
@@ -200,7 +200,7 @@ struct ObservationController: Sendable {
             throw ProblemDocument(.badRequest, error.description)
         }
         let (delivery, publicOnly) = (self.delivery, context.publicOnly)
-        let served = try await limits.withRenderSlot(context.clientKey) {
+        let served = try await limits.withRenderSlot(context.clientKey, product: region.fileName) {
             try await ProductResponses.whileConnected(context) { try await delivery.mosaic(region, publicOnly: publicOnly) }
         }
         return try await ProductResponses.response(served, request: request, context: context, publicProduct: publicOnly)

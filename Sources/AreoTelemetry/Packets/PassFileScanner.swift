@@ -129,8 +129,13 @@ public struct PassFileScanner: Sendable {
         guard start + length <= bytes.count else {
             return .runsPastEnd("ICD §2: record of \(length)-byte packet runs \(start + length - bytes.count) byte(s) past the end of the file")
         }
+        // Judged from two octets before anything is copied: resynchronising over damaged bytes
+        // tries every offset, so a candidate must cost O(1), not O(its claimed length).
+        let dataLength = UInt16(bytes[start + 4]) << 8 | UInt16(bytes[start + 5])
+        if let rule = SpacePacket.structuralViolations(firstOctet: bytes[start], dataLengthField: dataLength, count: length).first {
+            return .invalid(rule)
+        }
         let packet = SpacePacket(bytes: Array(bytes[start..<(start + length)]))
-        if let rule = packet.structuralViolations.first { return .invalid(rule) }
         return .valid(Record(offset: baseOffset + offset, header: header, packet: packet), next: start + length)
     }
 

@@ -54,14 +54,21 @@ public struct SpacePacket: Sendable, Hashable {
 
     /// The rules of ICD §3 this packet breaks (empty when well-formed), CRC aside.
     public var structuralViolations: [String] {
+        Self.structuralViolations(firstOctet: bytes[0], dataLengthField: dataLengthField, count: bytes.count)
+    }
+
+    /// The rules of ICD §3 a packet of `count` octets breaks, from its first octet and its
+    /// data length field alone (so a scanner can judge a candidate without copying it).
+    public static func structuralViolations(firstOctet: UInt8, dataLengthField: UInt16, count: Int) -> [String] {
         var rules: [String] = []
+        let version = firstOctet >> 5
         if version != 0 { rules.append("ICD §3: packet version must be 0, is \(version)") }
-        if isTelecommand { rules.append("ICD §3: packet type must be 0 (telemetry)") }
-        if !hasSecondaryHeader { rules.append("ICD §3: secondary header flag must be 1") }
-        if Int(dataLengthField) + 7 != bytes.count {
-            rules.append("ICD §3: packet data length field \(dataLengthField) + 7 ≠ record length \(bytes.count)")
+        if firstOctet & 0x10 != 0 { rules.append("ICD §3: packet type must be 0 (telemetry)") }
+        if firstOctet & 0x08 == 0 { rules.append("ICD §3: secondary header flag must be 1") }
+        if Int(dataLengthField) + 7 != count {
+            rules.append("ICD §3: packet data length field \(dataLengthField) + 7 ≠ record length \(count)")
         }
-        if bytes.count > Self.maximumSize { rules.append("ICD §3: packet of \(bytes.count) octets exceeds 1024") }
+        if count > Self.maximumSize { rules.append("ICD §3: packet of \(count) octets exceeds 1024") }
         return rules
     }
 

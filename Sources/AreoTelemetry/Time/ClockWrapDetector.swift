@@ -44,7 +44,13 @@ public struct ClockWrapDetector: Sendable {
 
     /// Judges one packet (in reception order) and, unless it is out of order or `trusted` is
     /// false, makes it the new reference.
-    public mutating func judge(sclk raw: SpacecraftClock, sequenceCount: UInt16, ertMicroseconds: Int64, trusted: Bool = true) -> Verdict {
+    /// - Parameter plans: the planned observations around the packet. When the ERT cannot
+    ///   vouch (the packet opens a pass downlinked long after the previous one, or has no
+    ///   predecessor at all), a jump of whole periods that the plans explain — and, with a
+    ///   predecessor, that the sequence count contradicts — is corrected too.
+    public mutating func judge(
+        sclk raw: SpacecraftClock, sequenceCount: UInt16, ertMicroseconds: Int64, trusted: Bool = true, plans: PlannedSpans? = nil
+    ) -> Verdict {
         var verdict = Verdict(wraps: 0, outOfOrder: false, evidence: [:])
         if let previous = state {
             let step = Int((sequenceCount &- previous.sequenceCount) & 0x3FFF)
@@ -69,7 +75,34 @@ public struct ClockWrapDetector: Sendable {
                     "sclk_jump_s": String(delta),
                     "ert_step_s": String(ertStep),
                 ]
+            } else if periods > 0, periods <= 2, abs(delta - periods * SpacecraftClock.wrapPeriod) < Self.tolerance,
+                      signedStep != 0, abs(signedStep) <= Self.maximumSequenceStep,
+                      let evidence = plans?.wrapEvidence(raw: raw.seconds), evidence.periods == Int(periods)
+            {
+                // The ERT gap says nothing (a later pass); the sequence count and the plan do.
+                verdict.wraps = evidence.periods
+                verdict.evidence = [
+                    "raw_sclk": String(raw.seconds),
+                    "corrected_sclk": String(raw.shifted(byWraps: evidence.periods).seconds),
+                    "previous_sequence_count": String(previous.sequenceCount),
+                    "sequence_count": String(sequenceCount),
+                    "previous_sclk": String(previous.sclk),
+                    "sclk_jump_s": String(delta),
+                    "ert_step_s": String(ertStep),
+                    "planned_observation": String(evidence.observationID),
+                    "witness": "plan and sequence count (ERT gap too long to vouch)",
+                ]
             }
+        } else if let evidence = plans?.wrapEvidence(raw: raw.seconds) {
+            // No predecessor: the plan alone places the packet.
+            verdict.wraps = evidence.periods
+            verdict.evidence = [
+                "raw_sclk": String(raw.seconds),
+                "corrected_sclk": String(raw.shifted(byWraps: evidence.periods).seconds),
+                "sequence_count": String(sequenceCount),
+                "planned_observation": String(evidence.observationID),
+                "witness": "plan (no earlier packet of the stream)",
+            ]
         }
         if trusted && !verdict.outOfOrder {
             state = State(
