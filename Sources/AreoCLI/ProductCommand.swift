@@ -44,10 +44,15 @@ struct ProductCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
-        let file = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-            try await ProductService(database: database, logger: logger).product(request)
-        }
         let url = URL(fileURLWithPath: out)
+        // The label beside FILE names FILE (its size and MD5 are of the bytes written there).
+        let dataName = url.lastPathComponent
+        guard !dataName.isEmpty, url.pathExtension.lowercased() != "xml" || format != .dat else {
+            throw ValidationError("--out names the data file (e.g. product.dat); its label is written beside it as .xml")
+        }
+        let file = try await DatabaseSession.withDatabase(common, logger: logger) { database in
+            try await ProductService(database: database, logger: logger).product(request, dataFileName: dataName)
+        }
         try Data(file.bytes).write(to: url, options: .atomic)
         if let label = file.label {
             try Data(label.utf8).write(to: url.deletingPathExtension().appendingPathExtension("xml"), options: .atomic)

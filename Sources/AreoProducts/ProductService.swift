@@ -84,9 +84,11 @@ public struct ProductService: Sendable {
     ///
     /// - Parameters:
     ///   - pinned: render with these inputs rather than those that apply now.
+    ///   - dataFileName: the name the data file will have beside its label (default the
+    ///     product's own `fileName`): the label's `file_name` must be what a reader finds.
     ///   - progress: called after each framelet is loaded with (framelets done, framelets in all).
     public func product(
-        _ request: ProductRequest, pinned: ProductProvenance? = nil, versionID: String = "1.0",
+        _ request: ProductRequest, pinned: ProductProvenance? = nil, versionID: String = "1.0", dataFileName: String? = nil,
         progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> ProductFile {
         let inputs = try await inputs(observationID: request.observationID, pinned: pinned)
@@ -122,7 +124,7 @@ public struct ProductService: Sendable {
             let time = { (sclk: Double) in GroundTime.date(t: trajectory.t(sclk: sclk)) }
             let md5 = Insecure.MD5.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
             var pds4 = PDS4ProductLabel(
-                request: request, provenance: inputs.provenance, raster: rendered.raster, dataFileName: request.fileName,
+                request: request, provenance: inputs.provenance, raster: rendered.raster, dataFileName: dataFileName ?? request.fileName,
                 startTime: time(span.0), stopTime: time(span.1), md5: md5,
                 bounds: rendered.raster.grid?.geographicBounds)
             pds4.versionID = versionID
