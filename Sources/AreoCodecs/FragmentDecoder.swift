@@ -25,9 +25,15 @@ public enum FragmentDecoder {
             let bytes = Array(payload)
             return (0..<count).map { UInt16(bytes[2 * $0]) << 8 | UInt16(bytes[2 * $0 + 1]) }
         case .ccsds121?:
+            // With the ICD's reference sample interval (128 blocks of 16) every 2048 samples begin
+            // with a reference sample of ≥ 8 bits, so a payload holds at most 2048 samples per
+            // octet: a header claiming more is refused before its samples are allocated.
+            guard count <= payload.count * 2_048 else {
+                throw CodecError(.ccsds121, "a payload of \(payload.count) octets cannot hold \(count) samples (at most 2048 per octet)")
+            }
             return try CCSDS121.decode(payload, bits: bits, count: count)
         case .jpeg?:
-            let image = try JPEG.decodeGray(payload)
+            let image = try JPEG.decodeGray(payload, size: (header.samples, header.lines))
             guard image.width == header.samples, image.height == header.lines else {
                 throw CodecError(.jpeg, "image is \(image.width)×\(image.height), header says \(header.samples)×\(header.lines)")
             }

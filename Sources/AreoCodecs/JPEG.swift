@@ -16,7 +16,10 @@ public enum JPEG {
     }
 
     /// Decodes a JPEG to 8-bit grey.
-    public static func decodeGray(_ data: some Collection<UInt8>) throws(CodecError) -> GrayImage {
+    /// - Parameter size: the width and height the image must have: a JPEG whose header says
+    ///   otherwise is refused before anything is allocated for its pixels (a 30-byte header may
+    ///   claim 65 535 × 65 535). Without it, at most 2²⁶ pixels are decoded.
+    public static func decodeGray(_ data: some Collection<UInt8>, size: (width: Int, height: Int)? = nil) throws(CodecError) -> GrayImage {
         let input = Array(data)
         guard let handle = tjInitDecompress() else { throw CodecError(.jpeg, "cannot initialise the decoder") }
         defer { tjDestroy(handle) }
@@ -25,6 +28,10 @@ public enum JPEG {
             tjDecompressHeader3(handle, $0.baseAddress, UInt(input.count), &width, &height, &subsampling, &colorspace)
         }
         guard status == 0, width > 0, height > 0 else { throw CodecError(.jpeg, "not a JPEG: \(errorString(handle))") }
+        if let size, size.width != Int(width) || size.height != Int(height) {
+            throw CodecError(.jpeg, "image is \(width)×\(height), expected \(size.width)×\(size.height)")
+        }
+        guard Int(width) * Int(height) <= 1 << 26 else { throw CodecError(.jpeg, "image of \(width)×\(height) pixels is larger than 2²⁶") }
         var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height))
         status = input.withUnsafeBufferPointer { inBuffer in
             pixels.withUnsafeMutableBufferPointer { out in

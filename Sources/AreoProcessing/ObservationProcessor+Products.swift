@@ -161,6 +161,10 @@ extension ObservationProcessor {
         guard let first = mine.first else { throw ProcessingError("observation \(request.observationID) has no \(band.name) framelet") }
         let lines = first.header.lines, samples = first.header.samples
         let planned = max(Int(first.header.frameletsPlannedPerBand), Int(mine.last!.header.frameletIndex) + 1)
+        // The header's counts come from outside: a stack is made only up to 2²⁸ samples (1 GiB of floats).
+        guard samples * lines * planned <= 1 << 28 else {
+            throw ProcessingError("the \(band.name) stack would be \(planned) framelets of \(samples) × \(lines) samples, more than 2²⁸; its headers are not credible")
+        }
         var values = [Float](repeating: .nan, count: samples * lines * planned)
         var saturated = [Bool](repeating: false, count: values.count)
         var quality = ProductQuality()

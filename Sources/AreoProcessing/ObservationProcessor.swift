@@ -15,6 +15,20 @@ public struct FrameletReference: Sendable, Hashable {
     }
 }
 
+extension FrameletReference {
+    /// Whether processing may use this framelet: its header breaks no ICD §4 rule, it decodes
+    /// to at most ``FragmentDecoder/maximumSamples`` samples, and (given the instrument) its
+    /// window lies on the detector. A stored fragment is kept exactly as received, so a hostile
+    /// header reaches here; it is left out (ingest has reported it), never trusted.
+    public func isProcessable(on instrument: InstrumentDescription? = nil) -> Bool {
+        guard header.violations.isEmpty, header.lines > 0, header.samples > 0,
+              header.lines * header.samples <= FragmentDecoder.maximumSamples else { return false }
+        guard let detector = instrument?.detector else { return true }
+        return Int(header.windowFirstRow) + Int(header.windowRows) <= detector.rows
+            && Int(header.windowFirstColumn) + Int(header.windowColumns) <= detector.cols
+    }
+}
+
 /// Loads the stored payload of a framelet (called from child tasks, ahead of its use).
 public typealias PayloadLoader = @Sendable (FrameletReference) async throws -> [UInt8]
 

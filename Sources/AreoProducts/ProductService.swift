@@ -71,9 +71,10 @@ public struct ProductService: Sendable {
         // the calibration rows' transfer.
         async let loadedKernel = loadKernel(kernelID)
         async let loadedInstrument = loadInstrument()
-        let framelets = try await frameletReferences(observationID: observationID)
+        var framelets = try await frameletReferences(observationID: observationID).filter { $0.isProcessable() }
         let calibration = try await loadCalibration(calibrationID, rows: Self.calibrationRows(of: framelets))
         let (kernel, instrument) = try await (loadedKernel, loadedInstrument)
+        framelets = framelets.filter { $0.isProcessable(on: instrument) }
         guard !framelets.isEmpty else { throw ProcessingError("observation \(observationID) has no complete fragment yet") }
         return Inputs(
             processor: ObservationProcessor(instrument: instrument, kernel: kernel, calibration: calibration),

@@ -108,5 +108,26 @@ import Testing
         #expect(zip(back.pixels, smooth).allSatisfy { abs(Int($0) - Int($1)) <= 6 })
         #expect(throws: CodecError.self) { try PNG.decode([1, 2, 3], as: .gray8) }
         #expect(throws: CodecError.self) { try JPEG.decodeGray([0xFF, 0xD8, 0x00]) }
+        // A JPEG whose header claims another size than the fragment's is refused before its pixels are allocated.
+        #expect(throws: CodecError.self) { try JPEG.decodeGray(jpeg, size: (width + 1, height)) }
+        #expect(try JPEG.decodeGray(jpeg, size: (width, height)).pixels == back.pixels)
+    }
+
+    /// A header from outside may claim far more samples than its payload can carry: refused
+    /// before anything is allocated (CCSDS 121.0 carries at most 2048 samples per octet with the
+    /// ICD's parameters; no fragment decodes to more than 4096² samples).
+    @Test func fragmentsThatClaimMoreThanTheirPayloadCanHoldAreRefused() throws {
+        let samples = [UInt16](repeating: 0, count: 64 * 64)
+        let payload = try CCSDS121.encode(samples, bits: 12)
+        func header(rows: UInt16, cols: UInt16, compression: Compression) -> FragmentHeader {
+            FragmentHeader(observationID: 1, frameletIndex: 0, band: .pan, compression: compression, exposureStart: SpacecraftClock(coarse: 1, fine: 0),
+                           exposureDurationMicroseconds: 1, windowFirstRow: 0, windowRows: rows, windowFirstColumn: 0, windowColumns: cols,
+                           bitsPerSample: 12, binning: 1, rotationAngleCentidegrees: 0, frameletsPlannedPerBand: 1,
+                           payloadLength: UInt32(payload.count), payloadCRC: 0, detectorTemperatureCentidegrees: 0)
+        }
+        #expect(try FragmentDecoder.samples(header: header(rows: 64, cols: 64, compression: .ccsds121), payload: payload) == samples)
+        #expect(payload.count * 2048 < 4000 * 4000)
+        #expect(throws: CodecError.self) { try FragmentDecoder.samples(header: header(rows: 4000, cols: 4000, compression: .ccsds121), payload: payload) }
+        #expect(throws: CodecError.self) { try FragmentDecoder.samples(header: header(rows: 65535, cols: 65535, compression: .jpeg), payload: payload) }
     }
 }

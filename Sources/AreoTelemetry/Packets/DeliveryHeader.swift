@@ -35,6 +35,19 @@ public struct DeliveryHeader: Sendable, Hashable {
             virtualChannel: r.u16(14), deliveryServiceType: r.u8(16), timeQuality: r.u8(17))
     }
 
+    /// Reads the header at `offset` of `bytes` (at least 18 bytes from there) without making a
+    /// slice: the scanner reads one at every offset of a damaged stretch.
+    @inlinable
+    public init(_ bytes: [UInt8], at offset: Int) {
+        func u32(_ i: Int) -> UInt32 {
+            UInt32(bytes[offset + i]) << 24 | UInt32(bytes[offset + i + 1]) << 16 | UInt32(bytes[offset + i + 2]) << 8 | UInt32(bytes[offset + i + 3])
+        }
+        func u16(_ i: Int) -> UInt16 { UInt16(bytes[offset + i]) << 8 | UInt16(bytes[offset + i + 1]) }
+        self.init(
+            ertSeconds: u32(0), ertMicroseconds: u32(4), packetLength: u32(8), stationID: u16(12),
+            virtualChannel: u16(14), deliveryServiceType: bytes[offset + 16], timeQuality: bytes[offset + 17])
+    }
+
     /// Earth received time in microseconds since 1970 (Unix).
     public var ertMicrosecondsSinceUnixEpoch: Int64 { Int64(ertSeconds) * 1_000_000 + Int64(ertMicroseconds) }
 

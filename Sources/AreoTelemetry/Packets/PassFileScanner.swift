@@ -76,7 +76,8 @@ public struct PassFileScanner: Sendable {
             case .valid(let record, let next):
                 try body(.record(record))
                 offset = next
-            case .runsPastEnd(let rule):
+            case .runsPastEnd(let why):
+                let rule = why.rule
                 // Either truly the last record, cut short, or garbage: look for a valid record after it.
                 if let resume = nextValidOffset(after: offset, before: stop) {
                     try body(.damage(damage(.strayBytes, offset, resume - offset, rule)))
@@ -88,7 +89,8 @@ public struct PassFileScanner: Sendable {
                     try body(.damage(damage(.strayBytes, offset, stop - offset, rule)))
                     offset = stop
                 }
-            case .invalid(let rule):
+            case .invalid(let why):
+                let rule = why.rule
                 let resume = nextValidOffset(after: offset, before: stop) ?? stop
                 let kind: Damage.Kind = isFinal && resume == bytes.count && bytes.count - offset < DeliveryHeader.size
                     ? .truncatedRecord : .strayBytes
@@ -105,35 +107,60 @@ public struct PassFileScanner: Sendable {
 
     enum Check {
         case valid(Record, next: Int)
-        case runsPastEnd(String)
-        case invalid(String)
+        case runsPastEnd(Rejection)
+        case invalid(Rejection)
+    }
+
+    /// Why no record starts at an offset. Kept as values and put into words only when reported:
+    /// resynchronising tries every offset of a damaged stretch, and a message per offset would
+    /// cost more than the check itself.
+    enum Rejection {
+        case shortHeader(remaining: Int)
+        case implausibleLength(Int)
+        case ertMicroseconds(UInt32)
+        case timeQuality(UInt8)
+        case pastEnd(length: Int, beyond: Int)
+        case structure(firstOctet: UInt8, dataLength: UInt16, count: Int)
+
+        var rule: String {
+            switch self {
+            case .shortHeader(let remaining): "ICD §2: \(remaining) byte(s) left, fewer than an 18-byte delivery header"
+            case .implausibleLength(let length): "ICD §2: implausible packet length \(length) (must be 16…65542)"
+            case .ertMicroseconds(let value): "ICD §2: ERT microseconds \(value) ≥ 1 000 000"
+            case .timeQuality(let value): "ICD §2: time quality \(value) is not 0, 1 or 2"
+            case .pastEnd(let length, let beyond): "ICD §2: record of \(length)-byte packet runs \(beyond) byte(s) past the end of the file"
+            case .structure(let first, let dataLength, let count):
+                SpacePacket.structuralViolations(firstOctet: first, dataLengthField: dataLength, count: count).first ?? "ICD §3: malformed packet"
+            }
+        }
     }
 
     func check(at offset: Int) -> Check {
         let remaining = bytes.count - offset
         guard remaining >= DeliveryHeader.size else {
-            return .runsPastEnd("ICD §2: \(remaining) byte(s) left, fewer than an 18-byte delivery header")
+            return .runsPastEnd(.shortHeader(remaining: remaining))
         }
-        let header = DeliveryHeader(bytes: bytes[offset..<(offset + DeliveryHeader.size)])
+        let header = DeliveryHeader(bytes, at: offset)
         let length = Int(header.packetLength)
         guard DeliveryHeader.plausiblePacketLengths.contains(length) else {
-            return .invalid("ICD §2: implausible packet length \(length) (must be 16…65542)")
+            return .invalid(.implausibleLength(length))
         }
         guard header.ertMicroseconds < 1_000_000 else {
-            return .invalid("ICD §2: ERT microseconds \(header.ertMicroseconds) ≥ 1 000 000")
+            return .invalid(.ertMicroseconds(header.ertMicroseconds))
         }
         guard header.timeQuality <= 2 else {
-            return .invalid("ICD §2: time quality \(header.timeQuality) is not 0, 1 or 2")
+            return .invalid(.timeQuality(header.timeQuality))
         }
         let start = offset + DeliveryHeader.size
         guard start + length <= bytes.count else {
-            return .runsPastEnd("ICD §2: record of \(length)-byte packet runs \(start + length - bytes.count) byte(s) past the end of the file")
+            return .runsPastEnd(.pastEnd(length: length, beyond: start + length - bytes.count))
         }
         // Judged from two octets before anything is copied: resynchronising over damaged bytes
         // tries every offset, so a candidate must cost O(1), not O(its claimed length).
         let dataLength = UInt16(bytes[start + 4]) << 8 | UInt16(bytes[start + 5])
-        if let rule = SpacePacket.structuralViolations(firstOctet: bytes[start], dataLengthField: dataLength, count: length).first {
-            return .invalid(rule)
+        let first = bytes[start]
+        if first >> 5 != 0 || first & 0x18 != 0x08 || Int(dataLength) + 7 != length || length > SpacePacket.maximumSize {
+            return .invalid(.structure(firstOctet: first, dataLength: dataLength, count: length))
         }
         let packet = SpacePacket(bytes: Array(bytes[start..<(start + length)]))
         return .valid(Record(offset: baseOffset + offset, header: header, packet: packet), next: start + length)
