@@ -140,6 +140,12 @@ public struct PassFileScanner: Sendable {
         guard remaining >= DeliveryHeader.size else {
             return .runsPastEnd(.shortHeader(remaining: remaining))
         }
+        // The length field first: at a random offset it is almost never plausible (two high
+        // octets must be zero), so a damaged stretch costs four octet reads per offset.
+        guard bytes[offset + 8] == 0, bytes[offset + 9] <= 1 else {
+            let length = Int(UInt32(bytes[offset + 8]) << 24 | UInt32(bytes[offset + 9]) << 16 | UInt32(bytes[offset + 10]) << 8 | UInt32(bytes[offset + 11]))
+            return .invalid(.implausibleLength(length))
+        }
         let header = DeliveryHeader(bytes, at: offset)
         let length = Int(header.packetLength)
         guard DeliveryHeader.plausiblePacketLengths.contains(length) else {
