@@ -54,20 +54,15 @@ extension BenchCommand {
     static func loadMission(_ mission: URL, into location: DatabaseLocation, migrations: [Migration], logger: Logger) async throws -> Int {
         try await Database.withDatabase(location: location, logger: logger) { database -> Int in
             try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
-            _ = try await HousekeepingRepository(database: database, logger: logger).load(
-                Data(contentsOf: mission.appendingPathComponent("hk-dictionary.json")), file: "hk-dictionary.json")
-            let plans = try await PlanRepository(database: database, logger: logger).load(
-                Data(contentsOf: mission.appendingPathComponent("mission.plan.jsonl")), file: "mission.plan.jsonl")
-            for pass in try FileManager.default.contentsOfDirectory(atPath: mission.path).filter({ $0.hasSuffix(".dds") }).sorted() {
-                _ = try await PassIngestor(database: database, logger: logger).ingest(file: mission.appendingPathComponent(pass))
-            }
-            let inputs = InputRepository(database: database, logger: logger)
-            _ = try await inputs.loadInstrument(Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
-            _ = try await inputs.loadCalibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
-            _ = try await ClockService(database: database, logger: logger).loadKernel(
-                Data(contentsOf: mission.appendingPathComponent("geometry/reconstructed.json")), file: "reconstructed.json")
-            try await ObservationCatalog(database: database, logger: logger).refresh()
-            return plans.observations[0]
+            let loads = ArchiveLoads(database: database, logger: logger)
+            _ = try await loads.housekeepingDictionary(Data(contentsOf: mission.appendingPathComponent("hk-dictionary.json")), file: "hk-dictionary.json")
+            let plans = try await loads.plans([(Data(contentsOf: mission.appendingPathComponent("mission.plan.jsonl")), "mission.plan.jsonl")])
+            let passes = try FileManager.default.contentsOfDirectory(atPath: mission.path).filter { $0.hasSuffix(".dds") }.sorted()
+            _ = try await loads.passes(passes.map { mission.appendingPathComponent($0) })
+            _ = try await loads.instrument(Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
+            _ = try await loads.calibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
+            _ = try await loads.kernels([(Data(contentsOf: mission.appendingPathComponent("geometry/reconstructed.json")), "reconstructed.json")])
+            return plans.input[0].observations[0]
         }
     }
 

@@ -1,3 +1,4 @@
+import AreoProducts
 import AreoQuery
 import AreoGeometry
 import AreoIngest
@@ -20,15 +21,14 @@ struct GeometryCommand: AsyncParsableCommand {
             LoggingSetup.once
             let logger = common.makeLogger()
             let files = self.files
-            let kernels = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-                var loaded: [String] = []
-                for file in files {
-                    guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-                    let kernel = try await ClockService(database: database, logger: logger).loadKernel(data, file: file)
-                    loaded.append("\(kernel.kernelID) (\(kernel.kind.rawValue), produced \(kernel.produced))")
-                }
-                try await CatalogueRefresh.run(database: database, logger: logger)
-                return loaded
+            var contents: [(data: Data, name: String)] = []
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+                contents.append((data, file))
+            }
+            let kernels = try await DatabaseSession.withDatabase(common, logger: logger) { [contents] database in
+                CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).kernels(contents))
+                    .map { "\($0.kernelID) (\($0.kind.rawValue), produced \($0.produced))" }
             }
             for k in kernels { print("loaded \(k)") }
         }

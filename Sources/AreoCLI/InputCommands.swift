@@ -1,5 +1,6 @@
 import AreoGeometry
 import AreoIngest
+import AreoProducts
 import AreoRadiometry
 import AreoStore
 import AreoTelemetry
@@ -22,9 +23,7 @@ struct InstrumentCommand: AsyncParsableCommand {
             let file = self.file
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
             let instrument = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-                let instrument = try await InputRepository(database: database, logger: logger).loadInstrument(data, file: file)
-                try await CatalogueRefresh.run(database: database, logger: logger)
-                return instrument
+                CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).instrument(data, file: file))
             }
             print("\(instrument.name): \(instrument.detector.rows)×\(instrument.detector.cols) detector, bands \(instrument.bands.map(\.name).joined(separator: ","))")
         }
@@ -45,9 +44,7 @@ struct CalibrationCommand: AsyncParsableCommand {
             let logger = common.makeLogger()
             let url = URL(fileURLWithPath: directory)
             let set = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-                let set = try await InputRepository(database: database, logger: logger).loadCalibration(directory: url)
-                try await CatalogueRefresh.run(database: database, logger: logger)
-                return set
+                CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).calibration(directory: url))
             }
             print("\(set.description.calibrationID): produced \(set.description.produced), applies from SCLK \(set.description.appliesFromSCLK), bands \(set.arrays.keys.map(\.name).sorted().joined(separator: ","))")
         }

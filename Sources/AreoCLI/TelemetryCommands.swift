@@ -1,4 +1,5 @@
 import AreoIngest
+import AreoProducts
 import AreoStore
 import AreoTelemetry
 import ArgumentParser
@@ -27,14 +28,8 @@ struct IngestCommand: AsyncParsableCommand {
         let logger = common.makeLogger()
         let (files, batchSize) = (passes, self.batchSize)
         let reports = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-            var reports: [PassIngestor.Report] = []
-            for file in files {
-                var ingestor = PassIngestor(database: database, logger: logger)
-                ingestor.batchSize = max(1, batchSize)
-                reports.append(try await ingestor.ingest(file: URL(fileURLWithPath: file)))
-            }
-            try await CatalogueRefresh.run(database: database, logger: logger)
-            return reports
+            CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger)
+                .passes(files.map { URL(fileURLWithPath: $0) }, batchSize: batchSize))
         }
         if json { try printJSON(reports); return }
         for r in reports {
@@ -60,14 +55,13 @@ struct PlanCommand: AsyncParsableCommand {
             LoggingSetup.once
             let logger = common.makeLogger()
             let files = self.files
-            let reports = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-                var reports: [PlanRepository.LoadReport] = []
-                for file in files {
-                    guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-                    reports.append(try await PlanRepository(database: database, logger: logger).load(data, file: file))
-                }
-                try await CatalogueRefresh.run(database: database, logger: logger)
-                return reports
+            var contents: [(data: Data, name: String)] = []
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+                contents.append((data, file))
+            }
+            let reports = try await DatabaseSession.withDatabase(common, logger: logger) { [contents] database in
+                CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).plans(contents))
             }
             if json { try printJSON(reports); return }
             for r in reports {
@@ -93,7 +87,7 @@ struct HousekeepingCommand: AsyncParsableCommand {
             let file = self.file
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
             let dictionary = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-                try await HousekeepingRepository(database: database, logger: logger).load(data, file: file)
+                CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).housekeepingDictionary(data, file: file))
             }
             print("\(dictionary.dictionaryID): \(dictionary.channels.count) channels")
         }

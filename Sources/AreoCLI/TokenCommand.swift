@@ -72,14 +72,15 @@ extension TokenCommand {
     }
 }
 
-/// Rewrites the observation catalogue after a load, so a running server serves products made
-/// with the new inputs and regenerates the stale ones.
+/// Tells the operator what a load changed (a running server regenerates the products it made
+/// stale at once: the load notified it).
 enum CatalogueRefresh {
-    static func run(database: Database, logger: Logger) async throws {
-        let report = try await ObservationCatalog(database: database, logger: logger).refresh()
+    static func report<Input>(_ loaded: ArchiveLoads.Loaded<Input>) -> Input {
+        let report = loaded.catalogue
         if !report.inputsChanged.isEmpty {
             FileHandle.standardError.write(Data(
                 "applicable inputs changed for observation(s) \(report.inputsChanged.map(String.init).joined(separator: ", ")): their products will be regenerated\n".utf8))
         }
+        return loaded.input
     }
 }

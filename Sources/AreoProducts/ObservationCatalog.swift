@@ -62,9 +62,47 @@ public struct ObservationCatalog: Sendable {
         return 0
     }
 
-    /// Recomputes every observation's row; see the type's documentation.
+    /// The channel every refresh notifies (its payload: the new generation).
+    public static let notificationChannel = "areo_catalog"
+    /// The advisory lock that serialises refreshes across every Areo process.
+    static let refreshLock: Int64 = 0x4152_454F_4341_5431  // "AREOCAT1"
+
+    /// Recomputes every observation's row; see the type's documentation. Refreshes are
+    /// serialised across processes (a PostgreSQL advisory lock held from the first read to the
+    /// commit), so the catalogue after any set of concurrent loads is the one the last refresh
+    /// read — never older rows under a newer generation. The commit notifies
+    /// ``notificationChannel``.
     @discardableResult
     public func refresh() async throws -> RefreshReport {
+        let logger = self.logger
+        return try await database.client.withConnection { lockHolder in
+            try await lockHolder.query("SELECT pg_advisory_lock(\(Self.refreshLock))", logger: logger)
+            do {
+                let report = try await refreshHoldingLock()
+                try await lockHolder.query("SELECT pg_advisory_unlock(\(Self.refreshLock))", logger: logger)
+                return report
+            } catch {
+                _ = try? await lockHolder.query("SELECT pg_advisory_unlock(\(Self.refreshLock))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Calls `changed` with the new generation after every refresh committed by any process,
+    /// until the connection is lost (then it throws) or the task is cancelled.
+    public func watch(_ changed: @Sendable (Int64) async -> Void) async throws {
+        let logger = self.logger
+        try await database.client.withConnection { connection in
+            try await connection.listen(on: Self.notificationChannel) { notifications in
+                logger.debug("listening for catalogue changes")
+                for try await notification in notifications {
+                    await changed(Int64(notification.payload) ?? 0)
+                }
+            }
+        }
+    }
+
+    private func refreshHoldingLock() async throws -> RefreshReport {
         let client = database.client
         var previous: [Int: (kernel: String?, calibration: String?, stamp: String, footprint: GeographicFootprint?)] = [:]
         for try await (id, kernel, calibration, stamp, footprint) in try await client.query(
@@ -144,6 +182,8 @@ public struct ObservationCatalog: Sendable {
                 "UPDATE catalog_generation SET generation = generation + 1 RETURNING generation", logger: logger).decode(Int64.self) {
                 generation = value
             }
+            // Delivered to every listening process when (and only if) this transaction commits.
+            try await connection.query("SELECT pg_notify(\(Self.notificationChannel), \(String(generation)))", logger: logger)
             return generation
         }
         logger.info("catalogue refreshed", metadata: [

@@ -70,7 +70,7 @@ public enum AreoServer {
         DemoPage(delivery: delivery).addRoutes(to: router)
         let v1 = router.group("/v1")
         let uploads = URL(fileURLWithPath: configuration.uploadDirectory)
-        TelemetryController(database: database, maximumUploadBytes: configuration.maximumUploadBytes, uploadDirectory: uploads).addRoutes(to: v1)
+        TelemetryController(database: database, delivery: delivery, maximumUploadBytes: configuration.maximumUploadBytes, uploadDirectory: uploads).addRoutes(to: v1)
         InputsController(database: database, delivery: delivery, uploadDirectory: uploads).addRoutes(to: v1)
         ObservationController(database: database, delivery: delivery, limits: limits).addRoutes(to: v1)
         DeliveryController(delivery: delivery).addRoutes(to: v1, root: router)

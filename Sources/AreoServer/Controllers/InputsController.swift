@@ -27,14 +27,14 @@ struct InputsController: Sendable {
             try context.require(.archivist)
             let name = try Self.fileName(request, default: "kernel.json")
             let body = try await Self.collect(request)
-            let kernel = try await ClockService(database: database, logger: context.logger).loadKernel(body, file: name)
-            return try await self.loaded(["geometry_kernel": kernel.kernelID], context: context)
+            let loaded = try await ArchiveLoads(database: database, logger: context.logger).kernels([(body, name)])
+            return try await self.loaded(["geometry_kernel": loaded.input.first?.kernelID ?? ""], report: loaded.catalogue)
         }
         group.post("/instruments") { request, context in
             try context.require(.archivist)
             let name = try Self.fileName(request, default: "instrument.json")
-            let instrument = try await InputRepository(database: database, logger: context.logger).loadInstrument(try await Self.collect(request), file: name)
-            return try await self.loaded(["instrument": instrument.name], context: context)
+            let loaded = try await ArchiveLoads(database: database, logger: context.logger).instrument(try await Self.collect(request), file: name)
+            return try await self.loaded(["instrument": loaded.input.name], report: loaded.catalogue)
         }
         group.post("/calibrations") { request, context in
             try context.require(.archivist)
@@ -46,14 +46,14 @@ struct InputsController: Sendable {
             }
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Uploads.untar(archive, into: directory)
-            let set = try await InputRepository(database: database, logger: context.logger).loadCalibration(directory: directory)
-            return try await self.loaded(["calibration_set": set.description.calibrationID], context: context)
+            let loaded = try await ArchiveLoads(database: database, logger: context.logger).calibration(directory: directory)
+            return try await self.loaded(["calibration_set": loaded.input.description.calibrationID], report: loaded.catalogue)
         }
     }
 
-    /// Refreshes the catalogue, applies the change to the cache at once, and reports it.
-    func loaded(_ what: [String: String], context: AreoRequestContext) async throws -> Response {
-        let report = try await ObservationCatalog(database: database, logger: context.logger).refresh()
+    /// Applies a load's change to this server's cache at once (other servers hear of it through
+    /// the load's notification) and reports it.
+    func loaded(_ what: [String: String], report: ObservationCatalog.RefreshReport) async throws -> Response {
         try await delivery.regenerateIfChanged()
         return try ProductResponses.json(encodable: LoadReport(loaded: what, regeneration: report), status: .created)
     }

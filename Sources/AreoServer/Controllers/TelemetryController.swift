@@ -1,3 +1,4 @@
+import AreoDelivery
 import AreoGeometry
 import AreoIngest
 import AreoProducts
@@ -13,6 +14,8 @@ import NIOCore
 /// reports and anomalies, the clock-wrap calendar.
 struct TelemetryController: Sendable {
     let database: Database
+    /// Regenerates what a load made stale.
+    let delivery: ProductDelivery
     /// Largest accepted upload.
     let maximumUploadBytes: Int
     /// Where uploads are spooled.
@@ -70,17 +73,17 @@ struct TelemetryController: Sendable {
         let name = try request.query.name("name") ?? "upload.dds"
         let spool = try await Uploads.spool(request, name: name, into: uploadDirectory, limit: maximumUploadBytes, what: "a pass")
         defer { try? FileManager.default.removeItem(at: spool) }
-        let report = try await PassIngestor(database: database, logger: context.logger).ingest(file: spool, name: name)
-        try await ObservationCatalog(database: database, logger: context.logger).refresh()
-        return EditedResponse(status: report.alreadyIngested ? .ok : .created, response: report)
+        let loaded = try await ArchiveLoads(database: database, logger: context.logger).pass(file: spool, name: name)
+        try await delivery.regenerateIfChanged()
+        return EditedResponse(status: loaded.input.alreadyIngested ? .ok : .created, response: loaded.input)
     }
 
     func uploadPlan(_ request: Request, context: some RequestContext) async throws -> PlanRepository.LoadReport {
         let name = try request.query.name("name") ?? "upload.plan.jsonl"
         let body = try await request.body.collect(upTo: 64 << 20)
-        let report = try await PlanRepository(database: database, logger: context.logger).load(Data(body.readableBytesView), file: name)
-        try await ObservationCatalog(database: database, logger: context.logger).refresh()
-        return report
+        let loaded = try await ArchiveLoads(database: database, logger: context.logger).plans([(Data(body.readableBytesView), name)])
+        try await delivery.regenerateIfChanged()
+        return loaded.input[0]
     }
 
     func packets(_ request: Request, context: some RequestContext) async throws -> PacketList {

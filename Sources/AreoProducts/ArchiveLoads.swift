@@ -1,0 +1,88 @@
+import AreoGeometry
+import AreoIngest
+import AreoRadiometry
+import AreoStore
+import AreoTelemetry
+import Foundation
+import Logging
+
+/// The one way an input enters the archive, from the CLI and the API alike: pass files, plans,
+/// the housekeeping dictionary, instrument descriptions, calibration sets and geometry
+/// kernels. Each load stores its input (validated by its repository), then refreshes the
+/// observation catalogue, which bumps the catalogue generation and notifies every Areo process
+/// (PostgreSQL `NOTIFY areo_catalog`) in the same transaction — so a server regenerates the
+/// products the load made stale whoever made the load. The rule "after every load: refresh,
+/// bump, notify" is written here once, not at each call site.
+public struct ArchiveLoads: Sendable {
+    let database: Database
+    let logger: Logger
+
+    public init(database: Database, logger: Logger) {
+        self.database = database
+        self.logger = logger
+    }
+
+    /// What a load stored, and what the catalogue refresh after it changed.
+    public struct Loaded<Input: Sendable>: Sendable {
+        public var input: Input
+        public var catalogue: ObservationCatalog.RefreshReport
+    }
+
+    /// Ingests pass files in order (ICD §2–6), then refreshes once.
+    public func passes(_ files: [URL], batchSize: Int = 4000) async throws -> Loaded<[PassIngestor.Report]> {
+        try await load {
+            var reports: [PassIngestor.Report] = []
+            for file in files {
+                var ingestor = PassIngestor(database: database, logger: logger)
+                ingestor.batchSize = max(1, batchSize)
+                reports.append(try await ingestor.ingest(file: file))
+            }
+            return reports
+        }
+    }
+
+    /// Ingests one pass file recorded under `name` (an upload spooled to `file`).
+    public func pass(file: URL, name: String) async throws -> Loaded<PassIngestor.Report> {
+        try await load { try await PassIngestor(database: database, logger: logger).ingest(file: file, name: name) }
+    }
+
+    /// Loads plan files (ICD §10), then refreshes once.
+    public func plans(_ files: [(data: Data, name: String)]) async throws -> Loaded<[PlanRepository.LoadReport]> {
+        try await load {
+            var reports: [PlanRepository.LoadReport] = []
+            for file in files { reports.append(try await PlanRepository(database: database, logger: logger).load(file.data, file: file.name)) }
+            return reports
+        }
+    }
+
+    /// Loads (replaces) the housekeeping dictionary (ICD §5).
+    public func housekeepingDictionary(_ data: Data, file: String) async throws -> Loaded<HousekeepingDictionary> {
+        try await load { try await HousekeepingRepository(database: database, logger: logger).load(data, file: file) }
+    }
+
+    /// Loads an instrument description (ICD §8).
+    public func instrument(_ data: Data, file: String) async throws -> Loaded<InstrumentDescription> {
+        try await load { try await InputRepository(database: database, logger: logger).loadInstrument(data, file: file) }
+    }
+
+    /// Loads a calibration set from its directory (ICD §9).
+    public func calibration(directory: URL) async throws -> Loaded<CalibrationSet> {
+        try await load { try await InputRepository(database: database, logger: logger).loadCalibration(directory: directory) }
+    }
+
+    /// Loads geometry kernels (ICD §7), then refreshes once.
+    public func kernels(_ files: [(data: Data, name: String)]) async throws -> Loaded<[GeometryKernel]> {
+        try await load {
+            var kernels: [GeometryKernel] = []
+            for file in files { kernels.append(try await ClockService(database: database, logger: logger).loadKernel(file.data, file: file.name)) }
+            return kernels
+        }
+    }
+
+    /// Stores an input, then refreshes the catalogue (which bumps the generation and notifies).
+    private func load<Input: Sendable>(_ store: () async throws -> Input) async throws -> Loaded<Input> {
+        let input = try await store()
+        let catalogue = try await ObservationCatalog(database: database, logger: logger).refresh()
+        return Loaded(input: input, catalogue: catalogue)
+    }
+}
