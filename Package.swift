@@ -256,7 +256,8 @@ let package = Package(
         ),
         .testTarget(
             name: "AreoProductsTests",
-            dependencies: ["AreoProducts", "AreoProcessing", "AreoIngest", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoTestSupport"],
+            dependencies: ["AreoProducts", "AreoProcessing", "AreoIngest", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoTestSupport",
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -20,6 +20,7 @@ public struct HousekeepingRepository: Sendable {
         let dictionary = try HousekeepingDictionary.parse(data, file: file)
         let logger = self.logger
         try await database.client.inTransaction(logger: logger) { connection in
+            try await connection.lockForReplacing("housekeeping_dictionary", logger: logger)
             try await connection.query("DELETE FROM housekeeping_channels", logger: logger)
             for c in dictionary.channels {
                 try await connection.query(

@@ -37,6 +37,7 @@ public struct InputRepository: Sendable {
         let json = String(decoding: try JSONEncoder().encode(d), as: UTF8.self)
         let logger = self.logger
         try await database.client.inTransaction(logger: logger) { connection in
+            try await connection.lockForReplacing("calibration_set:\(d.calibrationID)", logger: logger)
             try await connection.query("DELETE FROM calibration_sets WHERE calibration_id = \(d.calibrationID)", logger: logger)
             try await connection.query(
                 """

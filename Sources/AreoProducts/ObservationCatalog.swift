@@ -75,7 +75,23 @@ public struct ObservationCatalog: Sendable {
     @discardableResult
     public func refresh() async throws -> RefreshReport {
         let logger = self.logger
-        return try await database.client.withConnection { lockHolder in
+        // One refresh of this process at a time waits for the lock: a waiter holds a pooled
+        // connection, and the holder's reads need others (without this, concurrent loads would
+        // hold every connection of the pool while the holder waits for one).
+        await Self.gate.enter()
+        do {
+            let report = try await refreshHoldingLocks(logger: logger)
+            await Self.gate.leave()
+            return report
+        } catch {
+            await Self.gate.leave()
+            throw error
+        }
+    }
+
+    /// The refresh under the cross-process advisory lock (taken on a connection of its own).
+    private func refreshHoldingLocks(logger: Logger) async throws -> RefreshReport {
+        try await database.client.withConnection { lockHolder in
             try await lockHolder.query("SELECT pg_advisory_lock(\(Self.refreshLock))", logger: logger)
             do {
                 let report = try await refreshHoldingLock()
@@ -87,6 +103,9 @@ public struct ObservationCatalog: Sendable {
             }
         }
     }
+
+    /// This process's queue of refreshes in front of the cross-process lock.
+    static let gate = RefreshGate()
 
     /// Calls `changed` with the new generation after every refresh committed by any process,
     /// until the connection is lost (then it throws) or the task is cancelled.
@@ -332,5 +351,20 @@ public struct ObservationCatalog: Sendable {
         var bindings = PostgresBindings()
         for value in values { try bindings.append(value, context: .default) }
         return bindings
+    }
+}
+
+/// A first-come-first-served asynchronous lock: the refreshes of one process, one at a time.
+actor RefreshGate {
+    private var held = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    func enter() async {
+        guard held else { held = true; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty { held = false } else { waiting.removeFirst().resume() }
     }
 }

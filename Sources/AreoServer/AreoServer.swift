@@ -29,7 +29,7 @@ public enum AreoServer {
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "areo"),
-            services: [database, delivery.scheduler, CatalogueWatcher(delivery: delivery, logger: logger)],
+            services: [database, delivery.scheduler, CatalogueWatcher(delivery: delivery, logger: logger, interval: configuration.catalogPollInterval)],
             logger: logger)
         // The schema is brought up to date once the pool runs and before the first request;
         // the catalogue is rebuilt so it reflects whatever was loaded while the server was down.

@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var requestBurst: Double = 400
     /// Cold renders one client may wait for at once; 0: no limit.
     public var coldRendersPerClient = 4
+    /// How often the catalogue is polled while loads cannot be heard (LISTEN lost).
+    public var catalogPollInterval: Duration = .seconds(2)
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumUploadBytes: Int = 4 << 30,

@@ -22,6 +22,7 @@ import Testing
     static func withServer(
         workers: Int = 2, neighbours: Int = 4, cacheBytes: Int = 256 << 20,
         configure: @Sendable (inout ServerConfiguration) -> Void = { _ in },
+        load: @Sendable (Database) async throws -> Void = { try await SampleArchive.load(into: $0) },
         _ body: @Sendable (any TestClientProtocol, Database, ProductDelivery) async throws -> Void
     ) async throws {
         try await TestDatabase.withFreshDatabase { testDatabase in
@@ -39,7 +40,7 @@ import Testing
                 configuration: configuration,
                 database: database, migrations: try Migration.load(from: TestDatabase.migrationsDirectory), logger: TestDatabase.logger)
             try await app.test(.live) { client in
-                try await SampleArchive.load(into: database)
+                try await load(database)
                 try await body(client, database, delivery)
             }
         }

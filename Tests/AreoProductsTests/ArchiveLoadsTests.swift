@@ -1,0 +1,86 @@
+import AreoIngest
+import AreoProducts
+import AreoStore
+import AreoTestSupport
+import Foundation
+import PostgresNIO
+import Testing
+
+/// The one load path under concurrency: loads made at once leave the catalogue a sequential
+/// replay of the same loads leaves (refreshes are serialised across processes).
+@Suite(.serialized) struct ArchiveLoadsTests {
+    enum Load: Sendable, CustomStringConvertible {
+        case pass(String), kernel(String), calibration, instrument
+        var description: String {
+            switch self {
+            case .pass(let name): name
+            case .kernel(let name): "kernel \(name)"
+            case .calibration: "calibration"
+            case .instrument: "instrument"
+            }
+        }
+
+        func run(_ loads: ArchiveLoads) async throws {
+            let mission = SampleArchive.tinyClean
+            switch self {
+            case .pass(let name): _ = try await loads.passes([mission.appendingPathComponent(name)])
+            case .kernel(let name): _ = try await loads.kernels([(try Data(contentsOf: mission.appendingPathComponent("geometry/\(name).json")), "\(name).json")])
+            case .calibration: _ = try await loads.calibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
+            case .instrument: _ = try await loads.instrument(try Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
+            }
+        }
+    }
+
+    /// What a catalogue row says (not the ids and times that depend on when a load ran).
+    static func catalogue(_ database: Database) async throws -> [String] {
+        var rows: [String] = []
+        for try await (id, planned, status, kernel, calibration, bands, footprint, stamp) in try await database.client.query(
+            """
+            SELECT observation_id, planned, status, kernel_id, calibration_id, array_to_string(bands, ','), coalesce(footprint::text, ''),
+                   split_part(data_stamp, '.', 1)
+            FROM observation_catalog ORDER BY observation_id
+            """, logger: TestDatabase.logger
+        ).decode((Int, Bool, String, String?, String?, String, String, String).self) {
+            rows.append("\(id) \(planned) \(status) \(kernel ?? "-") \(calibration ?? "-") \(bands) \(stamp) \(footprint)")
+        }
+        return rows
+    }
+
+    static func prepared(_ database: Database) async throws -> ArchiveLoads {
+        try await MigrationRunner(client: database.client, logger: TestDatabase.logger).migrate(try Migration.load(from: TestDatabase.migrationsDirectory))
+        let loads = ArchiveLoads(database: database, logger: TestDatabase.logger)
+        _ = try await loads.plans([(try Data(contentsOf: SampleArchive.tinyClean.appendingPathComponent("plans.plan.jsonl")), "plans.plan.jsonl")])
+        return loads
+    }
+
+    @Test func twentyConcurrentLoadsLeaveTheCatalogueASequentialReplayLeaves() async throws {
+        var all: [Load] = [.pass("pass_001.dds"), .pass("pass_002.dds"), .pass("pass_003.dds"), .kernel("predicted"), .kernel("reconstructed"), .calibration, .instrument]
+        all += [.pass("pass_002.dds"), .pass("pass_003.dds"), .pass("pass_001.dds"), .kernel("predicted"), .kernel("reconstructed"), .kernel("predicted"),
+                .calibration, .instrument, .kernel("reconstructed"), .pass("pass_003.dds"), .calibration, .instrument, .kernel("predicted")]
+        let order = all.shuffled()
+        #expect(order.count == 20)
+        let concurrent = try await TestDatabase.withFreshDatabase { database in
+            let loads = try await Self.prepared(database)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for load in order {
+                    group.addTask {
+                        do { try await load.run(loads) } catch {
+                            Issue.record("\(load): \(String(reflecting: error))")
+                            throw error
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            return try await Self.catalogue(database)
+        }
+        let sequential = try await TestDatabase.withFreshDatabase { database in
+            let loads = try await Self.prepared(database)
+            for load in order { try await load.run(loads) }
+            return try await Self.catalogue(database)
+        }
+        #expect(concurrent.count == 3)
+        #expect(concurrent == sequential, "order: \(order)")
+        #expect(concurrent.allSatisfy { $0.contains(" recon") }, "the reconstructed kernel applies whatever the order")
+    }
+}
