@@ -15,6 +15,8 @@ struct GeometryCommand: AsyncParsableCommand {
     struct Load: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate and store geometry kernels.")
         @OptionGroup var common: CommonOptions
+        @Flag(help: "Replace a kernel held under the same id with other content (a new input: its products are regenerated and re-versioned).")
+        var replace = false
         @Argument var files: [String]
 
         func run() async throws {
@@ -26,8 +28,9 @@ struct GeometryCommand: AsyncParsableCommand {
                 guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
                 contents.append((data, file))
             }
+            let replace = self.replace
             let kernels = try await DatabaseSession.withDatabase(common, logger: logger) { [contents] database in
-                CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).kernels(contents))
+                CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).kernels(contents, replace: replace))
                     .map { "\($0.kernelID) (\($0.kind.rawValue), produced \($0.produced))" }
             }
             for k in kernels { print("loaded \(k)") }

@@ -38,13 +38,16 @@ struct CalibrationCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate and store a calibration directory.")
         @OptionGroup var common: CommonOptions
         @Argument var directory: String
+        @Flag(help: "Replace a set held under the same id with other content (a new input: its products are regenerated and re-versioned).")
+        var replace = false
 
         func run() async throws {
             LoggingSetup.once
             let logger = common.makeLogger()
             let url = URL(fileURLWithPath: directory)
+            let replace = self.replace
             let set = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-                CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).calibration(directory: url))
+                CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).calibration(directory: url, replace: replace))
             }
             print("\(set.description.calibrationID): produced \(set.description.produced), applies from SCLK \(set.description.appliesFromSCLK), bands \(set.arrays.keys.map(\.name).sorted().joined(separator: ","))")
         }

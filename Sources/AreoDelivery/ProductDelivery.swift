@@ -123,6 +123,7 @@ public final class ProductDelivery: Sendable {
         let identity = [
             "product-v1", String(request.observationID), request.kind.rawValue, request.bands.map(\.name).joined(separator: ","),
             String(request.scale), request.format.rawValue, format, entry.kernelID ?? "", entry.calibrationID ?? "", areoVersion, entry.dataStamp,
+            entry.inputsDigest,
         ].joined(separator: "|")
         return String(ProductCache.sha256(Data(identity.utf8)).prefix(40))
     }
@@ -185,7 +186,7 @@ public final class ProductDelivery: Sendable {
                 "observation": String(request.observationID), "kind": request.kind.rawValue, "bands": request.bands.map(\.name).joined(separator: ","),
                 "scale": String(request.scale), "format": request.format.rawValue, "kernel": provenance.kernelID,
                 "calibration": provenance.calibrationID, "software": provenance.softwareVersion, "data": entry.dataStamp,
-                "file": request.fileName,
+                "file": request.fileName, "inputs": entry.inputsDigest,
             ]
             if let quality = try? JSONEncoder().encode(file.quality) { attributes["quality"] = String(decoding: quality, as: UTF8.self) }
             var outputs = [(key, file.mediaType, file.bytes, attributes)]

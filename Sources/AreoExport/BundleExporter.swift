@@ -215,7 +215,7 @@ public struct BundleExporter: Sendable {
         let collection = browse ? "browse" : PDS4ProductLabel.collection(of: request.kind)
         let lid = PDS4ProductLabel.logicalIdentifier(request, collection: collection)
         // Decoded DN depend on the data only; everything else on the kernel and calibration too.
-        let inputs = request.kind == .raw ? "" : "|\(entry.kernelID ?? "")|\(entry.calibrationID ?? "")"
+        let inputs = request.kind == .raw ? "" : "|\(entry.kernelID ?? "")|\(entry.calibrationID ?? "")|\(entry.inputsDigest)"
         let identity = "\(request.fileName)|\(areoVersion)|\(entry.dataStamp)\(inputs)"
         return Planned(request: request, collection: collection, lid: lid, identity: identity, browse: browse)
     }

@@ -1,6 +1,7 @@
 import AreoGeometry
 import AreoStore
 import AreoTelemetry
+import Crypto
 import Foundation
 import Logging
 import PostgresNIO
@@ -15,20 +16,38 @@ public struct ClockService: Sendable {
         self.logger = logger
     }
 
-    /// Validates and stores a kernel (replacing one with the same id).
-    public func loadKernel(_ data: Data, file: String) async throws -> GeometryKernel {
+    /// Validates and stores a kernel with the SHA-256 of its bytes. The same id with the same
+    /// content again changes nothing; with other content it is refused (``InputConflict``)
+    /// unless `replace`, which stores it as a new input.
+    public func loadKernel(_ data: Data, file: String, replace: Bool = false) async throws -> GeometryKernel {
         let kernel = try GeometryKernel.parse(data, file: file)
+        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
         let clock = String(decoding: try JSONEncoder().encode(kernel.clock), as: UTF8.self)
         let body = String(decoding: data, as: UTF8.self)
-        try await database.client.query(
-            """
-            INSERT INTO geometry_kernels (kernel_id, kind, kind_rank, produced, coverage_start_sclk, coverage_end_sclk, clock, kernel, source_file)
-            VALUES (\(kernel.kernelID), \(kernel.kind.rawValue), \(kernel.kind.rank), \(kernel.producedDate!),
-                    \(kernel.coverageSCLK[0]), \(kernel.coverageSCLK[1]), \(clock)::jsonb, \(body)::jsonb, \(file))
-            ON CONFLICT (kernel_id) DO UPDATE SET kind = EXCLUDED.kind, kind_rank = EXCLUDED.kind_rank, produced = EXCLUDED.produced,
-                coverage_start_sclk = EXCLUDED.coverage_start_sclk, coverage_end_sclk = EXCLUDED.coverage_end_sclk,
-                clock = EXCLUDED.clock, kernel = EXCLUDED.kernel, source_file = EXCLUDED.source_file, loaded_at = now()
-            """, logger: logger)
+        let logger = self.logger
+        try await database.client.inTransaction(logger: logger) { connection in
+            try await connection.lockForReplacing("geometry_kernel:\(kernel.kernelID)", logger: logger)
+            var stored: String??
+            for try await value in try await connection.query(
+                "SELECT content_sha256 FROM geometry_kernels WHERE kernel_id = \(kernel.kernelID)", logger: logger
+            ).decode(String?.self) { stored = .some(value) }
+            if let stored {
+                if stored == digest { return }  // the same content: nothing to do
+                if let stored, !replace {
+                    throw InputConflict(kind: "geometry kernel", id: kernel.kernelID, storedSHA256: stored, loadedSHA256: digest)
+                }
+            }
+            try await connection.query(
+                """
+                INSERT INTO geometry_kernels (kernel_id, kind, kind_rank, produced, coverage_start_sclk, coverage_end_sclk, clock, kernel, source_file, content_sha256)
+                VALUES (\(kernel.kernelID), \(kernel.kind.rawValue), \(kernel.kind.rank), \(kernel.producedDate!),
+                        \(kernel.coverageSCLK[0]), \(kernel.coverageSCLK[1]), \(clock)::jsonb, \(body)::jsonb, \(file), \(digest))
+                ON CONFLICT (kernel_id) DO UPDATE SET kind = EXCLUDED.kind, kind_rank = EXCLUDED.kind_rank, produced = EXCLUDED.produced,
+                    coverage_start_sclk = EXCLUDED.coverage_start_sclk, coverage_end_sclk = EXCLUDED.coverage_end_sclk,
+                    clock = EXCLUDED.clock, kernel = EXCLUDED.kernel, source_file = EXCLUDED.source_file,
+                    content_sha256 = EXCLUDED.content_sha256, loaded_at = now()
+                """, logger: logger)
+        }
         return kernel
     }
 

@@ -2,6 +2,7 @@ import AreoGeometry
 import AreoRadiometry
 import AreoStore
 import AreoTelemetry
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -30,20 +31,39 @@ public struct InputRepository: Sendable {
         return instrument
     }
 
-    /// Validates and stores a calibration directory (replacing a set with the same id).
-    public func loadCalibration(directory: URL) async throws -> CalibrationSet {
+    /// Validates and stores a calibration directory with the SHA-256 of its description and
+    /// arrays. The same id with the same content again changes nothing; with other content it
+    /// is refused (``InputConflict``) unless `replace`, which stores it as a new input.
+    public func loadCalibration(directory: URL, replace: Bool = false) async throws -> CalibrationSet {
         let set = try CalibrationSet.load(directory: directory)
         let d = set.description
         let json = String(decoding: try JSONEncoder().encode(d), as: UTF8.self)
+        // The content: the description file, then each band's arrays in a fixed order.
+        var hasher = SHA256()
+        hasher.update(data: try Data(contentsOf: directory.appendingPathComponent("calibration.json")))
+        for (_, files) in d.bands.sorted(by: { $0.key < $1.key }) {
+            for file in [files.bias, files.flat, files.badPixels] { hasher.update(data: try Data(contentsOf: directory.appendingPathComponent(file))) }
+        }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
         let logger = self.logger
         try await database.client.inTransaction(logger: logger) { connection in
             try await connection.lockForReplacing("calibration_set:\(d.calibrationID)", logger: logger)
+            var stored: String??
+            for try await value in try await connection.query(
+                "SELECT content_sha256 FROM calibration_sets WHERE calibration_id = \(d.calibrationID)", logger: logger
+            ).decode(String?.self) { stored = .some(value) }
+            if let stored {
+                if stored == digest { return }  // the same content: nothing to do
+                if let stored, !replace {
+                    throw InputConflict(kind: "calibration set", id: d.calibrationID, storedSHA256: stored, loadedSHA256: digest)
+                }
+            }
             try await connection.query("DELETE FROM calibration_sets WHERE calibration_id = \(d.calibrationID)", logger: logger)
             try await connection.query(
                 """
-                INSERT INTO calibration_sets (calibration_id, produced, applies_from_sclk, detector_rows, detector_cols, description, source_dir)
+                INSERT INTO calibration_sets (calibration_id, produced, applies_from_sclk, detector_rows, detector_cols, description, source_dir, content_sha256)
                 VALUES (\(d.calibrationID), \(GroundTime.parse(d.produced)!), \(d.appliesFromSCLK), \(d.detector.rows), \(d.detector.cols),
-                        \(json)::jsonb, \(directory.path))
+                        \(json)::jsonb, \(directory.path), \(digest))
                 """, logger: logger)
             for (band, files) in d.bands {
                 guard let code = Band(name: band) else { continue }

@@ -65,16 +65,20 @@ public struct ArchiveLoads: Sendable {
         try await load { try await InputRepository(database: database, logger: logger).loadInstrument(data, file: file) }
     }
 
-    /// Loads a calibration set from its directory (ICD §9).
-    public func calibration(directory: URL) async throws -> Loaded<CalibrationSet> {
-        try await load { try await InputRepository(database: database, logger: logger).loadCalibration(directory: directory) }
+    /// Loads a calibration set from its directory (ICD §9); one already held under its id with
+    /// other content is refused (``InputConflict``) unless `replace`.
+    public func calibration(directory: URL, replace: Bool = false) async throws -> Loaded<CalibrationSet> {
+        try await load { try await InputRepository(database: database, logger: logger).loadCalibration(directory: directory, replace: replace) }
     }
 
-    /// Loads geometry kernels (ICD §7), then refreshes once.
-    public func kernels(_ files: [(data: Data, name: String)]) async throws -> Loaded<[GeometryKernel]> {
+    /// Loads geometry kernels (ICD §7), then refreshes once; a kernel already held under its id
+    /// with other content is refused (``InputConflict``) unless `replace`.
+    public func kernels(_ files: [(data: Data, name: String)], replace: Bool = false) async throws -> Loaded<[GeometryKernel]> {
         try await load {
             var kernels: [GeometryKernel] = []
-            for file in files { kernels.append(try await ClockService(database: database, logger: logger).loadKernel(file.data, file: file.name)) }
+            for file in files {
+                kernels.append(try await ClockService(database: database, logger: logger).loadKernel(file.data, file: file.name, replace: replace))
+            }
             return kernels
         }
     }

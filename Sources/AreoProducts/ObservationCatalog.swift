@@ -40,6 +40,9 @@ public struct ObservationCatalog: Sendable {
         public var calibrationID: String?
         public var dataStamp: String
         public var footprint: GeographicFootprint?
+        /// The content digests of the applicable kernel and calibration set (`kernel/calibration`,
+        /// 16 hex digits each): a same-id replacement changes it, and so every product key.
+        public var inputsDigest: String = ""
 
         /// Whether the public may see it now (``Embargo``: planned, and no embargo or one that has passed).
         public func isPublic(at now: Date = Date()) -> Bool { Embargo.isPublic(planned: planned, embargoUntil: embargoUntil, at: now) }
@@ -123,11 +126,20 @@ public struct ObservationCatalog: Sendable {
 
     private func refreshHoldingLock() async throws -> RefreshReport {
         let client = database.client
-        var previous: [Int: (kernel: String?, calibration: String?, stamp: String, footprint: GeographicFootprint?)] = [:]
-        for try await (id, kernel, calibration, stamp, footprint) in try await client.query(
-            "SELECT observation_id, kernel_id, calibration_id, data_stamp, footprint::text FROM observation_catalog", logger: logger
-        ).decode((Int, String?, String?, String, String?).self) {
-            previous[id] = (kernel, calibration, stamp, try footprint.map { try JSONDecoder().decode(GeographicFootprint.self, from: Data($0.utf8)) })
+        var previous: [Int: (kernel: String?, calibration: String?, stamp: String, footprint: GeographicFootprint?, digest: String)] = [:]
+        for try await (id, kernel, calibration, stamp, footprint, digest) in try await client.query(
+            "SELECT observation_id, kernel_id, calibration_id, data_stamp, footprint::text, inputs_digest FROM observation_catalog", logger: logger
+        ).decode((Int, String?, String?, String, String?, String).self) {
+            previous[id] = (kernel, calibration, stamp, try footprint.map { try JSONDecoder().decode(GeographicFootprint.self, from: Data($0.utf8)) }, digest)
+        }
+        var kernelDigests: [String: String] = [:], calibrationDigests: [String: String] = [:]
+        for try await (id, digest) in try await client.query(
+            "SELECT kernel_id, coalesce(content_sha256, '') FROM geometry_kernels", logger: logger).decode((String, String).self) {
+            kernelDigests[id] = String(digest.prefix(16))
+        }
+        for try await (id, digest) in try await client.query(
+            "SELECT calibration_id, coalesce(content_sha256, '') FROM calibration_sets", logger: logger).decode((String, String).self) {
+            calibrationDigests[id] = String(digest.prefix(16))
         }
         var plans: [Int: (ObservationPlan, Date?)] = [:]
         for try await (id, text, embargo) in try await client.query(
@@ -171,10 +183,11 @@ public struct ObservationCatalog: Sendable {
                 firstERT: arrived[id]?.firstERT.map { Date(timeIntervalSince1970: Double($0) / 1e6) },
                 lastERT: arrived[id]?.lastERT.map { Date(timeIntervalSince1970: Double($0) / 1e6) },
                 kernelID: applicable.kernelID, calibrationID: applicable.calibrationID, dataStamp: stamp)
+            entry.inputsDigest = "\(applicable.kernelID.flatMap { kernelDigests[$0] } ?? "")/\(applicable.calibrationID.flatMap { calibrationDigests[$0] } ?? "")"
             let before = previous[id]
             // A change of what applies (not the first kernel or calibration: nothing could be made before).
             if let before, before.kernel != nil, before.calibration != nil,
-               before.kernel != entry.kernelID || before.calibration != entry.calibrationID {
+               before.kernel != entry.kernelID || before.calibration != entry.calibrationID || before.digest != entry.inputsDigest {
                 report.inputsChanged.append(id)
             }
             if before?.stamp != stamp, before != nil { report.dataChanged.append(id) }
@@ -183,7 +196,7 @@ public struct ObservationCatalog: Sendable {
                 let trajectory = kernels[kernelID]!
                 entry.startUTC = GroundTime.date(t: trajectory.t(sclk: entry.startSCLK))
                 entry.endUTC = GroundTime.date(t: trajectory.t(sclk: entry.endSCLK))
-                if let before, before.kernel == kernelID, before.stamp == stamp, let kept = before.footprint {
+                if let before, before.kernel == kernelID, before.digest == entry.inputsDigest, before.stamp == stamp, let kept = before.footprint {
                     entry.footprint = kept
                 } else if let instrument {
                     var framelets = try await service.frameletReferences(observationID: id)
@@ -219,18 +232,20 @@ public struct ObservationCatalog: Sendable {
             """
             INSERT INTO observation_catalog (observation_id, planned, status, target, bands, embargo_until, start_sclk, end_sclk,
                 start_utc, end_utc, first_ert_us, last_ert_us, kernel_id, calibration_id, data_stamp, footprint, bbox,
-                centre_latitude, centre_longitude, changed_at)
+                centre_latitude, centre_longitude, inputs_digest, changed_at)
             VALUES (\(e.observationID), \(e.planned), \(e.status), \(e.target), \(e.bands), \(e.embargoUntil), \(e.startSCLK), \(e.endSCLK),
                 \(e.startUTC), \(e.endUTC), \(e.firstERT.map { Int64($0.timeIntervalSince1970 * 1e6) }), \(e.lastERT.map { Int64($0.timeIntervalSince1970 * 1e6) }),
                 \(e.kernelID), \(e.calibrationID), \(e.dataStamp), \(footprint)::jsonb, \(box)::box,
-                \(centre?.latitude), \(centre?.longitude), now())
+                \(centre?.latitude), \(centre?.longitude), \(e.inputsDigest), now())
             ON CONFLICT (observation_id) DO UPDATE SET planned = EXCLUDED.planned, status = EXCLUDED.status, target = EXCLUDED.target,
                 bands = EXCLUDED.bands, embargo_until = EXCLUDED.embargo_until, start_sclk = EXCLUDED.start_sclk,
                 end_sclk = EXCLUDED.end_sclk, start_utc = EXCLUDED.start_utc, end_utc = EXCLUDED.end_utc,
                 first_ert_us = EXCLUDED.first_ert_us, last_ert_us = EXCLUDED.last_ert_us, kernel_id = EXCLUDED.kernel_id,
                 calibration_id = EXCLUDED.calibration_id, data_stamp = EXCLUDED.data_stamp, footprint = EXCLUDED.footprint,
                 bbox = EXCLUDED.bbox, centre_latitude = EXCLUDED.centre_latitude, centre_longitude = EXCLUDED.centre_longitude,
+                inputs_digest = EXCLUDED.inputs_digest,
                 changed_at = CASE WHEN observation_catalog.kernel_id IS DISTINCT FROM EXCLUDED.kernel_id
+                                    OR observation_catalog.inputs_digest <> EXCLUDED.inputs_digest
                                     OR observation_catalog.calibration_id IS DISTINCT FROM EXCLUDED.calibration_id
                                     OR observation_catalog.data_stamp <> EXCLUDED.data_stamp THEN now() ELSE observation_catalog.changed_at END
             """, logger: logger)
@@ -240,17 +255,17 @@ public struct ObservationCatalog: Sendable {
 
     static let columns = """
         observation_id, planned, status, target, bands, embargo_until, start_sclk, end_sclk, start_utc, end_utc,
-        first_ert_us, last_ert_us, kernel_id, calibration_id, data_stamp, footprint::text
+        first_ert_us, last_ert_us, kernel_id, calibration_id, data_stamp, footprint::text, inputs_digest
         """
 
-    typealias Row = (Int, Bool, String, String?, [String], Date?, Double, Double, Date?, Date?, Int64?, Int64?, String?, String?, String, String?)
+    typealias Row = (Int, Bool, String, String?, [String], Date?, Double, Double, Date?, Date?, Int64?, Int64?, String?, String?, String, String?, String)
 
     static func entry(_ r: Row) throws -> Entry {
         Entry(
             observationID: r.0, planned: r.1, status: r.2, target: r.3, bands: r.4, embargoUntil: r.5, startSCLK: r.6, endSCLK: r.7,
             startUTC: r.8, endUTC: r.9, firstERT: r.10.map { Date(timeIntervalSince1970: Double($0) / 1e6) },
             lastERT: r.11.map { Date(timeIntervalSince1970: Double($0) / 1e6) }, kernelID: r.12, calibrationID: r.13, dataStamp: r.14,
-            footprint: try r.15.map { try JSONDecoder().decode(GeographicFootprint.self, from: Data($0.utf8)) })
+            footprint: try r.15.map { try JSONDecoder().decode(GeographicFootprint.self, from: Data($0.utf8)) }, inputsDigest: r.16)
     }
 
     /// One observation's entry, nil when unknown.

@@ -68,6 +68,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as IngestError {
             context.logger.warning("rejected request", metadata: ["error": "\(error)"])
             throw ProblemDocument(.badRequest, error.description)
+        } catch let error as InputConflict {
+            context.logger.warning("input conflicts with the archive", metadata: ["error": "\(error)"])
+            throw ProblemDocument(.conflict, error.description, title: "Another input holds this id")
         } catch let error as ClockService.NoClockCorrelation {
             throw ProblemDocument(.conflict, error.description)
         } catch let error as DeliveryError {

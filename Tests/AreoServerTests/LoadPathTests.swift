@@ -56,4 +56,44 @@ import Testing
             }
         }
     }
+
+    @Test func aKernelReloadedUnderItsIdWithOtherContentIsRefusedUnlessReplacedThenRegenerates() async throws {
+        try await API.withServer(neighbours: 0) { client, database, delivery in
+            let digest = HTTPField.Name("Areo-Inputs-Digest")!
+            let before = try await client.execute(uri: Self.product, method: .get) { response in
+                #expect(response.status == .ok)
+                return response.headers[digest]
+            }
+            #expect(before?.contains("/") == true)
+            let archivist = try await ServerTestSupport.authorization(.archivist, database: database)
+            var kernel = try Data(contentsOf: SampleArchive.tinyClean.appendingPathComponent("geometry/predicted.json"))
+            // The same content again: nothing changes.
+            try await client.execute(uri: "/v1/geometry?name=predicted.json", method: .post, headers: archivist, body: ByteBuffer(bytes: kernel)) { response in
+                #expect(response.status == .created)
+                let regeneration = try API.json(response.body)["regeneration"] as? [String: Any]
+                #expect((regeneration?["inputsChanged"] as? [Int]) == [])
+            }
+            // Other content under the same id: refused, naming both digests, and nothing changes.
+            kernel.append(contentsOf: Array("\n ".utf8))
+            try await client.execute(uri: "/v1/geometry?name=predicted-edited.json", method: .post, headers: archivist, body: ByteBuffer(bytes: kernel)) { response in
+                #expect(response.status == .conflict)
+                let document = try API.json(response.body)
+                let detail = document["detail"] as? String ?? ""
+                #expect(detail.contains("sha256") && detail.contains("--replace"), "\(detail)")
+            }
+            try await client.execute(uri: Self.product, method: .get) { #expect($0.headers[digest] == before) }
+            // Replaced: a new input, so the product is regenerated and states the new digest.
+            try await client.execute(uri: "/v1/geometry?name=predicted-edited.json&replace=true", method: .post, headers: archivist, body: ByteBuffer(bytes: kernel)) { response in
+                #expect(response.status == .created)
+                let regeneration = try API.json(response.body)["regeneration"] as? [String: Any]
+                #expect((regeneration?["inputsChanged"] as? [Int])?.contains(5301) == true)
+            }
+            try await API.waitFor("the regeneration after the replacement") {
+                delivery.scheduler.recentJobs().contains { $0.priority == "regeneration" && $0.product.hasPrefix("5301-projected-PAN-40m") }
+            }
+            let after = try await client.execute(uri: Self.product, method: .get) { $0.headers[digest] }
+            #expect(after != nil && after != before)
+            #expect(after?.split(separator: "/").last == before?.split(separator: "/").last, "the calibration set's digest is unchanged")
+        }
+    }
 }

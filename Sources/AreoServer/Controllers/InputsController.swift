@@ -27,7 +27,8 @@ struct InputsController: Sendable {
             try context.require(.archivist)
             let name = try Self.fileName(request, default: "kernel.json")
             let body = try await Self.collect(request)
-            let loaded = try await ArchiveLoads(database: database, logger: context.logger).kernels([(body, name)])
+            let replace = try request.query.choice("replace", of: ["true", "false"]) == "true"
+            let loaded = try await ArchiveLoads(database: database, logger: context.logger).kernels([(body, name)], replace: replace)
             return try await self.loaded(["geometry_kernel": loaded.input.first?.kernelID ?? ""], report: loaded.catalogue)
         }
         group.post("/instruments") { request, context in
@@ -38,6 +39,7 @@ struct InputsController: Sendable {
         }
         group.post("/calibrations") { request, context in
             try context.require(.archivist)
+            let replace = try request.query.choice("replace", of: ["true", "false"]) == "true"
             let archive = try await Uploads.spool(request, name: "calibration.tar", into: uploadDirectory, limit: Self.maximumCalibrationBytes, what: "a calibration archive")
             let directory = uploadDirectory.appendingPathComponent("calibration-\(UUID().uuidString)")
             defer {
@@ -46,7 +48,7 @@ struct InputsController: Sendable {
             }
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             try Uploads.untar(archive, into: directory)
-            let loaded = try await ArchiveLoads(database: database, logger: context.logger).calibration(directory: directory)
+            let loaded = try await ArchiveLoads(database: database, logger: context.logger).calibration(directory: directory, replace: replace)
             return try await self.loaded(["calibration_set": loaded.input.description.calibrationID], report: loaded.catalogue)
         }
     }

@@ -22,6 +22,7 @@ enum ProductResponses {
         ]
         if let kernel = entry.attributes["kernel"] { headers[.areoGeometryKernel] = kernel }
         if let calibration = entry.attributes["calibration"] { headers[.areoCalibrationSet] = calibration }
+        if let digests = entry.attributes["inputs"], !digests.isEmpty { headers[.areoInputsDigest] = digests }
         if let software = entry.attributes["software"] { headers[.areoSoftwareVersion] = software }
         if let observations = entry.attributes["observations"] { headers[.areoObservations] = observations }
         if let quality = entry.attributes["quality"] { headers[.areoQuality] = quality }
@@ -89,6 +90,8 @@ extension HTTPField.Name {
     static let areoGeometryKernel = Self("Areo-Geometry-Kernel")!
     /// The calibration set a product was made with.
     static let areoCalibrationSet = Self("Areo-Calibration-Set")!
+    /// The content digests (SHA-256, 16 hex digits) of the kernel and calibration set, `kernel/calibration`.
+    static let areoInputsDigest = Self("Areo-Inputs-Digest")!
     static let areoSoftwareVersion = Self("Areo-Software-Version")!
     /// `hit` or `miss`.
     static let areoCache = Self("Areo-Cache")!
