@@ -74,7 +74,23 @@ struct PlanCommand: AsyncParsableCommand {
 
 /// `areo housekeeping load hk-dictionary.json`
 struct HousekeepingCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "housekeeping", abstract: "Housekeeping definitions (ICD §5).", subcommands: [Load.self])
+    static let configuration = CommandConfiguration(
+        commandName: "housekeeping", abstract: "Housekeeping definitions (ICD §5).", subcommands: [Load.self, Rederive.self])
+
+    struct Rederive: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Finish deriving engineering values and limit checks of the stored housekeeping with the dictionary (resumes where an interrupted load stopped).")
+        @OptionGroup var common: CommonOptions
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            let result = try await DatabaseSession.withDatabase(common, logger: logger) { database in
+                try await HousekeepingRepository(database: database, logger: logger).rederive()
+            }
+            print("\(result.packets) packets, \(result.samples) samples derived; \(result.violations) limit violations")
+        }
+    }
 
     struct Load: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Load the housekeeping dictionary (replaces the one in force).")

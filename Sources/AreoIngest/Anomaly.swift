@@ -44,6 +44,8 @@ public struct Anomaly: Sendable, Equatable, Codable {
     /// Not stored directly: the key of the packet, resolved to its id on insert.
     public var packetOffset: Int?
     public var fileOffset: Int?
+    /// The packet concerned when its id is known already (otherwise resolved from `fileOffset`).
+    public var packetID: Int?
     public var evidence: [String: String]
     /// Makes recording idempotent: the same abnormality found twice is stored once.
     public var dedupKey: String

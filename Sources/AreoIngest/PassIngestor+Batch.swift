@@ -484,7 +484,7 @@ extension PassIngestor {
 
     static func insertAnomalies(_ anomalies: [Anomaly], packetIDs: [Int: Int], connection: PostgresConnection, logger: Logger) async throws {
         guard !anomalies.isEmpty else { return }
-        let packetIDText = anomalies.map { a in a.fileOffset.flatMap { packetIDs[$0] }.map(String.init) ?? "" }
+        let packetIDText = anomalies.map { a in (a.packetID ?? a.fileOffset.flatMap { packetIDs[$0] }).map(String.init) ?? "" }
         try await connection.query(
             """
             INSERT INTO anomalies (kind, severity, observation_id, pass_id, packet_id, file_offset, evidence, dedup_key)

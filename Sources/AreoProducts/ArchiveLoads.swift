@@ -55,9 +55,15 @@ public struct ArchiveLoads: Sendable {
         }
     }
 
-    /// Loads (replaces) the housekeeping dictionary (ICD §5).
+    /// Loads (replaces) the housekeeping dictionary (ICD §5), then derives the engineering
+    /// values and limit checks of every housekeeping sample already stored with it.
     public func housekeepingDictionary(_ data: Data, file: String) async throws -> Loaded<HousekeepingDictionary> {
-        try await load { try await HousekeepingRepository(database: database, logger: logger).load(data, file: file) }
+        try await load {
+            let repository = HousekeepingRepository(database: database, logger: logger)
+            let dictionary = try await repository.load(data, file: file)
+            try await repository.rederive()
+            return dictionary
+        }
     }
 
     /// Loads an instrument description (ICD §8).
