@@ -169,17 +169,20 @@ public final class RenderScheduler: Service, Sendable {
         }
     }
 
+    /// Drops the queue and stops the renders in progress (each stops at its next framelet), so
+    /// a graceful shutdown does not wait for renders nobody will receive.
     func shutdown() {
-        let (idle, dropped) = shared.withLock { s -> ([CheckedContinuation<Job?, Never>], [Job]) in
+        let (idle, dropped, running) = shared.withLock { s -> ([CheckedContinuation<Job?, Never>], [Job], [Job]) in
             s.shuttingDown = true
             let idle = s.idleWorkers
             s.idleWorkers = []
             let dropped = s.queue
             s.queue = []
-            return (idle, dropped)
+            return (idle, dropped, s.active.values.filter { $0.state == .running })
         }
         for worker in idle { worker.resume(returning: nil) }
         for job in dropped { finish(job, with: .failure(CancellationError()), state: .cancelled) }
+        for job in running { job.stop.fire() }
     }
 
     private func workerLoop() async {
