@@ -31,12 +31,7 @@ public struct ClockService: Sendable {
             for try await value in try await connection.query(
                 "SELECT content_sha256 FROM geometry_kernels WHERE kernel_id = \(kernel.kernelID)", logger: logger
             ).decode(String?.self) { stored = .some(value) }
-            if let stored {
-                if stored == digest { return }  // the same content: nothing to do
-                if let stored, !replace {
-                    throw InputConflict(kind: "geometry kernel", id: kernel.kernelID, storedSHA256: stored, loadedSHA256: digest)
-                }
-            }
+            guard try ContentIdentity.mustStore(kind: "geometry kernel", id: kernel.kernelID, stored: stored, loaded: digest, replace: replace) else { return }
             try await connection.query(
                 """
                 INSERT INTO geometry_kernels (kernel_id, kind, kind_rank, produced, coverage_start_sclk, coverage_end_sclk, clock, kernel, source_file, content_sha256)

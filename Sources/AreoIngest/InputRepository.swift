@@ -52,12 +52,7 @@ public struct InputRepository: Sendable {
             for try await value in try await connection.query(
                 "SELECT content_sha256 FROM calibration_sets WHERE calibration_id = \(d.calibrationID)", logger: logger
             ).decode(String?.self) { stored = .some(value) }
-            if let stored {
-                if stored == digest { return }  // the same content: nothing to do
-                if let stored, !replace {
-                    throw InputConflict(kind: "calibration set", id: d.calibrationID, storedSHA256: stored, loadedSHA256: digest)
-                }
-            }
+            guard try ContentIdentity.mustStore(kind: "calibration set", id: d.calibrationID, stored: stored, loaded: digest, replace: replace) else { return }
             try await connection.query("DELETE FROM calibration_sets WHERE calibration_id = \(d.calibrationID)", logger: logger)
             try await connection.query(
                 """

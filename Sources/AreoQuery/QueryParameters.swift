@@ -137,7 +137,7 @@ public struct QueryParameters: Sendable {
     /// A plain name: 1–`length` characters of `[A-Za-z0-9._-]`, nil when absent.
     public func name(_ name: String, length: Int = 200) throws(ParameterError) -> String? {
         guard let text = values[name] else { return nil }
-        guard Self.isPlainName(text, length: length) else { throw ParameterError(name, "1–\(length) characters of [A-Za-z0-9._-]", value: text) }
+        guard PlainName.isValid(text, length: length) else { throw ParameterError(name, "1–\(length) characters of [A-Za-z0-9._-]", value: text) }
         return text
     }
 
@@ -148,12 +148,6 @@ public struct QueryParameters: Sendable {
             throw ParameterError(name, "west,south,east,north in degrees (east longitude −180…360, latitude −90…90, south < north)", value: text)
         }
         return box
-    }
-
-    /// Whether `text` is 1–`length` characters of `[A-Za-z0-9._-]`.
-    public static func isPlainName(_ text: String, length: Int) -> Bool {
-        !text.isEmpty && text.utf8.count <= length
-            && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 46 || $0 == 95 || $0 == 45 }
     }
 
     /// Microseconds since 1970 of a time within ``acceptedTimes`` (exact there; clamped outside).

@@ -45,7 +45,7 @@ public enum CalibrationArchive {
                 // a directory entry: only the top level is allowed, and it carries nothing
                 guard parts.count <= 1, !parts.contains("..") else { throw fail("'\(name)' is a nested directory") }
             } else if type == 0 || type == UInt8(ascii: "0") {
-                guard let base = parts.last, parts.count <= 2, !parts.contains(".."), isPlainName(base) else {
+                guard let base = parts.last, parts.count <= 2, !parts.contains(".."), PlainName.isValid(base) else {
                     throw fail("'\(name)' is not a plain file name at the top level")
                 }
                 guard members.count < maximumMembers else { throw fail("more than \(maximumMembers) files") }
@@ -58,10 +58,5 @@ public enum CalibrationArchive {
         }
         guard !members.isEmpty else { throw fail("no files") }
         return members
-    }
-
-    static func isPlainName(_ name: Substring) -> Bool {
-        !name.isEmpty && name.utf8.count <= 200 && name != ".." && name != "."
-            && name.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 46 || $0 == 95 || $0 == 45 }
     }
 }

@@ -32,7 +32,7 @@ struct DeliveryController: Sendable {
         group.delete("/prefetch/{session}") { _, context in
             let name = context.parameters.get("session") ?? ""
             // A session is cancelled only by who created it (the same token, or who was issued it).
-            guard QueryParameters.isPlainName(name, length: 100), let session = sessions.existing(named: name, tokenID: context.tokenID) else {
+            guard PlainName.isValid(name, length: 100), let session = sessions.existing(named: name, tokenID: context.tokenID) else {
                 throw ProblemDocument(.notFound, "no prefetch session \(name.prefix(100)) of yours")
             }
             let cancelled = delivery.scheduler.release(owner: session.owner)
@@ -82,7 +82,7 @@ struct DeliveryController: Sendable {
         do { hint = try JSONDecoder().decode(Hint.self, from: Data(body.readableBytesView)) } catch {
             throw ProblemDocument(.badRequest, "a hint is {session, observations: [id…] | bbox: [w,s,e,n], product?}: \(error)")
         }
-        if let name = hint.session, !QueryParameters.isPlainName(name, length: 100) {
+        if let name = hint.session, !PlainName.isValid(name, length: 100) {
             throw ParameterError("session", "1–100 characters of [A-Za-z0-9._-]", value: name)
         }
         var ids = hint.observations ?? []

@@ -63,11 +63,7 @@ struct InputsController: Sendable {
     struct LoadReport: Encodable { let loaded: [String: String]; let regeneration: ObservationCatalog.RefreshReport }
 
     static func fileName(_ request: Request, default name: String) throws -> String {
-        let name = try request.query.name("name") ?? name
-        guard name.range(of: #"^[A-Za-z0-9._-]{1,200}$"#, options: .regularExpression) != nil else {
-            throw ProblemDocument(.badRequest, "name must be a plain file name ([A-Za-z0-9._-])")
-        }
-        return name
+        try request.query.name("name") ?? name
     }
 
     static func collect(_ request: Request) async throws -> Data {
