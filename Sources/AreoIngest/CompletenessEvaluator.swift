@@ -37,17 +37,30 @@ struct CompletenessEvaluator {
 
     /// Builds the comparison from stored plan and fragments through `query` (a connection or the pool).
     static func comparison(for observation: Int, query: (PostgresQuery) async throws -> PostgresRowSequence) async throws -> PlanComparison {
-        var plan: ObservationPlan? = nil
-        for try await json in try await query("SELECT plan::text FROM plans WHERE observation_id = \(observation)").decode(String.self) {
-            plan = try JSONDecoder().decode(ObservationPlan.self, from: Data(json.utf8))
+        try await comparisons(for: [observation], query: query)[observation] ?? PlanComparison(plan: nil, arrivals: [])
+    }
+
+    /// The comparisons of several observations in two queries (whatever their number), keyed by
+    /// observation; an observation with neither plan nor fragment compares empty.
+    static func comparisons(for observations: [Int], query: (PostgresQuery) async throws -> PostgresRowSequence) async throws -> [Int: PlanComparison] {
+        let decoder = JSONDecoder()
+        var plans: [Int: ObservationPlan] = [:]
+        for try await (id, json) in try await query(
+            "SELECT observation_id, plan::text FROM plans WHERE observation_id = ANY(\(observations))").decode((Int, String).self) {
+            plans[id] = try decoder.decode(ObservationPlan.self, from: Data(json.utf8))
         }
-        var arrivals: [PlanComparison.Arrival] = []
+        var arrivals: [Int: [PlanComparison.Arrival]] = [:]
         let rows = try await query(
-            "SELECT header::text, exposure_start, status, packet_count FROM fragments WHERE observation_id = \(observation) ORDER BY framelet_index, band")
-        for try await (headerJSON, start, status, packets) in rows.decode((String, Double, String, Int).self) {
-            let header = try JSONDecoder().decode(FragmentHeader.self, from: Data(headerJSON.utf8))
-            arrivals.append(.init(header: header, correctedStart: start, status: .init(rawValue: status) ?? .incomplete, packetCount: packets))
+            """
+            SELECT observation_id, header::text, exposure_start, status, packet_count FROM fragments
+            WHERE observation_id = ANY(\(observations)) ORDER BY observation_id, framelet_index, band
+            """)
+        for try await (id, headerJSON, start, status, packets) in rows.decode((Int, String, Double, String, Int).self) {
+            let header = try decoder.decode(FragmentHeader.self, from: Data(headerJSON.utf8))
+            arrivals[id, default: []].append(.init(header: header, correctedStart: start, status: .init(rawValue: status) ?? .incomplete, packetCount: packets))
         }
-        return PlanComparison(plan: plan, arrivals: arrivals)
+        var result: [Int: PlanComparison] = [:]
+        for id in observations { result[id] = PlanComparison(plan: plans[id], arrivals: arrivals[id] ?? []) }
+        return result
     }
 }

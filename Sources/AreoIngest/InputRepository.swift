@@ -31,6 +31,14 @@ public struct InputRepository: Sendable {
         return instrument
     }
 
+    /// The id of the newest stored instrument description (0 when none).
+    public func latestInstrumentID() async throws -> Int {
+        for try await id in try await database.client.query("SELECT coalesce(max(id), 0) FROM instruments", logger: logger).decode(Int.self) {
+            return id
+        }
+        return 0
+    }
+
     /// Validates and stores a calibration directory with the SHA-256 of its description and
     /// arrays. The same id with the same content again changes nothing; with other content it
     /// is refused (``InputConflict``) unless `replace`, which stores it as a new input.
@@ -97,32 +105,35 @@ public struct InputRepository: Sendable {
     /// the observation's start or earlier). The observation's span is its plan's, or, unplanned,
     /// that of the fragments that arrived. `nil` when the observation is unknown.
     public func applicable(observationID: Int) async throws -> Applicable? {
-        var span: (Double, Double)? = nil
-        let planned = try await database.client.query(
-            "SELECT start_sclk, end_sclk FROM plans WHERE observation_id = \(observationID)", logger: logger)
-        for try await (start, end) in planned.decode((Double, Double).self) { span = (start, end) }
-        if span == nil {
-            let arrived = try await database.client.query(
-                """
-                SELECT min(exposure_start), max(exposure_start + (header->>'exposureDurationMicroseconds')::float8 / 1e6)
-                FROM fragments WHERE observation_id = \(observationID)
-                """, logger: logger)
-            for try await (start, end) in arrived.decode((Double?, Double?).self) {
-                if let start, let end { span = (start, end) }
-            }
-        }
-        guard let (start, end) = span else { return nil }
-        var result = Applicable(observationID: observationID, startSCLK: start, endSCLK: end)
-        let kernels = try await database.client.query(
+        try await applicable(observationIDs: [observationID])[observationID]
+    }
+
+    /// ``applicable(observationID:)`` for several observations in one query (the rule is written
+    /// once, here); unknown observations are absent from the result.
+    public func applicable(observationIDs: [Int]) async throws -> [Int: Applicable] {
+        let rows = try await database.client.query(
             """
-            SELECT kernel_id FROM geometry_kernels WHERE coverage_start_sclk <= \(start) AND coverage_end_sclk >= \(end)
-            ORDER BY kind_rank DESC, produced DESC LIMIT 1
+            WITH ids AS (SELECT DISTINCT unnest(\(observationIDs)::bigint[]) AS id),
+            spans AS (
+                SELECT i.id, coalesce(p.start_sclk, f.start) AS start, coalesce(p.end_sclk, f.stop) AS stop
+                FROM ids i LEFT JOIN plans p ON p.observation_id = i.id
+                LEFT JOIN LATERAL (
+                    SELECT min(exposure_start) AS start,
+                           max(exposure_start + (header->>'exposureDurationMicroseconds')::float8 / 1e6) AS stop
+                    FROM fragments WHERE observation_id = i.id AND p.observation_id IS NULL) f ON true)
+            SELECT s.id, s.start, s.stop, k.kernel_id, c.calibration_id FROM spans s
+            LEFT JOIN LATERAL (
+                SELECT kernel_id FROM geometry_kernels WHERE coverage_start_sclk <= s.start AND coverage_end_sclk >= s.stop
+                ORDER BY kind_rank DESC, produced DESC LIMIT 1) k ON true
+            LEFT JOIN LATERAL (
+                SELECT calibration_id FROM calibration_sets WHERE applies_from_sclk <= s.start
+                ORDER BY produced DESC LIMIT 1) c ON true
+            WHERE s.start IS NOT NULL AND s.stop IS NOT NULL
             """, logger: logger)
-        for try await id in kernels.decode(String.self) { result.kernelID = id }
-        let calibrations = try await database.client.query(
-            "SELECT calibration_id FROM calibration_sets WHERE applies_from_sclk <= \(start) ORDER BY produced DESC LIMIT 1",
-            logger: logger)
-        for try await id in calibrations.decode(String.self) { result.calibrationID = id }
+        var result: [Int: Applicable] = [:]
+        for try await (id, start, end, kernel, calibration) in rows.decode((Int, Double, Double, String?, String?).self) {
+            result[id] = Applicable(observationID: id, startSCLK: start, endSCLK: end, kernelID: kernel, calibrationID: calibration)
+        }
         return result
     }
 }

@@ -59,6 +59,12 @@ public struct Reports: Sendable {
         public var anomalies: [AnomalyRow]
     }
 
+    /// The plan comparisons (status, arrivals, findings) of `observations`, in a fixed number of
+    /// queries whatever their number.
+    public func comparisons(observationIDs observations: [Int]) async throws -> [Int: PlanComparison] {
+        try await CompletenessEvaluator.comparisons(for: observations) { try await database.client.query($0, logger: logger) }
+    }
+
     /// Completeness of every observation (planned or not), or of those with packets in `passID`,
     /// or of one observation; with the anomalies that concern them (and the pass).
     public func completeness(passID: Int? = nil, observationID: Int? = nil) async throws -> CompletenessReport {
@@ -75,8 +81,9 @@ public struct Reports: Sendable {
         }
         let wrapped = try await idSet("SELECT DISTINCT observation_id FROM anomalies WHERE kind = 'clock_wrap' AND observation_id IS NOT NULL")
         var observations: [ObservationCompleteness] = []
+        let comparisons = try await comparisons(observationIDs: ids.sorted())
         for id in ids.sorted() {
-            let comparison = try await CompletenessEvaluator.comparison(for: id) { try await database.client.query($0, logger: logger) }
+            guard let comparison = comparisons[id] else { continue }
             let findings = comparison.findings
             func count(_ kind: PlanComparison.Finding.Kind) -> Int { findings.filter { $0.kind == kind }.count }
             observations.append(ObservationCompleteness(

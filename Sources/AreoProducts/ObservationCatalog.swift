@@ -1,6 +1,7 @@
 import AreoGeometry
 import AreoIngest
 import AreoProcessing
+import AreoRadiometry
 import AreoStore
 import AreoTelemetry
 import Foundation
@@ -10,7 +11,7 @@ import PostgresNIO
 /// The observation catalogue: for every observation (planned or arrived) what applies to it now
 /// (geometry kernel, calibration set, data), its footprint, times, status and embargo.
 ///
-/// ``refresh()`` rewrites it after every load and bumps the catalogue generation in the same
+/// ``refresh(_:)`` rewrites the rows an input can affect after every load and bumps the catalogue generation in the same
 /// transaction; it reports which observations' applicable inputs changed, so their products can
 /// be regenerated.
 public struct ObservationCatalog: Sendable {
@@ -55,6 +56,8 @@ public struct ObservationCatalog: Sendable {
         /// Observations whose data (complete fragments, instrument) changed.
         public var dataChanged: [Int]
         public var generation: Int64
+        /// How many observations' rows were recomputed (the refresh's scope, as found in the archive).
+        public var recomputed = 0
     }
 
     /// The current catalogue generation.
@@ -70,20 +73,32 @@ public struct ObservationCatalog: Sendable {
     /// The advisory lock that serialises refreshes across every Areo process.
     static let refreshLock: Int64 = 0x4152_454F_4341_5431  // "AREOCAT1"
 
-    /// Recomputes every observation's row; see the type's documentation. Refreshes are
-    /// serialised across processes (a PostgreSQL advisory lock held from the first read to the
-    /// commit), so the catalogue after any set of concurrent loads is the one the last refresh
-    /// read — never older rows under a newer generation. The commit notifies
-    /// ``notificationChannel``.
+    /// Which observations a refresh recomputes: those an input can affect (what ``ArchiveLoads``
+    /// passes), or all of them (after a migration, or an instrument, whose camera shapes every footprint).
+    public enum Scope: Sendable, Equatable {
+        case all
+        case observations(Set<Int>)
+
+        /// Nothing to recompute (the generation is still bumped, and every process notified).
+        public static let none = Scope.observations([])
+    }
+
+    /// Recomputes the rows of the observations in `scope`; see the type's documentation.
+    /// Refreshes are serialised across processes (a PostgreSQL advisory lock held from the
+    /// first read to the commit) and each reads the inputs as committed when it starts, so once
+    /// every load has refreshed the observations its input can affect, the catalogue is that of
+    /// the same loads made one after another — never older rows under a newer generation. The
+    /// commit notifies ``notificationChannel``. Its cost is that of the observations in scope,
+    /// not of the archive.
     @discardableResult
-    public func refresh() async throws -> RefreshReport {
+    public func refresh(_ scope: Scope = .all) async throws -> RefreshReport {
         let logger = self.logger
         // One refresh of this process at a time waits for the lock: a waiter holds a pooled
         // connection, and the holder's reads need others (without this, concurrent loads would
         // hold every connection of the pool while the holder waits for one).
         await Self.gate.enter()
         do {
-            let report = try await refreshHoldingLocks(logger: logger)
+            let report = try await refreshHoldingLocks(scope, logger: logger)
             await Self.gate.leave()
             return report
         } catch {
@@ -93,11 +108,11 @@ public struct ObservationCatalog: Sendable {
     }
 
     /// The refresh under the cross-process advisory lock (taken on a connection of its own).
-    private func refreshHoldingLocks(logger: Logger) async throws -> RefreshReport {
+    private func refreshHoldingLocks(_ scope: Scope, logger: Logger) async throws -> RefreshReport {
         try await database.client.withConnection { lockHolder in
             try await lockHolder.query("SELECT pg_advisory_lock(\(Self.refreshLock))", logger: logger)
             do {
-                let report = try await refreshHoldingLock()
+                let report = try await refreshHoldingLock(scope)
                 try await lockHolder.query("SELECT pg_advisory_unlock(\(Self.refreshLock))", logger: logger)
                 return report
             } catch {
@@ -124,27 +139,20 @@ public struct ObservationCatalog: Sendable {
         }
     }
 
-    private func refreshHoldingLock() async throws -> RefreshReport {
+    /// Observations recomputed per round of queries (bounds memory on an `.all` refresh).
+    static let refreshChunk = 1_000
+
+    private func refreshHoldingLock(_ scope: Scope) async throws -> RefreshReport {
         let client = database.client
-        var previous: [Int: (kernel: String?, calibration: String?, stamp: String, footprint: GeographicFootprint?, digest: String)] = [:]
-        for try await (id, kernel, calibration, stamp, footprint, digest) in try await client.query(
-            "SELECT observation_id, kernel_id, calibration_id, data_stamp, footprint::text, inputs_digest FROM observation_catalog", logger: logger
-        ).decode((Int, String?, String?, String, String?, String).self) {
-            previous[id] = (kernel, calibration, stamp, try footprint.map { try JSONDecoder().decode(GeographicFootprint.self, from: Data($0.utf8)) }, digest)
-        }
-        var kernelDigests: [String: String] = [:], calibrationDigests: [String: String] = [:]
-        for try await (id, digest) in try await client.query(
-            "SELECT kernel_id, coalesce(content_sha256, '') FROM geometry_kernels", logger: logger).decode((String, String).self) {
-            kernelDigests[id] = String(digest.prefix(16))
-        }
-        for try await (id, digest) in try await client.query(
-            "SELECT calibration_id, coalesce(content_sha256, '') FROM calibration_sets", logger: logger).decode((String, String).self) {
-            calibrationDigests[id] = String(digest.prefix(16))
-        }
-        var plans: [Int: (ObservationPlan, Date?)] = [:]
-        for try await (id, text, embargo) in try await client.query(
-            "SELECT observation_id, plan::text, embargo_until FROM plans", logger: logger).decode((Int, String, Date?).self) {
-            plans[id] = (try JSONDecoder().decode(ObservationPlan.self, from: Data(text.utf8)), embargo)
+        let ids: [Int]
+        switch scope {
+        case .observations(let chosen): ids = chosen.sorted()
+        case .all:
+            var all: [Int] = []
+            for try await id in try await client.query(
+                "SELECT observation_id FROM plans UNION SELECT DISTINCT observation_id FROM fragments ORDER BY 1", logger: logger
+            ).decode(Int.self) { all.append(id) }
+            ids = all
         }
         var instrumentID = 0
         var instrument: InstrumentDescription? = nil
@@ -153,33 +161,89 @@ public struct ObservationCatalog: Sendable {
             instrumentID = id
             instrument = try JSONDecoder().decode(InstrumentDescription.self, from: Data(text.utf8))
         }
-        var arrived: [Int: (stamp: String, bands: [String], firstERT: Int64?, lastERT: Int64?)] = [:]
-        for try await (id, count, maxID, updated, bands, firstERT, lastERT) in try await client.query(
+        var rows: [Entry] = []
+        var report = RefreshReport(inputsChanged: [], dataChanged: [], generation: 0)
+        var kernels: [String: Trajectory] = [:]
+        for start in stride(from: 0, to: ids.count, by: Self.refreshChunk) {
+            let chunk = Array(ids[start..<min(ids.count, start + Self.refreshChunk)])
+            try await recompute(chunk, instrumentID: instrumentID, instrument: instrument, kernels: &kernels, into: &rows, report: &report)
+        }
+        let logger = self.logger
+        report.generation = try await client.inTransaction(logger: logger) { connection in
+            for entry in rows { try await Self.upsert(entry, connection: connection, logger: logger) }
+            var generation: Int64 = 0
+            for try await value in try await connection.query(
+                "UPDATE catalog_generation SET generation = generation + 1 RETURNING generation", logger: logger).decode(Int64.self) {
+                generation = value
+            }
+            // Delivered to every listening process when (and only if) this transaction commits.
+            try await connection.query("SELECT pg_notify(\(Self.notificationChannel), \(String(generation)))", logger: logger)
+            return generation
+        }
+        report.recomputed = rows.count
+        logger.info("catalogue refreshed", metadata: [
+            "observations": "\(rows.count)", "inputs_changed": "\(report.inputsChanged.count)", "generation": "\(report.generation)",
+        ])
+        return report
+    }
+
+    /// The entries of `ids` as the archive holds them now, in a fixed number of queries.
+    private func recompute(
+        _ ids: [Int], instrumentID: Int, instrument: InstrumentDescription?, kernels: inout [String: Trajectory],
+        into rows: inout [Entry], report: inout RefreshReport
+    ) async throws {
+        let client = database.client
+        let decoder = JSONDecoder()
+        var previous: [Int: (kernel: String?, calibration: String?, stamp: String, footprint: GeographicFootprint?, digest: String)] = [:]
+        for try await (id, kernel, calibration, stamp, footprint, digest) in try await client.query(
+            """
+            SELECT observation_id, kernel_id, calibration_id, data_stamp, footprint::text, inputs_digest
+            FROM observation_catalog WHERE observation_id = ANY(\(ids))
+            """, logger: logger
+        ).decode((Int, String?, String?, String, String?, String).self) {
+            previous[id] = (kernel, calibration, stamp, try footprint.map { try decoder.decode(GeographicFootprint.self, from: Data($0.utf8)) }, digest)
+        }
+        let applicable = try await InputRepository(database: database, logger: logger).applicable(observationIDs: ids)
+        let kernelIDs = Array(Set(applicable.values.compactMap(\.kernelID)))
+        let calibrationIDs = Array(Set(applicable.values.compactMap(\.calibrationID)))
+        var kernelDigests: [String: String] = [:], calibrationDigests: [String: String] = [:]
+        for try await (id, digest) in try await client.query(
+            "SELECT kernel_id, coalesce(content_sha256, '') FROM geometry_kernels WHERE kernel_id = ANY(\(kernelIDs))", logger: logger
+        ).decode((String, String).self) {
+            kernelDigests[id] = String(digest.prefix(16))
+        }
+        for try await (id, digest) in try await client.query(
+            "SELECT calibration_id, coalesce(content_sha256, '') FROM calibration_sets WHERE calibration_id = ANY(\(calibrationIDs))", logger: logger
+        ).decode((String, String).self) {
+            calibrationDigests[id] = String(digest.prefix(16))
+        }
+        var embargoes: [Int: Date?] = [:]
+        for try await (id, embargo) in try await client.query(
+            "SELECT observation_id, embargo_until FROM plans WHERE observation_id = ANY(\(ids))", logger: logger).decode((Int, Date?).self) {
+            embargoes[id] = embargo
+        }
+        var arrived: [Int: (stamp: String, firstERT: Int64?, lastERT: Int64?)] = [:]
+        for try await (id, count, maxID, updated, firstERT, lastERT) in try await client.query(
             """
             SELECT f.observation_id, count(*) FILTER (WHERE f.status = 'complete'), max(f.id),
                    coalesce(floor(extract(epoch FROM max(f.updated_at)) * 1e6)::bigint, 0),
-                   array_agg(DISTINCT f.band), min(p.first_ert_us), max(p.first_ert_us)
-            FROM fragments f LEFT JOIN packets p ON p.id = f.first_packet_id GROUP BY f.observation_id
-            """, logger: logger).decode((Int, Int, Int, Int64, [Int], Int64?, Int64?).self) {
-            let names = bands.sorted().compactMap { Band(rawValue: UInt8($0))?.name }
-            arrived[id] = ("f\(count).\(maxID).\(updated)", names, firstERT, lastERT)
+                   min(p.first_ert_us), max(p.first_ert_us)
+            FROM fragments f LEFT JOIN packets p ON p.id = f.first_packet_id
+            WHERE f.observation_id = ANY(\(ids)) GROUP BY f.observation_id
+            """, logger: logger).decode((Int, Int, Int, Int64, Int64?, Int64?).self) {
+            arrived[id] = ("f\(count).\(maxID).\(updated)", firstERT, lastERT)
         }
-        let statuses = Dictionary(
-            try await Reports(database: database, logger: logger).completeness().observations.map { ($0.observationID, $0.status.rawValue) },
-            uniquingKeysWith: { a, _ in a })
-        let inputs = InputRepository(database: database, logger: logger)
+        let comparisons = try await Reports(database: database, logger: logger).comparisons(observationIDs: ids)
         let service = ProductService(database: database, logger: logger)
-        var kernels: [String: Trajectory] = [:]
-        var rows: [Entry] = []
-        var report = RefreshReport(inputsChanged: [], dataChanged: [], generation: 0)
-        for id in Set(plans.keys).union(arrived.keys).sorted() {
-            guard let applicable = try await inputs.applicable(observationID: id) else { continue }
-            let plan = plans[id]
+        for id in ids {
+            guard let applicable = applicable[id], let comparison = comparisons[id] else { continue }
+            let plan = comparison.plan
             let stamp = "\(arrived[id]?.stamp ?? "f0").i\(instrumentID)"
+            let arrivedBands = Set(comparison.arrivals.map(\.header.bandCode)).sorted().compactMap { Band(rawValue: $0)?.name }
             var entry = Entry(
-                observationID: id, planned: plan != nil, status: statuses[id] ?? "partial", target: plan?.0.targetID,
-                bands: plan.map { $0.0.bands.map { $0.band.uppercased() } } ?? arrived[id]?.bands ?? [],
-                embargoUntil: plan?.1, startSCLK: applicable.startSCLK, endSCLK: applicable.endSCLK,
+                observationID: id, planned: plan != nil, status: comparison.status.rawValue, target: plan?.targetID,
+                bands: plan.map { $0.bands.map { $0.band.uppercased() } } ?? arrivedBands,
+                embargoUntil: embargoes[id] ?? nil, startSCLK: applicable.startSCLK, endSCLK: applicable.endSCLK,
                 firstERT: arrived[id]?.firstERT.map { Date(timeIntervalSince1970: Double($0) / 1e6) },
                 lastERT: arrived[id]?.lastERT.map { Date(timeIntervalSince1970: Double($0) / 1e6) },
                 kernelID: applicable.kernelID, calibrationID: applicable.calibrationID, dataStamp: stamp)
@@ -199,29 +263,49 @@ public struct ObservationCatalog: Sendable {
                 if let before, before.kernel == kernelID, before.digest == entry.inputsDigest, before.stamp == stamp, let kept = before.footprint {
                     entry.footprint = kept
                 } else if let instrument {
-                    var framelets = try await service.frameletReferences(observationID: id)
-                    if framelets.isEmpty, let plan { framelets = ObservationFootprint.plannedFramelets(plan.0) }
+                    var framelets = comparison.arrivals.filter { $0.status == .complete }
+                        .map { FrameletReference(header: $0.header, exposureStart: $0.correctedStart) }
+                    if framelets.isEmpty, let plan { framelets = ObservationFootprint.plannedFramelets(plan) }
                     entry.footprint = ObservationFootprint.footprint(of: framelets, trajectory: trajectory, camera: CameraModel(instrument: instrument))
                 }
             }
             rows.append(entry)
         }
-        let logger = self.logger
-        report.generation = try await client.inTransaction(logger: logger) { connection in
-            for entry in rows { try await Self.upsert(entry, connection: connection, logger: logger) }
-            var generation: Int64 = 0
-            for try await value in try await connection.query(
-                "UPDATE catalog_generation SET generation = generation + 1 RETURNING generation", logger: logger).decode(Int64.self) {
-                generation = value
-            }
-            // Delivered to every listening process when (and only if) this transaction commits.
-            try await connection.query("SELECT pg_notify(\(Self.notificationChannel), \(String(generation)))", logger: logger)
-            return generation
-        }
-        logger.info("catalogue refreshed", metadata: [
-            "observations": "\(rows.count)", "inputs_changed": "\(report.inputsChanged)", "generation": "\(report.generation)",
-        ])
-        return report
+    }
+
+    // MARK: Scopes
+
+    /// The observations a pass can affect: those with a fragment that holds a packet received in it.
+    public func scope(pass passID: Int) async throws -> Scope {
+        try await observations("""
+            SELECT DISTINCT f.observation_id FROM receptions r JOIN fragment_packets fp ON fp.packet_id = r.packet_id
+            JOIN fragments f ON f.id = fp.fragment_id WHERE r.pass_id = \(passID)
+            """)
+    }
+
+    /// The observations a kernel can affect: those whose span its coverage contains, and those it
+    /// applies to now (a replacement may shrink its coverage).
+    public func scope(kernel: GeometryKernel) async throws -> Scope {
+        try await observations("""
+            SELECT observation_id FROM observation_catalog
+            WHERE (start_sclk >= \(kernel.coverageSCLK[0]) AND end_sclk <= \(kernel.coverageSCLK[1])) OR kernel_id = \(kernel.kernelID)
+            """)
+    }
+
+    /// The observations a calibration set can affect: those starting where it applies from, and
+    /// those it applies to now.
+    public func scope(calibration: CalibrationSet) async throws -> Scope {
+        let d = calibration.description
+        return try await observations("""
+            SELECT observation_id FROM observation_catalog
+            WHERE start_sclk >= \(d.appliesFromSCLK) OR calibration_id = \(d.calibrationID)
+            """)
+    }
+
+    private func observations(_ query: PostgresQuery) async throws -> Scope {
+        var ids = Set<Int>()
+        for try await id in try await database.client.query(query, logger: logger).decode(Int.self) { ids.insert(id) }
+        return .observations(ids)
     }
 
     static func upsert(_ e: Entry, connection: PostgresConnection, logger: Logger) async throws {

@@ -31,11 +31,12 @@ public enum AreoServer {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "areo"),
             services: [database, delivery.scheduler, CatalogueWatcher(delivery: delivery, logger: logger, interval: configuration.catalogPollInterval)],
             logger: logger)
-        // The schema is brought up to date once the pool runs and before the first request;
-        // the catalogue is rebuilt so it reflects whatever was loaded while the server was down.
+        // The schema is brought up to date once the pool runs and before the first request.
+        // Every load refreshes the catalogue itself (ArchiveLoads), so only a migration — which
+        // may change what a row holds — makes the server rebuild all of it.
         app.beforeServerStarts {
-            try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
-            try await ObservationCatalog(database: database, logger: logger).refresh()
+            let migrated = try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
+            if !migrated.applied.isEmpty { try await ObservationCatalog(database: database, logger: logger).refresh(.all) }
             try await delivery.regenerateIfChanged()  // records the starting generation
         }
         return (app, delivery)

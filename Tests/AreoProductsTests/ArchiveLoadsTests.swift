@@ -83,4 +83,42 @@ import Testing
         #expect(concurrent == sequential, "order: \(order)")
         #expect(concurrent.allSatisfy { $0.contains(" recon") }, "the reconstructed kernel applies whatever the order")
     }
+
+    /// Each load recomputes only the observations its input can affect, and what it leaves is
+    /// what a recomputation of every observation gives.
+    @Test func loadsRefreshOnlyTheObservationsTheirInputCanAffect() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            let loads = try await Self.prepared(database)
+            let mission = SampleArchive.tinyClean
+            _ = try await loads.instrument(try Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
+            _ = try await loads.calibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
+            _ = try await loads.kernels([(try Data(contentsOf: mission.appendingPathComponent("geometry/predicted.json")), "predicted.json")])
+            var touched: [Int] = []
+            for name in ["pass_001.dds", "pass_002.dds", "pass_003.dds"] {
+                let loaded = try await loads.passes([mission.appendingPathComponent(name)])
+                var inPass = Set<Int>()
+                for try await id in try await database.client.query(
+                    """
+                    SELECT DISTINCT f.observation_id FROM fragments f JOIN fragment_packets fp ON fp.fragment_id = f.id
+                    JOIN receptions r ON r.packet_id = fp.packet_id WHERE r.pass_id = \(loaded.input[0].passID)
+                    """, logger: TestDatabase.logger).decode(Int.self) { inPass.insert(id) }
+                #expect(loaded.catalogue.recomputed == inPass.count, "\(name) recomputes the observations it holds packets of")
+                touched.append(loaded.catalogue.recomputed)
+            }
+            #expect(touched.reduce(0, +) >= 3, "every observation was recomputed by the pass that brought it")
+            let again = try await loads.passes([mission.appendingPathComponent("pass_002.dds")])
+            #expect(again.input[0].alreadyIngested)
+            #expect(again.catalogue.recomputed == 0, "a pass loaded again affects no observation")
+            let same = try await loads.instrument(try Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
+            #expect(same.catalogue.recomputed == 0, "the same instrument again changes no footprint")
+            let reconstructed = try await loads.kernels([(try Data(contentsOf: mission.appendingPathComponent("geometry/reconstructed.json")), "reconstructed.json")])
+            #expect(reconstructed.catalogue.recomputed == 3)
+            #expect(Set(reconstructed.catalogue.inputsChanged) == [5300, 5301, 5302], "the better kernel now applies to all three")
+            let scoped = try await Self.catalogue(database)
+            let all = try await ObservationCatalog(database: database, logger: TestDatabase.logger).refresh(.all)
+            #expect(all.recomputed == 3)
+            #expect(all.inputsChanged.isEmpty && all.dataChanged.isEmpty, "nothing was left stale")
+            #expect(try await Self.catalogue(database) == scoped)
+        }
+    }
 }
