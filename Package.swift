@@ -35,6 +35,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /// Dedicated threads for CPU-heavy and blocking work (a `TaskExecutor`, blocking calls,
+        /// parallel loops), so renders never run on the threads that serve requests.
+        .target(
+            name: "AreoCompute",
+            dependencies: [],
+            swiftSettings: swiftSettings
+        ),
+
         /// C libraries from Debian's -dev packages, wrapped by AreoCodecs (no C type leaks further).
         .systemLibrary(name: "CAEC", providers: [.apt(["libaec-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
@@ -45,7 +53,7 @@ let package = Package(
         /// to samples (ICD §4).
         .target(
             name: "AreoCodecs",
-            dependencies: ["AreoTelemetry", "CAEC", "CTurboJPEG", "CPNG", "CZlib"],
+            dependencies: ["AreoTelemetry", "AreoCompute", "CAEC", "CTurboJPEG", "CPNG", "CZlib"],
             swiftSettings: swiftSettings
         ),
 
@@ -74,7 +82,7 @@ let package = Package(
         /// On-demand processing: decode, calibrate, project, mosaic, composite (pure; no database).
         .target(
             name: "AreoProcessing",
-            dependencies: ["AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoCodecs"],
+            dependencies: ["AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoCodecs", "AreoCompute"],
             swiftSettings: swiftSettings
         ),
 
@@ -82,7 +90,7 @@ let package = Package(
         /// a time, encoded files with their labels.
         .target(
             name: "AreoProducts",
-            dependencies: ["AreoProcessing", "AreoIngest", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry",
+            dependencies: ["AreoProcessing", "AreoIngest", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoCompute",
                            .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
@@ -92,7 +100,7 @@ let package = Package(
         .target(
             name: "AreoDelivery",
             dependencies: [
-                "AreoProducts", "AreoProcessing", "AreoStore", "AreoTelemetry", "AreoGeometry",
+                "AreoProducts", "AreoProcessing", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoCompute",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -227,6 +235,11 @@ let package = Package(
             name: "AreoFuzzTargetsTests",
             dependencies: ["AreoFuzzTargets", "AreoTelemetry", "AreoQuery", "AreoRadiometry", "AreoGeometry"],
             exclude: ["Regressions"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AreoComputeTests",
+            dependencies: ["AreoCompute"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,5 +1,5 @@
 internal import CZlib
-import Dispatch
+import AreoCompute
 
 extension PNG {
     /// Encodes an RGB image given as three 8-bit planes (one plane: gray), interleaving each
@@ -87,7 +87,7 @@ extension PNG {
         lengths.withUnsafeMutableBufferPointer { lengths in
             nonisolated(unsafe) let (outputs, adlers, lengths) = (outputs, adlers, lengths)
             nonisolated(unsafe) var anyFailed = false
-            DispatchQueue.concurrentPerform(iterations: strips) { strip in
+            ComputeThreads.shared.perform(iterations: strips) { strip in
                 let rows = (height * strip / strips)..<(height * (strip + 1) / strips)
                 // The strip's rows, each preceded by its filter type: Up (2), each byte less the
                 // byte above it — imagery is smoother down than it is noisy, so deflate finds

@@ -37,6 +37,6 @@ public struct CatalogueWatcher: Service {
                 try? await Task.sleep(for: interval)
             }
         }
-        await delivery.cache.flush()
+        delivery.cache.flush()
     }
 }

@@ -1,7 +1,9 @@
+import AreoCompute
 import Crypto
 import Foundation
 import Logging
 import NIOCore
+import Synchronization
 
 /// The least-recently-used disk cache of encoded products (`cache/`, `--cache-dir`), within a
 /// byte budget (`--cache-size`).
@@ -16,7 +18,12 @@ import NIOCore
 /// A file changed behind the cache's back is never served: each entry remembers the size,
 /// modification time and inode its checksum was verified for; when they differ the checksum is
 /// checked again, and a truncated or corrupt entry is removed (the caller renders it again).
-public actor ProductCache {
+///
+/// The bookkeeping (entries, recency, byte and memory budgets) sits behind one lock that is never
+/// held across file I/O: writing and fsyncing an entry, verifying a checksum and writing the index
+/// run on ``ComputeThreads`` outside it, so a hit never waits for another entry's fsync. The byte
+/// budget holds from the moment the cache opens (a smaller `--cache-size` evicts at start).
+public final class ProductCache: Sendable {
     /// What is stored with every entry.
     public struct Entry: Sendable, Codable, Equatable {
         public var key: String
@@ -68,28 +75,37 @@ public actor ProductCache {
         var body: ByteBuffer?
     }
 
-    public nonisolated let directory: URL
-    public nonisolated let budgetBytes: Int
+    /// Everything behind the lock.
+    struct State {
+        var slots: [String: Slot] = [:]
+        var tick: UInt64 = 0
+        var bytes = 0
+        var memoryUsed = 0
+        var statistics = Statistics(entries: 0, bytes: 0, budgetBytes: 0, hits: 0, misses: 0, evictions: 0, corruptDetected: 0)
+        var indexDirty = false
+        var lastIndexWrite = Date.distantPast
+        /// Called with the bytes removed by each eviction (metrics).
+        var onEvict: @Sendable (Int) -> Void = { _ in }
+    }
+
+    public let directory: URL
+    public let budgetBytes: Int
     /// How many bytes of the most recently used entries are also kept in memory, so a hit is
     /// answered without reading the file (its size and identity are still checked with `stat`).
-    public nonisolated let memoryBytes: Int
-    var memoryUsed = 0
+    public let memoryBytes: Int
     let logger: Logger
-    var slots: [String: Slot] = [:]
-    var tick: UInt64 = 0
-    var bytes = 0
-    var statistics = Statistics(entries: 0, bytes: 0, budgetBytes: 0, hits: 0, misses: 0, evictions: 0, corruptDetected: 0)
-    var indexDirty = false
-    var lastIndexWrite = Date.distantPast
-    /// Called with the bytes removed by each eviction (metrics).
-    var onEvict: @Sendable (Int) -> Void = { _ in }
+    let state: Mutex<State>
+    /// Where file I/O and hashing run.
+    let io: ComputeThreads
 
-    /// Opens (creating) the cache in `directory`, restoring its entries and their order of use.
-    public init(directory: URL, budgetBytes: Int, memoryBytes: Int = 256 << 20, logger: Logger) throws {
+    /// Opens (creating) the cache in `directory`, restoring its entries and their order of use,
+    /// and evicts the least recently used until it fits `budgetBytes`.
+    public init(directory: URL, budgetBytes: Int, memoryBytes: Int = 256 << 20, logger: Logger, io: ComputeThreads = .shared) throws {
         self.directory = directory
         self.budgetBytes = budgetBytes
         self.memoryBytes = memoryBytes
         self.logger = logger
+        self.io = io
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var order: [String: UInt64] = [:]
         if let data = try? Data(contentsOf: directory.appendingPathComponent("index.json")),
@@ -113,111 +129,161 @@ public actor ProductCache {
             let key = String(name.dropLast(".product".count))
             if restored[key] == nil { try? FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
         }
-        slots = restored
-        tick = UInt64(order.count + 1)
-        bytes = restored.values.reduce(0) { $0 + $1.entry.size }
-        statistics.budgetBytes = budgetBytes
-        let total = restored.values.reduce(0) { $0 + $1.entry.size }
-        logger.info("cache opened", metadata: ["directory": "\(directory.path)", "entries": "\(restored.count)", "bytes": "\(total)"])
+        var opened = State()
+        opened.slots = restored
+        opened.tick = UInt64(order.count + 1)
+        opened.bytes = restored.values.reduce(0) { $0 + $1.entry.size }
+        opened.statistics.budgetBytes = budgetBytes
+        let evicted = Self.evictToBudget(&opened, budget: budgetBytes, keeping: nil)
+        opened.indexDirty = !evicted.isEmpty
+        state = Mutex(opened)
+        for key in evicted.map(\.key) { removeFiles(key) }
+        if !evicted.isEmpty {
+            writeIndex()
+            logger.info("cache: evicted at start to fit the budget", metadata: ["entries": "\(evicted.count)", "budget": "\(budgetBytes)"])
+        }
+        logger.info("cache opened", metadata: [
+            "directory": "\(directory.path)", "entries": "\(restored.count - evicted.count)", "bytes": "\(opened.bytes)",
+        ])
     }
 
     /// Sets the eviction observer (metrics).
-    public func observeEvictions(_ observer: @escaping @Sendable (Int) -> Void) { onEvict = observer }
+    public func observeEvictions(_ observer: @escaping @Sendable (Int) -> Void) { state.withLock { $0.onEvict = observer } }
 
     func productPath(_ key: String) -> String { directory.appendingPathComponent("\(key).product").path }
 
     /// The entry for `key` when it is present and intact; marks it most recently used.
-    /// A changed file is verified against its checksum again; a bad one is removed (nil).
-    public func lookup(_ key: String) -> Hit? {
-        guard var slot = slots[key] else {
-            statistics.misses += 1
-            return nil
-        }
+    /// A changed file is verified against its checksum again (on the I/O threads); a bad one is
+    /// removed (nil).
+    public func lookup(_ key: String) async -> Hit? {
+        guard let slot = state.withLock({ s -> Slot? in
+            let slot = s.slots[key]
+            if slot == nil { s.statistics.misses += 1 }
+            return slot
+        }) else { return nil }
         let path = productPath(key)
         guard let signature = Self.signature(path), signature.size == slot.entry.size else {
             discardCorrupt(key, reason: "missing or truncated")
             return nil
         }
+        var verifiedBody: ByteBuffer?? = nil
         if slot.verified != signature {
-            memoryUsed -= slot.body?.readableBytes ?? 0
-            slot.body = nil
-            guard let data = FileManager.default.contents(atPath: path), Self.sha256(data) == slot.entry.sha256 else {
+            let expected = slot.entry.sha256
+            let data = try? await io.run { () -> Data? in
+                guard let data = FileManager.default.contents(atPath: path), Self.sha256(data) == expected else { return nil }
+                return data
+            }
+            guard let data = data ?? nil else {
                 discardCorrupt(key, reason: "checksum mismatch")
                 return nil
             }
-            slot.verified = signature
-            if slot.entry.size <= memoryBytes {
-                slot.body = ByteBuffer(bytes: data)
-                memoryUsed += slot.entry.size
-            }
+            verifiedBody = .some(slot.entry.size <= memoryBytes ? ByteBuffer(bytes: data) : nil)
         }
-        tick += 1
-        slot.lastUse = tick
-        slots[key] = slot
-        statistics.hits += 1
-        indexDirty = true
-        trimMemory()
-        writeIndexIfDue()
-        return Hit(entry: slot.entry, path: path, body: slots[key]?.body)
+        let (hit, indexDue) = state.withLock { s -> (Hit?, Bool) in
+            guard var current = s.slots[key], current.entry == slot.entry else {
+                s.statistics.misses += 1
+                return (nil, false)
+            }
+            if let verifiedBody {
+                s.memoryUsed -= current.body?.readableBytes ?? 0
+                current.body = verifiedBody
+                s.memoryUsed += verifiedBody?.readableBytes ?? 0
+                current.verified = signature
+            }
+            s.tick += 1
+            current.lastUse = s.tick
+            s.slots[key] = current
+            s.statistics.hits += 1
+            s.indexDirty = true
+            Self.trimMemory(&s, limit: memoryBytes)
+            return (Hit(entry: current.entry, path: path, body: s.slots[key]?.body), Date().timeIntervalSince(s.lastIndexWrite) > 2)
+        }
+        if indexDue { await writeIndexOffThread() }
+        return hit
     }
 
     /// Drops the bytes of the least recently used entries until the memory tier fits.
-    private func trimMemory() {
-        guard memoryUsed > memoryBytes else { return }
-        for slot in slots.values.filter({ $0.body != nil }).sorted(by: { $0.lastUse < $1.lastUse }) {
-            guard memoryUsed > memoryBytes else { break }
-            memoryUsed -= slot.body?.readableBytes ?? 0
-            slots[slot.entry.key]?.body = nil
+    private static func trimMemory(_ s: inout State, limit: Int) {
+        guard s.memoryUsed > limit else { return }
+        for slot in s.slots.values.filter({ $0.body != nil }).sorted(by: { $0.lastUse < $1.lastUse }) {
+            guard s.memoryUsed > limit else { break }
+            s.memoryUsed -= slot.body?.readableBytes ?? 0
+            s.slots[slot.entry.key]?.body = nil
         }
     }
 
     /// The entry's metadata without touching its recency.
-    public func peek(_ key: String) -> Entry? { slots[key]?.entry }
+    public func peek(_ key: String) -> Entry? { state.withLock { $0.slots[key]?.entry } }
 
-    /// Stores `bytes` under `entry.key` (atomically), then evicts least-recently-used entries
-    /// until the cache fits its budget. An entry larger than the whole budget is not stored.
+    /// Stores `bytes` under `entry.key` (atomically, on the I/O threads), then evicts
+    /// least-recently-used entries until the cache fits its budget. An entry larger than the
+    /// whole budget is not stored.
     @discardableResult
-    public func store(_ content: [UInt8], as entry: Entry) throws -> Hit? {
+    public func store(_ content: [UInt8], as entry: Entry) async throws -> Hit? {
         guard entry.size == content.count, entry.size <= budgetBytes else { return nil }
         let path = productPath(entry.key)
-        try Self.writeAtomically(Data(content), to: URL(fileURLWithPath: path), in: directory)
-        try Self.writeAtomically(try JSONEncoder().encode(entry), to: directory.appendingPathComponent("\(entry.key).json"), in: directory)
-        if let old = slots[entry.key] {
-            bytes -= old.entry.size
-            memoryUsed -= old.body?.readableBytes ?? 0
+        let directory = self.directory
+        let signature = try await io.run { () -> Signature? in
+            try Self.writeAtomically(Data(content), to: URL(fileURLWithPath: path), in: directory)
+            try Self.writeAtomically(try JSONEncoder().encode(entry), to: directory.appendingPathComponent("\(entry.key).json"), in: directory)
+            return Self.signature(path)
         }
-        tick += 1
         let body = entry.size <= memoryBytes ? ByteBuffer(bytes: content) : nil
-        memoryUsed += body?.readableBytes ?? 0
-        slots[entry.key] = Slot(entry: entry, lastUse: tick, verified: Self.signature(path), body: body)
-        bytes += entry.size
-        evictToBudget(keeping: entry.key)
-        trimMemory()
-        indexDirty = true
-        writeIndex()
+        let (evicted, observer) = state.withLock { s -> ([Entry], @Sendable (Int) -> Void) in
+            if let old = s.slots[entry.key] {
+                s.bytes -= old.entry.size
+                s.memoryUsed -= old.body?.readableBytes ?? 0
+            }
+            s.tick += 1
+            s.memoryUsed += body?.readableBytes ?? 0
+            s.slots[entry.key] = Slot(entry: entry, lastUse: s.tick, verified: signature, body: body)
+            s.bytes += entry.size
+            let evicted = Self.evictToBudget(&s, budget: budgetBytes, keeping: entry.key)
+            Self.trimMemory(&s, limit: memoryBytes)
+            s.indexDirty = true
+            return (evicted, s.onEvict)
+        }
+        for old in evicted {
+            observer(old.size)
+            logger.debug("cache: evicted", metadata: ["key": "\(old.key)", "bytes": "\(old.size)"])
+        }
+        let evictedKeys = evicted.map(\.key)
+        try await io.run { [self] in
+            for key in evictedKeys { removeFiles(key) }
+            writeIndex()
+        }
         return Hit(entry: entry, path: path, body: body)
     }
 
     /// Removes an entry (stale after a regeneration, or corrupt).
     public func remove(_ key: String) {
-        guard let slot = slots.removeValue(forKey: key) else { return }
-        bytes -= slot.entry.size
-        memoryUsed -= slot.body?.readableBytes ?? 0
-        try? FileManager.default.removeItem(atPath: productPath(key))
-        try? FileManager.default.removeItem(at: directory.appendingPathComponent("\(key).json"))
-        indexDirty = true
+        guard state.withLock({ s -> Bool in
+            guard let slot = s.slots.removeValue(forKey: key) else { return false }
+            s.bytes -= slot.entry.size
+            s.memoryUsed -= slot.body?.readableBytes ?? 0
+            s.indexDirty = true
+            return true
+        }) else { return }
+        removeFiles(key)
+    }
+
+    private func removeFiles(_ key: String) {
+        unlink(productPath(key))
+        unlink(directory.appendingPathComponent("\(key).json").path)
     }
 
     /// Every entry, most recently used first.
     public func entriesByRecency() -> [Entry] {
-        slots.values.sorted { $0.lastUse > $1.lastUse }.map(\.entry)
+        state.withLock { $0.slots.values.sorted { $0.lastUse > $1.lastUse }.map(\.entry) }
     }
 
     public func currentStatistics() -> Statistics {
-        var s = statistics
-        s.entries = slots.count
-        s.bytes = bytes
-        return s
+        state.withLock { s in
+            var statistics = s.statistics
+            statistics.entries = s.slots.count
+            statistics.bytes = s.bytes
+            return statistics
+        }
     }
 
     /// Writes the index now (at shutdown).
@@ -225,34 +291,46 @@ public actor ProductCache {
 
     private func discardCorrupt(_ key: String, reason: String) {
         logger.warning("cache: entry discarded, will be rendered again", metadata: ["key": "\(key)", "reason": "\(reason)"])
-        statistics.corruptDetected += 1
-        statistics.misses += 1
+        state.withLock {
+            $0.statistics.corruptDetected += 1
+            $0.statistics.misses += 1
+        }
         remove(key)
     }
 
-    private func evictToBudget(keeping kept: String) {
-        guard bytes > budgetBytes else { return }
-        for slot in slots.values.sorted(by: { $0.lastUse < $1.lastUse }) where slot.entry.key != kept {
-            guard bytes > budgetBytes else { break }
-            remove(slot.entry.key)
-            statistics.evictions += 1
-            onEvict(slot.entry.size)
-            logger.debug("cache: evicted", metadata: ["key": "\(slot.entry.key)", "bytes": "\(slot.entry.size)"])
+    /// Takes least recently used entries (but `kept`) out of the bookkeeping until it fits
+    /// `budget`; returns them (their files are the caller's to remove, outside the lock).
+    private static func evictToBudget(_ s: inout State, budget: Int, keeping kept: String?) -> [Entry] {
+        guard s.bytes > budget else { return [] }
+        var evicted: [Entry] = []
+        for slot in s.slots.values.sorted(by: { $0.lastUse < $1.lastUse }) where slot.entry.key != kept {
+            guard s.bytes > budget else { break }
+            s.slots[slot.entry.key] = nil
+            s.bytes -= slot.entry.size
+            s.memoryUsed -= slot.body?.readableBytes ?? 0
+            s.statistics.evictions += 1
+            evicted.append(slot.entry)
         }
+        return evicted
     }
 
-    private func writeIndexIfDue() {
-        if Date().timeIntervalSince(lastIndexWrite) > 2 { writeIndex() }
+    private func writeIndexOffThread() async {
+        _ = try? await io.run { [self] in writeIndex() }
     }
 
+    /// Writes `index.json` when entries changed since the last write (the order snapshotted
+    /// under the lock, the file written outside it).
     private func writeIndex() {
-        guard indexDirty else { return }
-        let order = slots.values.sorted { $0.lastUse < $1.lastUse }.map(\.entry.key)
+        guard let order = state.withLock({ s -> [String]? in
+            guard s.indexDirty else { return nil }
+            s.indexDirty = false
+            s.lastIndexWrite = Date()
+            return s.slots.values.sorted { $0.lastUse < $1.lastUse }.map(\.entry.key)
+        }) else { return }
         do {
             try Self.writeAtomically(try JSONEncoder().encode(order), to: directory.appendingPathComponent("index.json"), in: directory)
-            indexDirty = false
-            lastIndexWrite = Date()
         } catch {
+            state.withLock { $0.indexDirty = true }
             logger.error("cache: index not written", metadata: ["error": "\(error)"])
         }
     }

@@ -46,7 +46,7 @@ public final class ProductDelivery: Sendable {
         self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
-        await cache.observeEvictions { [metrics] bytes in
+        cache.observeEvictions { [metrics] bytes in
             metrics.cacheEvictions.increment()
             metrics.cacheEvictedBytes.increment(by: bytes)
         }
@@ -135,7 +135,7 @@ public final class ProductDelivery: Sendable {
     public func cached(_ request: ProductRequest, entry: ObservationCatalog.Entry, label: Bool = false) async throws -> Served? {
         guard entry.kernelID != nil, entry.calibrationID != nil else { return nil }
         let key = Self.key(request, entry: entry, served: label ? "xml" : request.format.rawValue)
-        guard let hit = await cache.peek(key) != nil ? await cache.lookup(key) : nil else { return nil }
+        guard let hit = cache.peek(key) != nil ? await cache.lookup(key) : nil else { return nil }
         metrics.cacheHits.increment()
         return Served(entry: hit.entry, path: hit.path, bytes: nil, fromCache: true, body: hit.body)
     }
@@ -173,7 +173,7 @@ public final class ProductDelivery: Sendable {
             let key = Self.key(request, entry: entry, served: request.format.rawValue)
             let labelKey = Self.key(request, entry: entry, served: "xml")
             // Another render may have finished this product between the lookup and now.
-            let labelCached = request.format == .dat ? await cache.peek(labelKey) != nil : true
+            let labelCached = request.format == .dat ? cache.peek(labelKey) != nil : true
             if labelCached, let hit = await cache.lookup(key) {
                 var products = [key: RenderResult.Product(entry: hit.entry, path: hit.path, bytes: nil)]
                 if let label = await cache.lookup(labelKey) { products[labelKey] = .init(entry: label.entry, path: label.path, bytes: nil) }
@@ -223,7 +223,7 @@ public final class ProductDelivery: Sendable {
                 request.bands = [first]
             }
             let key = Self.key(request, entry: entry, served: request.format.rawValue)
-            guard await cache.peek(key) == nil else { continue }
+            guard cache.peek(key) == nil else { continue }
             jobs.append(scheduler.submit(
                 key: key, product: request.fileName, priority: priority, owner: owner, isPublic: entry.isPublic(),
                 work: renderWork(request, entry: entry, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID))))
@@ -247,7 +247,7 @@ public final class ProductDelivery: Sendable {
     /// Removes every cached product whose observation's inputs or data are no longer current,
     /// and re-renders the most recently used of them at low priority.
     public func regenerate() async throws {
-        let entries = await cache.entriesByRecency()
+        let entries = cache.entriesByRecency()
         var fresh: [Int: ObservationCatalog.Entry?] = [:]
         let catalog = ObservationCatalog(database: database, logger: logger)
         var requeued = 0
@@ -257,7 +257,7 @@ public final class ProductDelivery: Sendable {
             guard let current = fresh[id] ?? nil else { continue }
             let servedFormat = cached.mediaType == "application/xml" ? "xml" : request.format.rawValue
             guard Self.key(request, entry: current, served: servedFormat) != cached.key else { continue }
-            await cache.remove(cached.key)
+            cache.remove(cached.key)
             guard rank < configuration.regenerateRecent, servedFormat != "xml",
                   let kernelID = current.kernelID, let calibrationID = current.calibrationID else { continue }
             scheduler.submit(

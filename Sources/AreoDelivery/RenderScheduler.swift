@@ -1,3 +1,4 @@
+import AreoCompute
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -202,10 +203,12 @@ public final class RenderScheduler: Service, Sendable {
         }
     }
 
-    /// Runs `work` until it ends or `stop` fires (then it is cancelled and CancellationError thrown).
+    /// Runs `work` until it ends or `stop` fires (then it is cancelled and CancellationError
+    /// thrown). The work, and every child task it starts, runs on ``ComputeThreads/shared``:
+    /// never on the cooperative pool's threads that serve requests.
     static func race(_ work: @escaping Work, progress: RenderProgress, until stop: CancellationSignal) async throws -> RenderResult {
         try await withThrowingTaskGroup(of: RenderResult?.self) { group in
-            group.addTask { try await work(progress) }
+            group.addTask(executorPreference: ComputeThreads.shared) { try await work(progress) }
             group.addTask { await stop.wait(); return nil }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let result = first else { throw CancellationError() }

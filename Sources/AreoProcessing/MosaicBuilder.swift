@@ -1,3 +1,4 @@
+import AreoCompute
 import Foundation
 import AreoGeometry
 import AreoRadiometry
@@ -124,7 +125,7 @@ public struct MosaicBuilder: Sendable {
         // Rows in parallel (each strip writes only its own output rows): several strips per core,
         // since a tilted framelet's rows differ in length and a core that finishes early takes
         // the next strip.
-        let strips = min(4 * ProcessInfo.processInfo.activeProcessorCount, max(1, box.rows.count / 32))
+        let strips = min(4 * (ComputeThreads.shared.threadCount + 1), max(1, box.rows.count / 32))
         let boxWidth = box.columns.count
         // Each row is scanned only where the outline crosses it.
         let polygon = outline.contains { $0 == nil } ? [] : outline.map { $0! }
@@ -152,7 +153,7 @@ public struct MosaicBuilder: Sendable {
         saturated.withUnsafeMutableBufferPointer { saturated in
         own.values.withUnsafeMutableBufferPointer { ownValues in
             nonisolated(unsafe) let (sum, weight, saturated, ownValues, iof, flags) = (sum, weight, saturated, ownValues, iof, flags)
-            DispatchQueue.concurrentPerform(iterations: strips) { strip in
+            ComputeThreads.shared.perform(iterations: strips) { strip in
                 let rows = (box.rows.lowerBound + box.rows.count * strip / strips)..<(box.rows.lowerBound + box.rows.count * (strip + 1) / strips)
                 let lastSample = Double(samples) - 0.5, lastLine = Double(lines) - 0.5
                 let maxC0 = max(0, samples - 2), maxR0 = max(0, lines - 2)

@@ -1,3 +1,4 @@
+import AreoCompute
 import AreoGeometry
 import AreoIngest
 import AreoRadiometry
@@ -115,10 +116,14 @@ public struct ArchiveLoads: Sendable {
     private func load<Input: Sendable>(
         _ store: () async throws -> Input, scope: (ObservationCatalog, Input) async throws -> ObservationCatalog.Scope
     ) async throws -> Loaded<Input> {
-        let input = try await store()
-        let catalog = ObservationCatalog(database: database, logger: logger)
-        let catalogue = try await catalog.refresh(try await scope(catalog, input))
-        return Loaded(input: input, catalogue: catalogue)
+        // Parsing, CRCs, hashing and footprints are CPU work: on the compute threads, not on
+        // the threads that serve requests (an upload must not slow every other request).
+        try await withTaskExecutorPreference(ComputeThreads.shared) {
+            let input = try await store()
+            let catalog = ObservationCatalog(database: database, logger: logger)
+            let catalogue = try await catalog.refresh(try await scope(catalog, input))
+            return Loaded(input: input, catalogue: catalogue)
+        }
     }
 }
 

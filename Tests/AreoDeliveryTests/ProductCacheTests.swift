@@ -25,16 +25,16 @@ import Testing
         #expect(await cache.lookup("a") != nil)
         let d = [UInt8](repeating: 4, count: 1000)
         try await cache.store(d, as: Self.entry("d", d))
-        let statistics = await cache.currentStatistics()
+        let statistics = cache.currentStatistics()
         #expect(statistics.bytes <= 3000)
         #expect(statistics.evictions == 1)
-        #expect(await cache.peek("b") == nil)
+        #expect(cache.peek("b") == nil)
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("b.product").path))
-        for key in ["a", "c", "d"] { #expect(await cache.peek(key) != nil, "\(key) kept") }
+        for key in ["a", "c", "d"] { #expect(cache.peek(key) != nil, "\(key) kept") }
         // An entry larger than the whole budget is not stored (and evicts nothing).
         let huge = [UInt8](repeating: 5, count: 4000)
         #expect(try await cache.store(huge, as: Self.entry("huge", huge)) == nil)
-        #expect(await cache.currentStatistics().entries == 3)
+        #expect(cache.currentStatistics().entries == 3)
     }
 
     @Test func itsIndexAndOrderSurviveARestart() async throws {
@@ -47,13 +47,13 @@ import Testing
                 try await cache.store(bytes, as: Self.entry(key, bytes))
             }
             _ = await cache.lookup("x")
-            await cache.flush()
+            cache.flush()
         }
         // A leftover temporary file and an orphan product (crash between the two renames) are cleaned up.
         try Data([1, 2, 3]).write(to: directory.appendingPathComponent(".tmp-leftover"))
         try Data([1, 2, 3]).write(to: directory.appendingPathComponent("orphan.product"))
         let reopened = try ProductCache(directory: directory, budgetBytes: 10_000, logger: TestDatabase.logger)
-        #expect(await reopened.entriesByRecency().map(\.key) == ["x", "z", "y"])
+        #expect(reopened.entriesByRecency().map(\.key) == ["x", "z", "y"])
         #expect(await reopened.lookup("y") != nil)
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent(".tmp-leftover").path))
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("orphan.product").path))
@@ -71,12 +71,53 @@ import Testing
         let t = directory.appendingPathComponent("t.product").path
         #expect(truncate(t, 1000) == 0)
         #expect(await cache.lookup("t") == nil)
-        #expect(await cache.peek("t") == nil)
+        #expect(cache.peek("t") == nil)
         // Same size, one byte changed: the checksum catches it.
         var altered = bytes
         altered[10] ^= 0xFF
         try Data(altered).write(to: directory.appendingPathComponent("u.product"))
         #expect(await cache.lookup("u") == nil)
-        #expect(await cache.currentStatistics().corruptDetected == 2)
+        #expect(cache.currentStatistics().corruptDetected == 2)
+    }
+
+    /// The budget holds from the moment the cache opens: reopened with less room, the least
+    /// recently used entries go (files and all) before anything is served.
+    @Test func aSmallerBudgetAtOpenEvictsTheLeastRecentlyUsed() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = try ProductCache(directory: directory, budgetBytes: 10_000, logger: TestDatabase.logger)
+        for key in ["p", "q", "r", "s"] {
+            let bytes = [UInt8](repeating: UInt8(key.utf8.first!), count: 1000)
+            try await cache.store(bytes, as: Self.entry(key, bytes))
+        }
+        _ = await cache.lookup("p")
+        cache.flush()
+        let reopened = try ProductCache(directory: directory, budgetBytes: 2500, logger: TestDatabase.logger)
+        #expect(reopened.currentStatistics().bytes <= 2500)
+        #expect(reopened.entriesByRecency().map(\.key) == ["p", "s"])
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("q.product").path))
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("r.json").path))
+        #expect(await reopened.lookup("p") != nil)
+    }
+
+    /// Many lookups and stores at once keep the books straight (the lock is never held across I/O).
+    @Test func concurrentStoresAndLookupsKeepTheBooks() async throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = try ProductCache(directory: directory, budgetBytes: 20_000, logger: TestDatabase.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<64 {
+                group.addTask {
+                    let bytes = [UInt8](repeating: UInt8(n), count: 1000)
+                    try await cache.store(bytes, as: Self.entry("k\(n % 32)", bytes))
+                    _ = await cache.lookup("k\((n + 7) % 32)")
+                }
+            }
+            try await group.waitForAll()
+        }
+        let statistics = cache.currentStatistics()
+        #expect(statistics.bytes <= 20_000 && statistics.bytes == statistics.entries * 1000)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".product") }
+        #expect(Set(files.map { String($0.dropLast(8)) }) == Set(cache.entriesByRecency().map(\.key)))
     }
 }

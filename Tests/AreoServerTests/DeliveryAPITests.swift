@@ -112,7 +112,7 @@ import Testing
             }
 
             // A truncated cache file is detected and rendered again, never served.
-            let entries = await delivery.cache.entriesByRecency()
+            let entries = delivery.cache.entriesByRecency()
             let composite = entries.first { ($0.attributes["file"] ?? "").hasPrefix("5301-composite") }
             let cached = try #require(composite)
             let path = delivery.cache.directory.appendingPathComponent("\(cached.key).product").path

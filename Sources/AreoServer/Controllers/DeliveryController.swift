@@ -39,9 +39,9 @@ struct DeliveryController: Sendable {
             return try ProductResponses.json(encodable: ["cancelled": cancelled])
         }
         group.get("/cache") { _, context in
-            let statistics = await delivery.cache.currentStatistics()
+            let statistics = delivery.cache.currentStatistics()
             var visible: [ProductCache.Entry] = []
-            for entry in await delivery.cache.entriesByRecency() where visible.count < 50 {
+            for entry in delivery.cache.entriesByRecency() where visible.count < 50 {
                 let shown = context.publicOnly ? await delivery.isPublic(entry) : true
                 if shown { visible.append(entry) }
             }
@@ -52,7 +52,7 @@ struct DeliveryController: Sendable {
             return try ProductResponses.json(encodable: CacheState(statistics: statistics, mostRecentlyUsed: Array(recent)))
         }
         root.get("/metrics") { _, _ in
-            let statistics = await delivery.cache.currentStatistics()
+            let statistics = delivery.cache.currentStatistics()
             let scheduler = delivery.scheduler.statistics()
             delivery.metrics.record(cache: statistics, scheduler: scheduler)
             return Response(
