@@ -200,6 +200,7 @@ let package = Package(
                 "AreoDelivery",
                 "AreoExport",
                 "AreoQuery",
+                "AreoCompute",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
