@@ -313,7 +313,8 @@ let package = Package(
         .testTarget(
             name: "AreoDeliveryTests",
             dependencies: [
-                "AreoDelivery", "AreoTestSupport",
+                "AreoDelivery", "AreoTestSupport", "AreoProducts", "AreoProcessing", "AreoStore", "AreoTelemetry",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings

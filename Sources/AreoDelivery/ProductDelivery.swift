@@ -333,4 +333,13 @@ public enum DeliveryError: Error, CustomStringConvertible, Sendable {
         case .notFound(let m), .unavailable(let m), .tooLarge(let m): m
         }
     }
+
+    /// The machine-readable code of the problem document.
+    public var code: String {
+        switch self {
+        case .notFound: "not_found"
+        case .unavailable: "not_yet_processable"
+        case .tooLarge: "too_large"
+        }
+    }
 }

@@ -451,7 +451,7 @@ extension PassIngestor {
         var ids: [Int] = []
         ids.reserveCapacity(keys.count)
         for try await id in rows.decode(Int.self) { ids.append(id) }
-        guard ids.count == keys.count else { throw IngestError(file: "", "internal: \(ids.count) packet ids for \(keys.count) keys") }
+        guard ids.count == keys.count else { throw IngestError(.inconsistent, file: "", "internal: \(ids.count) packet ids for \(keys.count) keys") }
         return ids
     }
 

@@ -53,7 +53,7 @@ public struct PassIngestor: Sendable {
     ///   - name: the name to record (default: the file's own name).
     public func ingest(file: URL, name: String? = nil) async throws -> Report {
         guard let handle = try? FileHandle(forReadingFrom: file) else {
-            throw IngestError(file: file.path, "cannot read the pass file")
+            throw IngestError(.unreadable, file: file.path, "cannot read the pass file")
         }
         var hasher = SHA256()
         var size = 0
@@ -160,7 +160,7 @@ public struct PassIngestor: Sendable {
             RETURNING id, completed_at IS NOT NULL
             """, logger: logger)
         for try await (id, completed) in rows.decode((Int, Bool).self) { return (id, completed) }
-        throw IngestError(file: fileName, "could not register the pass")
+        throw IngestError(.notRecorded, file: fileName, "could not register the pass")
     }
 
     private func loadStreamState() async throws -> [UInt16: ClockWrapDetector.State] {

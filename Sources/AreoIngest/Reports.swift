@@ -186,7 +186,7 @@ public struct Reports: Sendable {
     /// The daily synopsis of housekeeping for a UTC day (by earth received time of the packets).
     public func health(day: String) async throws -> HealthReport {
         guard let start = GroundTime.parse(day + "T00:00:00Z") else {
-            throw IngestError(file: "--day", "day must be YYYY-MM-DD, is '\(day)'")
+            throw IngestError(.invalidArgument, file: "--day", "day must be YYYY-MM-DD, is '\(day)'")
         }
         let from = Int64(start.timeIntervalSince1970 * 1e6), to = from + 86_400_000_000
         let rows = try await database.client.query(

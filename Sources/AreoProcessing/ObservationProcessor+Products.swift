@@ -51,7 +51,7 @@ extension ObservationProcessor {
         scratch: consuming MosaicScratch? = nil, payload: @escaping PayloadLoader
     ) async throws -> BandMosaic {
         let (mosaic, measured) = try await mosaic(band: band, framelets: framelets, grid: grid, scratch: scratch.take(), payload: payload)
-        guard measured.missingFraction < 1 else { throw ProcessingError("no \(band.name) framelet of observation \(request.observationID) could be projected") }
+        guard measured.missingFraction < 1 else { throw ProcessingError(.noUsableData, "no \(band.name) framelet of observation \(request.observationID) could be projected") }
         quality.frameletMisregistration[band.name] = measured.frameletMisregistration
         quality.saturatedSamples += measured.saturatedSamples
         quality.interpolatedSamples += measured.interpolatedSamples
@@ -158,12 +158,12 @@ extension ObservationProcessor {
     ) async throws -> Rendered {
         let band = request.bands[0]
         let mine = framelets.filter { $0.header.band == band }.sorted { $0.header.frameletIndex < $1.header.frameletIndex }
-        guard let first = mine.first else { throw ProcessingError("observation \(request.observationID) has no \(band.name) framelet") }
+        guard let first = mine.first else { throw ProcessingError(.noUsableData, "observation \(request.observationID) has no \(band.name) framelet") }
         let lines = first.header.lines, samples = first.header.samples
         let planned = max(Int(first.header.frameletsPlannedPerBand), Int(mine.last!.header.frameletIndex) + 1)
         // The header's counts come from outside: a stack is made only up to 2²⁸ samples (1 GiB of floats).
         guard samples * lines * planned <= 1 << 28 else {
-            throw ProcessingError("the \(band.name) stack would be \(planned) framelets of \(samples) × \(lines) samples, more than 2²⁸; its headers are not credible")
+            throw ProcessingError(.tooLarge, "the \(band.name) stack would be \(planned) framelets of \(samples) × \(lines) samples, more than 2²⁸; its headers are not credible")
         }
         var values = [Float](repeating: .nan, count: samples * lines * planned)
         var saturated = [Bool](repeating: false, count: values.count)

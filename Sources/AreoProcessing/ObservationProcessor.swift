@@ -34,8 +34,32 @@ public typealias PayloadLoader = @Sendable (FrameletReference) async throws -> [
 
 /// Why a product could not be made.
 public struct ProcessingError: Error, Sendable, CustomStringConvertible {
+    /// What kind of refusal this is (the server maps it to an HTTP status in one place).
+    public enum Code: String, Sendable, CaseIterable {
+        /// The request itself is malformed (bands, scale, kind or format).
+        case invalidRequest = "invalid_request"
+        /// No such observation.
+        case notInArchive = "not_in_archive"
+        /// Not processable yet: an input that will come is missing.
+        case noKernel = "no_kernel", noCalibration = "no_calibration", noInstrument = "no_instrument", noCompleteFragment = "no_complete_fragment"
+        /// The data that arrived cannot make this product (a band without usable framelets).
+        case noUsableData = "no_usable_data"
+        /// The geometry puts the framelets off the planet.
+        case geometryMissesMars = "geometry_misses_mars"
+        /// The output would exceed a limit.
+        case tooLarge = "too_large"
+        /// A stored fragment could not be read back.
+        case fragmentUnreadable = "fragment_unreadable"
+        /// An input was replaced while the product was being made (ask again).
+        case inputReplaced = "input_replaced"
+    }
+
+    public let code: Code
     public let message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
     public var description: String { message }
 }
 
@@ -95,10 +119,10 @@ public struct ObservationProcessor: Sendable {
     /// The centre of the observation: what the middle framelet's centre sample sees.
     public func centre(of framelets: [FrameletReference]) throws -> SurfaceView {
         let sorted = framelets.sorted { ($0.header.frameletIndex, $0.header.bandCode) < ($1.header.frameletIndex, $1.header.bandCode) }
-        guard !sorted.isEmpty else { throw ProcessingError("the observation has no framelets") }
+        guard !sorted.isEmpty else { throw ProcessingError(.noUsableData, "the observation has no framelets") }
         let middle = camera(for: sorted[sorted.count / 2])
         guard let view = middle.view(sample: Double(middle.samples - 1) / 2, line: Double(middle.lines - 1) / 2) else {
-            throw ProcessingError("the boresight of the middle framelet misses Mars with this geometry kernel")
+            throw ProcessingError(.geometryMissesMars, "the boresight of the middle framelet misses Mars with this geometry kernel")
         }
         return view
     }
@@ -129,13 +153,13 @@ public struct ObservationProcessor: Sendable {
             bandBoxes[reference.header.band] = union(bandBoxes[reference.header.band] ?? empty, box)
         }
         var covering = bandBoxes.values.reduce(empty, union)
-        guard covering.minX.isFinite else { throw ProcessingError("no framelet of the observation sees Mars with this geometry kernel") }
+        guard covering.minX.isFinite else { throw ProcessingError(.geometryMissesMars, "no framelet of the observation sees Mars with this geometry kernel") }
         for band in bands ?? [] {
             let own = bandBoxes[band] ?? empty
             covering = (max(covering.minX, own.minX), max(covering.minY, own.minY), min(covering.maxX, own.maxX), min(covering.maxY, own.maxY))
         }
         guard covering.minX < covering.maxX, covering.minY < covering.maxY else {
-            throw ProcessingError("the bands \((bands ?? []).map(\.name).joined(separator: ", ")) have no ground in common")
+            throw ProcessingError(.noUsableData, "the bands \((bands ?? []).map(\.name).joined(separator: ", ")) have no ground in common")
         }
         return MapGrid(projection: projection, scale: scale, covering: covering)
     }

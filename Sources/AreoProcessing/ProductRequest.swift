@@ -31,13 +31,13 @@ public struct ProductRequest: Sendable, Hashable, Codable {
     public init(observationID: Int, kind: Kind, bands: [Band], scale: Double = defaultScale, format: ProductFormat) throws(ProcessingError) {
         switch kind {
         case .raw, .calibrated, .projected:
-            guard bands.count == 1 else { throw ProcessingError("a \(kind.rawValue) product has one band (--band)") }
+            guard bands.count == 1 else { throw ProcessingError(.invalidRequest, "a \(kind.rawValue) product has one band (--band)") }
         case .composite:
             guard Self.composites.contains(bands) else {
-                throw ProcessingError("composites are \(Self.composites.map { $0.map(\.name).joined(separator: ",") }.joined(separator: " | "))")
+                throw ProcessingError(.invalidRequest, "composites are \(Self.composites.map { $0.map(\.name).joined(separator: ",") }.joined(separator: " | "))")
             }
         }
-        guard scale.isFinite, scale > 0 else { throw ProcessingError("scale must be a positive number of metres per pixel") }
+        guard scale.isFinite, scale > 0 else { throw ProcessingError(.invalidRequest, "scale must be a positive number of metres per pixel") }
         self.observationID = observationID
         self.kind = kind
         self.bands = bands

@@ -55,17 +55,17 @@ public struct ProductService: Sendable {
     public func inputs(observationID: Int, pinned: ProductProvenance? = nil) async throws -> Inputs {
         let repository = InputRepository(database: database, logger: logger)
         guard var applicable = try await repository.applicable(observationID: observationID) else {
-            throw ProcessingError("observation \(observationID) is not in the archive")
+            throw ProcessingError(.notInArchive, "observation \(observationID) is not in the archive")
         }
         if let pinned {
             applicable.kernelID = pinned.kernelID
             applicable.calibrationID = pinned.calibrationID
         }
         guard let kernelID = applicable.kernelID else {
-            throw ProcessingError("no geometry kernel covers observation \(observationID) (SCLK \(applicable.startSCLK)–\(applicable.endSCLK)); load one with `areo geometry load`")
+            throw ProcessingError(.noKernel, "no geometry kernel covers observation \(observationID) (SCLK \(applicable.startSCLK)–\(applicable.endSCLK)); load one with `areo geometry load`")
         }
         guard let calibrationID = applicable.calibrationID else {
-            throw ProcessingError("no calibration set applies to observation \(observationID); load one with `areo calibration load`")
+            throw ProcessingError(.noCalibration, "no calibration set applies to observation \(observationID); load one with `areo calibration load`")
         }
         // Read side by side (each on its own pooled connection): the kernel's parsing overlaps
         // the calibration rows' transfer.
@@ -75,7 +75,7 @@ public struct ProductService: Sendable {
         let calibration = try await loadCalibration(calibrationID, rows: Self.calibrationRows(of: framelets))
         let (kernel, instrument) = try await (loadedKernel, loadedInstrument)
         framelets = framelets.filter { $0.isProcessable(on: instrument) }
-        guard !framelets.isEmpty else { throw ProcessingError("observation \(observationID) has no complete fragment yet") }
+        guard !framelets.isEmpty else { throw ProcessingError(.noCompleteFragment, "observation \(observationID) has no complete fragment yet") }
         return Inputs(
             processor: ObservationProcessor(instrument: instrument, kernel: kernel, calibration: calibration),
             provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID), framelets: framelets)
@@ -102,7 +102,7 @@ public struct ProductService: Sendable {
             progress(done, max(total, done))
             guard let band = reference.header.band,
                   let stored = try await fragments.fragment(observationID: request.observationID, framelet: Int(reference.header.frameletIndex), band: band)
-            else { throw ProcessingError("fragment \(reference.header.frameletIndex)/\(reference.header.band?.name ?? "?") vanished") }
+            else { throw ProcessingError(.fragmentUnreadable, "fragment \(reference.header.frameletIndex)/\(reference.header.band?.name ?? "?") vanished") }
             return Array(stored.payload)
         }
         // Saturation found while processing is an anomaly for the operations team (once per
@@ -154,13 +154,13 @@ public struct ProductService: Sendable {
     func loadKernel(_ id: String) async throws -> GeometryKernel {
         let rows = try await database.client.query("SELECT kernel::text FROM geometry_kernels WHERE kernel_id = \(id)", logger: logger)
         for try await text in rows.decode(String.self) { return try GeometryKernel.parse(Data(text.utf8), file: "kernel \(id)") }
-        throw ProcessingError("geometry kernel \(id) vanished")
+        throw ProcessingError(.inputReplaced, "geometry kernel \(id) vanished")
     }
 
     func loadInstrument() async throws -> InstrumentDescription {
         let rows = try await database.client.query("SELECT description::text FROM instruments ORDER BY id DESC LIMIT 1", logger: logger)
         for try await text in rows.decode(String.self) { return try JSONDecoder().decode(InstrumentDescription.self, from: Data(text.utf8)) }
-        throw ProcessingError("no instrument description is loaded; load one with `areo instrument load`")
+        throw ProcessingError(.noInstrument, "no instrument description is loaded; load one with `areo instrument load`")
     }
 
     /// The detector rows each band's windows cover among `framelets` (what calibrating them needs).
@@ -182,7 +182,7 @@ public struct ProductService: Sendable {
             "SELECT description::text FROM calibration_sets WHERE calibration_id = \(id)", logger: logger).decode(String.self) {
             description = try JSONDecoder().decode(CalibrationSet.Description.self, from: Data(text.utf8))
         }
-        guard let description else { throw ProcessingError("calibration set \(id) vanished") }
+        guard let description else { throw ProcessingError(.inputReplaced, "calibration set \(id) vanished") }
         let columns = description.detector.cols
         var arrays: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8], firstRow: Int)] = [:]
         for (band, range) in rows.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {

@@ -15,8 +15,8 @@ public struct RegionRequest: Sendable, Hashable {
     public var format: ProductFormat
 
     public init(region: GeographicBox, scale: Double, kind: ProductRequest.Kind, bands: [Band], format: ProductFormat) throws(ProcessingError) {
-        guard kind == .projected || kind == .composite else { throw ProcessingError("a region mosaic is projected or composite") }
-        guard format != .dat else { throw ProcessingError("a region mosaic is png or jpg; per-observation products carry the data (dat) with labels") }
+        guard kind == .projected || kind == .composite else { throw ProcessingError(.invalidRequest, "a region mosaic is projected or composite") }
+        guard format != .dat else { throw ProcessingError(.invalidRequest, "a region mosaic is png or jpg; per-observation products carry the data (dat) with labels") }
         // Validates bands and scale exactly as for one observation.
         _ = try ProductRequest(observationID: 0, kind: kind, bands: bands, scale: scale, format: format)
         (self.region, self.scale, self.kind, self.bands, self.format) = (region, scale, kind, bands, format)
@@ -62,7 +62,7 @@ extension ProductService {
     ) async throws -> ProductFile {
         let grid = request.grid
         guard grid.width * grid.height <= maximumPixels else {
-            throw ProcessingError("the mosaic would be \(grid.width) × \(grid.height) pixels, more than the limit of \(maximumPixels); ask for a smaller region or a coarser scale")
+            throw ProcessingError(.tooLarge, "the mosaic would be \(grid.width) × \(grid.height) pixels, more than the limit of \(maximumPixels); ask for a smaller region or a coarser scale")
         }
         let fragments = FragmentRepository(database: database, logger: logger)
         var planes = [[Float]](repeating: [Float](repeating: .nan, count: grid.width * grid.height), count: request.bands.count)
@@ -76,7 +76,7 @@ extension ProductService {
                     try Task.checkCancellation()
                     guard let stored = try await fragments.fragment(
                         observationID: source.observationID, framelet: Int(reference.header.frameletIndex), band: band)
-                    else { throw ProcessingError("fragment \(reference.header.frameletIndex)/\(band.name) of \(source.observationID) vanished") }
+                    else { throw ProcessingError(.fragmentUnreadable, "fragment \(reference.header.frameletIndex)/\(band.name) of \(source.observationID) vanished") }
                     return Array(stored.payload)
                 }
                 for p in 0..<mosaic.iof.count where mosaic.iof[p].isFinite {

@@ -23,13 +23,16 @@ import Testing
         #expect(footprint.pole == 0)
         #expect(abs(footprint.centre.longitude - 0.5) < 1e-6)
         // In −180…180 it does not cross ±180: one polygon.
-        #expect(footprint.geoJSON["type"] as? String == "Polygon")
+        #expect(footprint.geoJSON.type == "Polygon")
 
         let across180 = try #require(GeographicFootprint(points: Self.square(latitude: -5, longitude: 180, half: 1), projection: .forObservation(latitude: -5, longitude: 180)))
         #expect(abs(across180.west - 179) < 1e-6 && abs(across180.east - 181) < 1e-6)
         let geometry = across180.geoJSON
-        #expect(geometry["type"] as? String == "MultiPolygon")
-        let parts = try #require(geometry["coordinates"] as? [[[[Double]]]])
+        #expect(geometry.type == "MultiPolygon")
+        guard case .multiPolygon(let parts) = geometry else { Issue.record("not a MultiPolygon"); return }
+        let json = try #require(String(data: try JSONEncoder().encode(geometry), encoding: .utf8))
+        #expect(json.contains("\"type\":\"MultiPolygon\""))
+        #expect(try JSONDecoder().decode(GeoJSONGeometry.self, from: Data(json.utf8)) == geometry)
         #expect(parts.count == 2)
         for part in parts {
             let lons = part[0].map { $0[0] }

@@ -44,6 +44,20 @@ import Testing
                 ("/v1/mosaic?bbox=0,-89,359,89&scale=0.5", [:], .unprocessableContent),
                 ("/v1/jobs/not-a-job", [:], .notFound),
             ]
+            // Refusals carry a stable machine-readable code beside the human detail.
+            let coded: [(String, HTTPResponse.Status, String)] = [
+                ("/v1/observations/5301/products/composite?bands=PAN,PAN,PAN&format=png", .badRequest, "invalid_request"),
+                ("/v1/observations/5301/products/projected?band=PAN&format=tiff", .badRequest, "invalid_parameter"),
+                ("/v1/mosaic?bbox=0,-89,359,89&scale=0.5", .unprocessableContent, "too_large"),
+                ("/v1/observations/123456/products/projected?band=PAN&format=png", .notFound, ""),
+            ]
+            for (uri, status, code) in coded {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == status, "\(uri)")
+                    let problem = try API.json(response.body)
+                    #expect((problem["code"] as? String ?? "") == code, "\(uri)")
+                }
+            }
             for (uri, headers, expected) in cases {
                 try await client.execute(uri: uri, method: .get, headers: headers) { response in
                     #expect(response.status == expected, "\(uri)")

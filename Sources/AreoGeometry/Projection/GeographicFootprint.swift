@@ -72,7 +72,7 @@ public struct GeographicFootprint: Sendable, Equatable, Codable {
 
     /// GeoJSON geometry (RFC 7946 order: [longitude, latitude]) with longitudes in −180…180: a
     /// Polygon, or a MultiPolygon split at ±180° when the footprint crosses that meridian.
-    public var geoJSON: [String: any Sendable] {
+    public var geoJSON: GeoJSONGeometry {
         // Unwrap the ring so consecutive longitudes never jump, then place it in −180…180.
         var unwrapped: [(Double, Double)] = []
         for p in ring {
@@ -92,12 +92,12 @@ public struct GeographicFootprint: Sendable, Equatable, Codable {
         }
         let lons = unwrapped.map(\.0)
         guard pole == 0, let low = lons.min(), let high = lons.max(), low < -180 || high > 180 else {
-            return ["type": "Polygon", "coordinates": [closed(unwrapped)]]
+            return .polygon([closed(unwrapped)])
         }
         let seam = high > 180 ? 180.0 : -180.0
         let inside = Self.clip(unwrapped, atLongitude: seam, keepBelow: seam > 0)
         let outside = Self.clip(unwrapped, atLongitude: seam, keepBelow: seam < 0).map { ($0.0 - 2 * seam, $0.1) }
-        return ["type": "MultiPolygon", "coordinates": [[closed(inside)], [closed(outside)]]]
+        return .multiPolygon([[closed(inside)], [closed(outside)]])
     }
 
     /// Sutherland–Hodgman clip of a polygon against the half-plane lon ≤ seam (or ≥ seam).
@@ -185,5 +185,40 @@ public struct GeographicBox: Sendable, Equatable, Hashable {
     /// overlaps one of them (both use unwrapped longitudes).
     public var shiftedCopies: [(west: Double, east: Double)] {
         [(west - 360, east - 360), (west, east), (west + 360, east + 360)]
+    }
+}
+
+/// A GeoJSON geometry (RFC 7946) as footprints need it: a Polygon or a MultiPolygon of rings of
+/// [longitude, latitude] positions.
+public enum GeoJSONGeometry: Sendable, Equatable, Codable {
+    case polygon([[[Double]]])
+    case multiPolygon([[[[Double]]]])
+
+    /// The GeoJSON type name.
+    public var type: String {
+        switch self {
+        case .polygon: "Polygon"
+        case .multiPolygon: "MultiPolygon"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case type, coordinates }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(type, forKey: .type)
+        switch self {
+        case .polygon(let rings): try container.encode(rings, forKey: .coordinates)
+        case .multiPolygon(let polygons): try container.encode(polygons, forKey: .coordinates)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        switch try container.decode(String.self, forKey: .type) {
+        case "Polygon": self = .polygon(try container.decode([[[Double]]].self, forKey: .coordinates))
+        case "MultiPolygon": self = .multiPolygon(try container.decode([[[[Double]]]].self, forKey: .coordinates))
+        case let other: throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "not a Polygon or MultiPolygon: \(other)")
+        }
     }
 }

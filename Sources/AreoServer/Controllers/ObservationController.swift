@@ -44,33 +44,15 @@ struct ObservationController: Sendable {
         query.offset = try q.offset()
         query.publicOnly = context.publicOnly
         let (entries, total) = try await ObservationCatalog(database: database, logger: context.logger).search(query)
-        var page: [String: Any] = [
-            "total": total, "limit": query.limit, "offset": query.offset,
-            "observations": entries.map { Self.summary($0) },
-        ]
+        var page = ObservationPage(total: total, limit: query.limit, offset: query.offset, observations: entries.map(ObservationSummary.init))
         if query.offset + entries.count < total {
             var next = URLComponents()
             next.path = "/v1/observations"
             next.queryItems = q.all.filter { $0.key != "offset" }.sorted { $0.key < $1.key }.map { URLQueryItem(name: $0.key, value: $0.value) }
                 + [URLQueryItem(name: "offset", value: String(query.offset + entries.count))]
-            page["next"] = next.string
+            page.next = next.string
         }
-        return try ProductResponses.json(page)
-    }
-
-    static func summary(_ e: ObservationCatalog.Entry) -> [String: Any] {
-        var s: [String: Any] = [
-            "id": e.observationID, "status": e.status, "bands": e.bands, "planned": e.planned,
-            "start_sclk": e.startSCLK, "end_sclk": e.endSCLK, "href": "/v1/observations/\(e.observationID)",
-        ]
-        if let target = e.target { s["target"] = target }
-        if let t = e.startUTC { s["start_utc"] = GroundTime.iso8601(t) }
-        if let t = e.endUTC { s["end_utc"] = GroundTime.iso8601(t) }
-        if let f = e.footprint {
-            s["bbox"] = [f.west > 180 ? f.west - 360 : f.west, f.south, f.west > 180 ? f.east - 360 : f.east, f.north]
-        }
-        if let embargo = e.embargoUntil { s["embargo_until"] = GroundTime.iso8601(embargo) }
-        return s
+        return try ProductResponses.json(encodable: page)
     }
 
     // MARK: One observation
@@ -89,15 +71,6 @@ struct ObservationController: Sendable {
         let entry = try await visibleEntry(request, context: context)
         let reports = Reports(database: database, logger: context.logger)
         let completeness = try await reports.completeness(observationID: entry.observationID)
-        var document = Self.summary(entry)
-        document["applicable"] = ["geometry_kernel": entry.kernelID as Any, "calibration_set": entry.calibrationID as Any]
-        if let f = entry.footprint {
-            document["footprint"] = ["type": "Feature", "geometry": f.geoJSON, "properties": ["observation": entry.observationID]]
-        }
-        if let t = entry.firstERT { document["first_ert"] = GroundTime.iso8601(t) }
-        if let t = entry.lastERT { document["last_ert"] = GroundTime.iso8601(t) }
-        document["completeness"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(completeness.observations.first))
-        document["anomalies"] = try JSONSerialization.jsonObject(with: JSONEncoder().encode(completeness.anomalies))
         var products: [String: String] = [:]
         if let band = entry.bands.first {
             products["raw"] = "/v1/observations/\(entry.observationID)/products/raw?band=\(band)&format=png"
@@ -107,8 +80,13 @@ struct ObservationController: Sendable {
         if let composite = ProductRequest.composites.first(where: { $0.allSatisfy { entry.bands.contains($0.name) } }) {
             products["composite"] = "/v1/observations/\(entry.observationID)/products/composite?bands=\(composite.map(\.name).joined(separator: ","))&format=png"
         }
-        document["products"] = products
-        return try ProductResponses.json(document)
+        let document = ObservationDocument(
+            summary: ObservationSummary(entry),
+            applicable: .init(geometryKernel: entry.kernelID, calibrationSet: entry.calibrationID),
+            footprint: entry.footprint.map { .init(geometry: $0.geoJSON, properties: .init(observation: entry.observationID)) },
+            firstERT: entry.firstERT.map { GroundTime.iso8601($0) }, lastERT: entry.lastERT.map { GroundTime.iso8601($0) },
+            completeness: completeness.observations.first, anomalies: completeness.anomalies, products: products)
+        return try ProductResponses.json(encodable: document)
     }
 
     // MARK: Products
@@ -149,30 +127,27 @@ struct ObservationController: Sendable {
             throw ProblemDocument(.notFound, "product kinds are \(ProductRequest.Kind.allCases.map(\.rawValue).joined(separator: ", ")), not '\(kindText)'")
         }
         let (bands, scale, format, label) = try Self.productParameters(request.query.all, kind: kind, defaultBands: entry?.bands ?? [])
-        do {
-            return (try ProductRequest(observationID: observationID, kind: kind, bands: bands, scale: scale, format: format), label)
-        } catch {
-            throw ProblemDocument(.badRequest, error.description)
-        }
+        // A combination no product has (ProcessingError.invalidRequest) answers 400 through the one mapping.
+        return (try ProductRequest(observationID: observationID, kind: kind, bands: bands, scale: scale, format: format), label)
     }
 
     static func productParameters(_ q: [String: String], kind: ProductRequest.Kind, defaultBands: [String]) throws -> ([Band], Double, ProductFormat, Bool) {
         let formatText = q["format"] ?? "png"
         let label = formatText == "xml"
         guard let format = label ? .dat : ProductFormat(rawValue: formatText) else {
-            throw ProblemDocument(.badRequest, "format is png, jpg, dat or xml (the PDS4 label of the dat), not '\(formatText)'")
+            throw ParameterError("format", "png, jpg, dat or xml (the PDS4 label of the dat)", value: formatText)
         }
         let bandText = q["bands"] ?? q["band"]
             ?? (kind == .composite ? ProductRequest.composites.first { $0.allSatisfy { defaultBands.contains($0.name) } }?.map(\.name).joined(separator: ",") : defaultBands.first)
             ?? ""
         let bands = bandText.split(separator: ",").map { Band(name: String($0)) }
         guard !bands.isEmpty, bands.allSatisfy({ $0 != nil }) else {
-            throw ProblemDocument(.badRequest, "band (or bands for composites) must name \(Band.allCases.map(\.name).joined(separator: ", ")), not '\(bandText)'")
+            throw ParameterError("band", "a band (or bands for composites) of \(Band.allCases.map(\.name).joined(separator: ", "))", value: bandText)
         }
         var scale = ProductRequest.defaultScale
         if let text = q["scale"] {
             guard let value = Double(text), value.isFinite, value >= 0.5, value <= 100_000 else {
-                throw ProblemDocument(.badRequest, "scale is metres per pixel, 0.5 to 100000, not '\(text)'")
+                throw ParameterError("scale", "metres per pixel, 0.5 to 100000", value: text)
             }
             scale = value
         }
@@ -187,12 +162,12 @@ struct ObservationController: Sendable {
         let productText = q["product"] ?? "projected"
         let parts = productText.split(separator: ":", maxSplits: 1).map(String.init)
         guard let kind = ProductRequest.Kind(rawValue: parts[0]), kind == .projected || kind == .composite else {
-            throw ProblemDocument(.badRequest, "product is projected[:BAND] or composite[:B1,B2,B3], not '\(productText)'")
+            throw ParameterError("product", "projected[:BAND] or composite[:B1,B2,B3]", value: productText)
         }
         var parameters = q.all
         if parts.count == 2 { parameters["bands"] = parts[1] }
         let (bands, scale, format, label) = try Self.productParameters(parameters, kind: kind, defaultBands: ["PAN", "NIR", "BLU", "RED"])
-        guard !label else { throw ProblemDocument(.badRequest, "a region mosaic is png or jpg") }
+        guard !label else { throw ParameterError("format", "png or jpg for a region mosaic", value: "xml") }
         let region: RegionRequest
         do {
             region = try RegionRequest(region: box, scale: scale, kind: kind, bands: kind == .projected ? [bands[0]] : bands, format: format)
@@ -204,5 +179,88 @@ struct ObservationController: Sendable {
             try await ProductResponses.whileConnected(context) { try await delivery.mosaic(region, publicOnly: publicOnly) }
         }
         return try await ProductResponses.response(served, request: request, context: context, publicProduct: publicOnly)
+    }
+}
+
+// MARK: Response documents
+
+/// One observation in a search result (docs/openapi.yaml `ObservationSummary`).
+struct ObservationSummary: Encodable, Sendable {
+    var id: Int
+    var status: String
+    var bands: [String]
+    var planned: Bool
+    var target: String?
+    var startSCLK: Double
+    var endSCLK: Double
+    var startUTC: String?
+    var endUTC: String?
+    /// [west, south, east, north]; east may pass 180 when crossing the seam.
+    var bbox: [Double]?
+    var embargoUntil: String?
+    var href: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, status, bands, planned, target, bbox, href
+        case startSCLK = "start_sclk", endSCLK = "end_sclk", startUTC = "start_utc", endUTC = "end_utc", embargoUntil = "embargo_until"
+    }
+
+    init(_ e: ObservationCatalog.Entry) {
+        (id, status, bands, planned, target) = (e.observationID, e.status, e.bands, e.planned, e.target)
+        (startSCLK, endSCLK, href) = (e.startSCLK, e.endSCLK, "/v1/observations/\(e.observationID)")
+        startUTC = e.startUTC.map { GroundTime.iso8601($0) }
+        endUTC = e.endUTC.map { GroundTime.iso8601($0) }
+        bbox = e.footprint.map { f in [f.west > 180 ? f.west - 360 : f.west, f.south, f.west > 180 ? f.east - 360 : f.east, f.north] }
+        embargoUntil = e.embargoUntil.map { GroundTime.iso8601($0) }
+    }
+}
+
+/// A page of search results.
+struct ObservationPage: Encodable, Sendable {
+    var total: Int
+    var limit: Int
+    var offset: Int
+    var observations: [ObservationSummary]
+    var next: String?
+}
+
+/// One observation with everything known about it (`GET /v1/observations/{id}`).
+struct ObservationDocument: Encodable, Sendable {
+    struct Applicable: Encodable, Sendable {
+        var geometryKernel: String?
+        var calibrationSet: String?
+        enum CodingKeys: String, CodingKey { case geometryKernel = "geometry_kernel", calibrationSet = "calibration_set" }
+    }
+    struct Footprint: Encodable, Sendable {
+        struct Properties: Encodable, Sendable { var observation: Int }
+        var type = "Feature"
+        var geometry: GeoJSONGeometry
+        var properties: Properties
+    }
+    var summary: ObservationSummary
+    var applicable: Applicable
+    var footprint: Footprint?
+    var firstERT: String?
+    var lastERT: String?
+    var completeness: Reports.ObservationCompleteness?
+    var anomalies: [Reports.AnomalyRow]
+    var products: [String: String]
+
+    enum CodingKeys: String, CodingKey {
+        case applicable, footprint, completeness, anomalies, products
+        case firstERT = "first_ert", lastERT = "last_ert"
+    }
+
+    /// The summary's members, then the document's own, at one level.
+    func encode(to encoder: any Encoder) throws {
+        try summary.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(applicable, forKey: .applicable)
+        try container.encodeIfPresent(footprint, forKey: .footprint)
+        try container.encodeIfPresent(firstERT, forKey: .firstERT)
+        try container.encodeIfPresent(lastERT, forKey: .lastERT)
+        try container.encodeIfPresent(completeness, forKey: .completeness)
+        try container.encode(anomalies, forKey: .anomalies)
+        try container.encode(products, forKey: .products)
     }
 }

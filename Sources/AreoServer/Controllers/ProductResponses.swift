@@ -68,11 +68,6 @@ enum ProductResponses {
         }
     }
 
-    /// A JSON response from Foundation objects (GeoJSON and other free-form documents).
-    static func json(_ object: Any, status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-    }
 
     /// A JSON response from an Encodable value (dates as ISO 8601).
     static func json(encodable value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
