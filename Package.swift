@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: Pure layers (no database, no server)
@@ -90,8 +91,11 @@ let package = Package(
         /// a time, encoded files with their labels.
         .target(
             name: "AreoProducts",
-            dependencies: ["AreoProcessing", "AreoIngest", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoCompute",
-                           .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["AreoProcessing", "AreoArchive", "AreoTelemetry", "AreoGeometry", "AreoRadiometry",
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
 
@@ -100,7 +104,7 @@ let package = Package(
         .target(
             name: "AreoDelivery",
             dependencies: [
-                "AreoProducts", "AreoProcessing", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoCompute",
+                "AreoProducts", "AreoProcessing", "AreoArchive", "AreoTelemetry", "AreoGeometry", "AreoCompute",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -115,7 +119,7 @@ let package = Package(
         .target(
             name: "AreoExport",
             dependencies: [
-                "AreoProducts", "AreoProcessing", "AreoStore", "AreoTelemetry",
+                "AreoProducts", "AreoProcessing", "AreoArchive", "AreoTelemetry",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -130,17 +134,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Persistence
 
-        /// PostgreSQL: connection, migrations, the embedded cluster, repositories.
+        // MARK: The archive
+
+        /// The archive: PostgreSQL (connection pool, migrations, the embedded cluster) and every
+        /// table through its repository — telemetry ingest (passes, packets, fragments,
+        /// housekeeping, anomalies), processing inputs, plans, the observation catalogue, reports,
+        /// access tokens, export records — and the one load path (`ArchiveLoads`). No SQL lives
+        /// outside this module.
         .target(
-            name: "AreoStore",
+            name: "AreoArchive",
             dependencies: [
-                "AreoTelemetry",
+                "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoProcessing", "AreoCompute",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -148,26 +157,12 @@ let package = Package(
 
         // MARK: Application layers
 
-        /// Ingest of pass files, plans and housekeeping; first-stage validation and reports.
-        .target(
-            name: "AreoIngest",
-            dependencies: [
-                "AreoTelemetry",
-                "AreoGeometry",
-                "AreoRadiometry",
-                "AreoStore",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
 
         /// The HTTP server (Hummingbird 2).
         .target(
             name: "AreoServer",
             dependencies: [
-                "AreoStore",
-                "AreoIngest",
+                "AreoArchive",
                 "AreoProducts",
                 "AreoDelivery",
                 "AreoExport",
@@ -178,7 +173,10 @@ let package = Package(
                 "AreoQuery",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -191,8 +189,7 @@ let package = Package(
                 "AreoTelemetry",
                 "AreoGeometry",
                 "AreoRadiometry",
-                "AreoStore",
-                "AreoIngest",
+                "AreoArchive",
                 "AreoProcessing",
                 "AreoProducts",
                 "AreoSimulator",
@@ -217,7 +214,7 @@ let package = Package(
         .target(
             name: "AreoTestSupport",
             dependencies: [
-                "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoProcessing", "AreoIngest", "AreoProducts",
+                "AreoArchive", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoProcessing", "AreoProducts",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -270,7 +267,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AreoProductsTests",
-            dependencies: ["AreoProducts", "AreoProcessing", "AreoIngest", "AreoStore", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoTestSupport",
+            dependencies: ["AreoProducts", "AreoProcessing", "AreoArchive", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoTestSupport",
                            .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: swiftSettings
         ),
@@ -278,34 +275,25 @@ let package = Package(
             name: "AreoSimulatorTests",
             dependencies: [
                 "AreoSimulator", "AreoGeometry", "AreoRadiometry", "AreoCodecs", "AreoTelemetry", "AreoTestSupport", "AreoProcessing",
-                "AreoIngest", "AreoStore", "AreoProducts", .product(name: "Crypto", package: "swift-crypto"),
+                "AreoArchive", "AreoProducts", .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "AreoStoreTests",
+            name: "AreoArchiveTests",
             dependencies: [
-                "AreoStore", "AreoTestSupport",
+                "AreoArchive", "AreoTestSupport", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoProcessing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "AreoIngestTests",
-            dependencies: [
-                "AreoIngest", "AreoStore", "AreoTelemetry", "AreoTestSupport", "AreoGeometry", "AreoRadiometry",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(
             name: "AreoExportTests",
             dependencies: [
-                "AreoExport", "AreoProducts", "AreoIngest", "AreoStore", "AreoTestSupport",
+                "AreoExport", "AreoProducts", "AreoArchive", "AreoTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
@@ -313,7 +301,7 @@ let package = Package(
         .testTarget(
             name: "AreoDeliveryTests",
             dependencies: [
-                "AreoDelivery", "AreoTestSupport", "AreoProducts", "AreoProcessing", "AreoStore", "AreoTelemetry",
+                "AreoDelivery", "AreoTestSupport", "AreoProducts", "AreoProcessing", "AreoArchive", "AreoTelemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -322,7 +310,7 @@ let package = Package(
         .testTarget(
             name: "AreoServerTests",
             dependencies: [
-                "AreoServer", "AreoStore", "AreoIngest", "AreoTestSupport", "AreoDelivery", "AreoExport", "AreoProducts",
+                "AreoServer", "AreoArchive", "AreoTestSupport", "AreoDelivery", "AreoExport", "AreoProducts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -3,7 +3,7 @@ import AreoGeometry
 import AreoProcessing
 import AreoProducts
 import AreoSimulator
-import AreoStore
+import AreoArchive
 import AreoTelemetry
 import ArgumentParser
 import Foundation
@@ -102,7 +102,7 @@ extension BenchCommand {
             let passes = try FileManager.default.contentsOfDirectory(atPath: mission.path).filter { $0.hasSuffix(".dds") }.sorted()
             _ = try await loads.passes(passes.dropLast().map { mission.appendingPathComponent($0) })
             _ = try await loads.kernels([(Data(contentsOf: mission.appendingPathComponent("geometry/predicted.json")), "predicted.json")])
-            try await database.client.query("VACUUM ANALYZE", logger: logger)
+            try await ScratchDatabases.analyze(database, logger: logger)
             let buildSeconds = (ContinuousClock.now - buildStart).seconds
 
             // The timed loads: the mission's last pass, then its reconstructed kernel.

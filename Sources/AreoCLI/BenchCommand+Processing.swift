@@ -1,10 +1,9 @@
 import AreoGeometry
-import AreoIngest
+import AreoArchive
 import AreoProcessing
 import AreoProducts
 import AreoRadiometry
 import AreoSimulator
-import AreoStore
 import AreoTelemetry
 import ArgumentParser
 import Foundation

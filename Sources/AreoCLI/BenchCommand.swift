@@ -1,5 +1,4 @@
-import AreoIngest
-import AreoStore
+import AreoArchive
 import AreoTelemetry
 import ArgumentParser
 import Foundation
@@ -43,7 +42,7 @@ struct BenchCommand: AsyncParsableCommand {
                 nonisolated(unsafe) var cpuSeconds = 0.0
                 let (ingestSeconds, report) = try await Database.withDatabase(location: location, logger: logger) { database in
                     try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
-                    try await database.client.query("CREATE TABLE bench_copy (bytes bytea NOT NULL)", logger: logger)
+                    try await ScratchDatabases.createCopyPeerTable(database, name: "bench_copy", logger: logger)
                     var ingestor = PassIngestor(database: database, logger: logger)
                     ingestor.batchSize = batchSize
                     let start = ContinuousClock.now, cpuBefore = Self.cpuSeconds()
@@ -145,24 +144,7 @@ extension BenchCommand {
     static func withScratchDatabase<Result>(
         _ session: DatabaseSession, logger: Logger, _ body: (DatabaseLocation) async throws -> Result
     ) async throws -> Result {
-        let name = "areo_bench_\(Int(Date().timeIntervalSince1970))_\(UInt32.random(in: 0...UInt32.max))"
-        let admin = session.location.with(database: "postgres")
-        try await Database.withDatabase(location: admin, logger: logger) {
-            try await $0.client.query("CREATE DATABASE \(unescaped: name)", logger: logger)
-        }
-        func drop() async throws {
-            try await Database.withDatabase(location: admin, logger: logger) {
-                try await $0.client.query("DROP DATABASE \(unescaped: name) WITH (FORCE)", logger: logger)
-            }
-        }
-        do {
-            let result = try await body(session.location.with(database: name))
-            try await drop()
-            return result
-        } catch {
-            try? await drop()
-            throw error
-        }
+        try await ScratchDatabases.with(on: session.location, logger: logger, body)
     }
 }
 

@@ -1,8 +1,7 @@
 import AreoProducts
 import AreoQuery
 import AreoGeometry
-import AreoIngest
-import AreoStore
+import AreoArchive
 import AreoTelemetry
 import ArgumentParser
 import Foundation

@@ -1,4 +1,4 @@
-import AreoStore
+import AreoArchive
 import ArgumentParser
 import Foundation
 import Logging

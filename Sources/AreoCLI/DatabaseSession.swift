@@ -1,4 +1,4 @@
-import AreoStore
+import AreoArchive
 import Foundation
 import Logging
 import PostgresNIO

@@ -1,3 +1,4 @@
+import AreoArchive
 import AreoExport
 import AreoTelemetry
 import ArgumentParser

@@ -1,8 +1,7 @@
 import AreoGeometry
-import AreoIngest
+import AreoArchive
 import AreoProducts
 import AreoRadiometry
-import AreoStore
 import AreoTelemetry
 import ArgumentParser
 import Foundation

@@ -1,6 +1,6 @@
 import AreoProcessing
 import AreoProducts
-import AreoStore
+import AreoArchive
 import AreoTelemetry
 import ArgumentParser
 import Foundation

@@ -1,6 +1,5 @@
-import AreoIngest
+import AreoArchive
 import AreoProducts
-import AreoStore
 import AreoTelemetry
 import ArgumentParser
 import Foundation

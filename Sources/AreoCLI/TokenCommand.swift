@@ -1,6 +1,6 @@
 import AreoProducts
 import AreoServer
-import AreoStore
+import AreoArchive
 import ArgumentParser
 import Foundation
 import Logging

@@ -1,3 +1,4 @@
+import AreoArchive
 import AreoProducts
 import Logging
 import ServiceLifecycle

@@ -1,7 +1,7 @@
 import AreoGeometry
 import AreoProcessing
 import AreoProducts
-import AreoStore
+import AreoArchive
 import AreoTelemetry
 import CoreMetrics
 import Foundation

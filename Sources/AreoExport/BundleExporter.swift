@@ -1,6 +1,6 @@
 import AreoProcessing
 import AreoProducts
-import AreoStore
+import AreoArchive
 import AreoTelemetry
 import Foundation
 import Logging
@@ -221,61 +221,27 @@ public struct BundleExporter: Sendable {
     }
 
     func latestVersions(_ lids: [String]) async throws -> [String: (Int, String)] {
-        var result: [String: (Int, String)] = [:]
-        let rows = try await database.client.query(
-            """
-            SELECT DISTINCT ON (lid) lid, version_major, identity FROM exported_products
-            WHERE lid = ANY(\(lids)) ORDER BY lid, version_major DESC
-            """, logger: logger)
-        for try await (lid, major, identity) in rows.decode((String, Int, String).self) { result[lid] = (major, identity) }
-        return result
+        try await ExportRecords(database: database, logger: logger).latestVersions(lids)
     }
 
     /// The observations changed after `since`, counting an embargo that ended since then as a change.
     func changed(_ entries: [ObservationCatalog.Entry], since: Date) async throws -> [ObservationCatalog.Entry] {
-        var ids = Set<Int>()
-        for try await id in try await database.client.query(
-            "SELECT observation_id FROM observation_catalog WHERE changed_at > \(since) OR (embargo_until > \(since) AND embargo_until <= now())",
-            logger: logger).decode(Int.self) {
-            ids.insert(id)
-        }
+        let ids = try await ObservationCatalog(database: database, logger: logger).changed(since: since)
         return entries.filter { ids.contains($0.observationID) }
     }
 
     /// The latest version of every product in the public version history, as lidvids.
     func currentMembers() async throws -> [String] {
-        var result: [String] = []
-        for try await (lid, major) in try await database.client.query(
-            "SELECT DISTINCT ON (lid) lid, version_major FROM exported_products ORDER BY lid, version_major DESC", logger: logger
-        ).decode((String, Int).self) {
-            result.append("\(lid)::\(major).0")
-        }
-        return result
+        try await ExportRecords(database: database, logger: logger).currentMembers().map { "\($0.lid)::\($0.major).0" }
     }
 
     /// The LID of a lidvid (what comes before `::`).
     static func lid(of lidvid: String) -> Substring { lidvid[..<(lidvid.range(of: "::")?.lowerBound ?? lidvid.endIndex)] }
 
     func recordDelivery(_ options: Options, delivered: [(lid: String, major: Int, identity: String, md5: String)]) async throws -> Int {
-        let logger = self.logger
-        return try await database.client.inTransaction(logger: logger) { connection in
-            var id = 0
-            for try await value in try await connection.query(
-                """
-                INSERT INTO export_deliveries (directory, incremental, products, team_internal)
-                VALUES (\(options.directory.path), \(options.incremental), \(delivered.count), \(options.includeEmbargoed)) RETURNING id
-                """, logger: logger).decode(Int.self) { id = value }
-            // A team-internal delivery is no release: its products stay out of the public history.
-            for product in delivered where !options.includeEmbargoed {
-                try await connection.query(
-                    """
-                    INSERT INTO exported_products (lid, version_major, identity, md5, delivery_id)
-                    VALUES (\(product.lid), \(product.major), \(product.identity), \(product.md5), \(id))
-                    ON CONFLICT (lid, version_major) DO NOTHING
-                    """, logger: logger)
-            }
-            return id
-        }
+        try await ExportRecords(database: database, logger: logger).recordDelivery(
+            directory: options.directory.path, incremental: options.incremental, teamInternal: options.includeEmbargoed,
+            delivered: delivered.map { .init(lid: $0.lid, major: $0.major, identity: $0.identity, md5: $0.md5) })
     }
 
     func writeDocument(in directory: URL, vid: String, creation: String, members: inout [String: [String]]) throws {

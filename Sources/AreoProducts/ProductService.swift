@@ -1,8 +1,7 @@
 import AreoGeometry
-import AreoIngest
+import AreoArchive
 import AreoProcessing
 import AreoRadiometry
-import AreoStore
 import AreoTelemetry
 import Crypto
 import Foundation
@@ -69,10 +68,12 @@ public struct ProductService: Sendable {
         }
         // Read side by side (each on its own pooled connection): the kernel's parsing overlaps
         // the calibration rows' transfer.
-        async let loadedKernel = loadKernel(kernelID)
-        async let loadedInstrument = loadInstrument()
-        var framelets = try await frameletReferences(observationID: observationID).filter { $0.isProcessable() }
-        let calibration = try await loadCalibration(calibrationID, rows: Self.calibrationRows(of: framelets))
+        let archive = InputRepository(database: database, logger: logger)
+        async let loadedKernel = archive.kernel(kernelID)
+        async let loadedInstrument = archive.latestInstrument()
+        var framelets = try await FragmentRepository(database: database, logger: logger).completeFramelets(observationID: observationID)
+            .filter { $0.isProcessable() }
+        let calibration = try await archive.calibration(calibrationID, rows: Self.calibrationRows(of: framelets))
         let (kernel, instrument) = try await (loadedKernel, loadedInstrument)
         framelets = framelets.filter { $0.isProcessable(on: instrument) }
         guard !framelets.isEmpty else { throw ProcessingError(.noCompleteFragment, "observation \(observationID) has no complete fragment yet") }
@@ -137,32 +138,6 @@ public struct ProductService: Sendable {
         return ProductFile(request: request, provenance: inputs.provenance, bytes: bytes, label: label, quality: rendered.quality)
     }
 
-    func frameletReferences(observationID: Int) async throws -> [FrameletReference] {
-        let rows = try await database.client.query(
-            """
-            SELECT header::text, exposure_start FROM fragments
-            WHERE observation_id = \(observationID) AND status = 'complete' ORDER BY framelet_index, band
-            """, logger: logger)
-        var result: [FrameletReference] = []
-        let decoder = JSONDecoder()
-        for try await (header, start) in rows.decode((String, Double).self) {
-            result.append(FrameletReference(header: try decoder.decode(FragmentHeader.self, from: Data(header.utf8)), exposureStart: start))
-        }
-        return result
-    }
-
-    func loadKernel(_ id: String) async throws -> GeometryKernel {
-        let rows = try await database.client.query("SELECT kernel::text FROM geometry_kernels WHERE kernel_id = \(id)", logger: logger)
-        for try await text in rows.decode(String.self) { return try GeometryKernel.parse(Data(text.utf8), file: "kernel \(id)") }
-        throw ProcessingError(.inputReplaced, "geometry kernel \(id) vanished")
-    }
-
-    func loadInstrument() async throws -> InstrumentDescription {
-        let rows = try await database.client.query("SELECT description::text FROM instruments ORDER BY id DESC LIMIT 1", logger: logger)
-        for try await text in rows.decode(String.self) { return try JSONDecoder().decode(InstrumentDescription.self, from: Data(text.utf8)) }
-        throw ProcessingError(.noInstrument, "no instrument description is loaded; load one with `areo instrument load`")
-    }
-
     /// The detector rows each band's windows cover among `framelets` (what calibrating them needs).
     static func calibrationRows(of framelets: [FrameletReference]) -> [Band: Range<Int>] {
         var rows: [Band: Range<Int>] = [:]
@@ -174,35 +149,6 @@ public struct ProductService: Sendable {
         return rows
     }
 
-    /// Loads calibration set `id`, of each band only the detector `rows` given (a slice of the
-    /// stored whole-detector arrays, read without fetching the rest).
-    func loadCalibration(_ id: String, rows: [Band: Range<Int>]) async throws -> CalibrationSet {
-        var description: CalibrationSet.Description? = nil
-        for try await text in try await database.client.query(
-            "SELECT description::text FROM calibration_sets WHERE calibration_id = \(id)", logger: logger).decode(String.self) {
-            description = try JSONDecoder().decode(CalibrationSet.Description.self, from: Data(text.utf8))
-        }
-        guard let description else { throw ProcessingError(.inputReplaced, "calibration set \(id) vanished") }
-        let columns = description.detector.cols
-        var arrays: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8], firstRow: Int)] = [:]
-        for (band, range) in rows.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            let rows = max(0, range.lowerBound)..<min(description.detector.rows, range.upperBound)
-            guard !rows.isEmpty else { continue }
-            var parts: [String: [UInt8]] = [:]
-            for try await (kind, bytes) in try await database.client.query(
-                """
-                SELECT kind, substring(bytes FROM (CASE WHEN kind = 'bad' THEN 1 ELSE 4 END) * \(rows.lowerBound * columns)::int + 1
-                                      FOR (CASE WHEN kind = 'bad' THEN 1 ELSE 4 END) * \(rows.count * columns)::int)
-                FROM calibration_arrays WHERE calibration_id = \(id) AND band = \(Int(band.rawValue))
-                """, logger: logger).decode((String, ByteBuffer).self) {
-                parts[kind] = Array(bytes.readableBytesView)
-            }
-            if let bias = parts["bias"], let flat = parts["flat"], let bad = parts["bad"] {
-                arrays[band] = (bias, flat, bad, rows.lowerBound)
-            }
-        }
-        return CalibrationSet(description: description, arrayBytes: arrays)
-    }
 }
 
 /// Counts framelet loads (made from child tasks) for progress reports.

@@ -1,5 +1,5 @@
 import AreoGeometry
-import AreoIngest
+import AreoArchive
 import AreoProcessing
 import AreoTelemetry
 import Foundation

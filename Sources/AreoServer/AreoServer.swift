@@ -2,7 +2,7 @@ import AreoTelemetry
 import AreoGeometry
 import AreoDelivery
 import AreoProducts
-import AreoStore
+import AreoArchive
 import Foundation
 import Hummingbird
 import Logging

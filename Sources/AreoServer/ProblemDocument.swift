@@ -1,10 +1,9 @@
 import AreoGeometry
 import AreoDelivery
 import AreoExport
-import AreoIngest
+import AreoArchive
 import AreoProcessing
 import AreoQuery
-import AreoStore
 import AreoTelemetry
 import Foundation
 import HTTPTypes

@@ -1,7 +1,7 @@
 import AreoDelivery
 import AreoProcessing
 import AreoProducts
-import AreoStore
+import AreoArchive
 import AreoTelemetry
 import AreoTestSupport
 import Foundation

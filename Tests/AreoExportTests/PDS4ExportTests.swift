@@ -1,6 +1,6 @@
 import AreoExport
 import AreoProducts
-import AreoStore
+import AreoArchive
 import AreoTestSupport
 import Foundation
 import PostgresNIO

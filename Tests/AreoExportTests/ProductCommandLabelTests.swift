@@ -1,4 +1,4 @@
-import AreoStore
+import AreoArchive
 import AreoTestSupport
 import Foundation
 import PostgresNIO

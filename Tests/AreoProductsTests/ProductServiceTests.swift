@@ -1,9 +1,8 @@
 import AreoGeometry
-import AreoIngest
+import AreoArchive
 import AreoProcessing
 import AreoProducts
 import AreoRadiometry
-import AreoStore
 import AreoTelemetry
 import AreoTestSupport
 import Foundation

@@ -1,9 +1,8 @@
 import AreoDelivery
 import AreoExport
-import AreoIngest
+import AreoArchive
 import AreoProducts
 import AreoServer
-import AreoStore
 import AreoTestSupport
 import Foundation
 import HTTPTypes

@@ -1,7 +1,7 @@
 import AreoDelivery
 import AreoProducts
 import AreoServer
-import AreoStore
+import AreoArchive
 import AreoTestSupport
 import Foundation
 import HTTPTypes

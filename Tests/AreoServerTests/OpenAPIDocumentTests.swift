@@ -1,5 +1,5 @@
 import AreoServer
-import AreoStore
+import AreoArchive
 import AreoTestSupport
 import Foundation
 import Hummingbird

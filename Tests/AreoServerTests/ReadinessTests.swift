@@ -1,5 +1,5 @@
 import AreoServer
-import AreoStore
+import AreoArchive
 import Foundation
 import Hummingbird
 import HummingbirdTesting

@@ -1,6 +1,5 @@
-import AreoIngest
+import AreoArchive
 import AreoServer
-import AreoStore
 import AreoTestSupport
 import Foundation
 import HTTPTypes

@@ -1,8 +1,7 @@
-import AreoIngest
+import AreoArchive
 import AreoProcessing
 import AreoProducts
 import AreoSimulator
-import AreoStore
 import AreoTelemetry
 import AreoTestSupport
 import Foundation

@@ -1,6 +1,5 @@
-import AreoIngest
+import AreoArchive
 import AreoProducts
-import AreoStore
 import Foundation
 
 /// Loads an independent sample mission into a test archive, as an operator would.

@@ -1,3 +1,4 @@
+import AreoArchive
 import Hummingbird
 import Logging
 import NIOCore

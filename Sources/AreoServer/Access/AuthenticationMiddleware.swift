@@ -1,4 +1,4 @@
-import AreoStore
+import AreoArchive
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,6 +1,6 @@
+import HTTPTypes
 import Hummingbird
 import Foundation
-import HTTPTypes
 import Logging
 import Synchronization
 

@@ -1,3 +1,4 @@
+import AreoArchive
 import AreoDelivery
 import AreoProcessing
 import AreoProducts

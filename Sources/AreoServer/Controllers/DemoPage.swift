@@ -3,7 +3,7 @@ import AreoGeometry
 import AreoDelivery
 import AreoProcessing
 import AreoProducts
-import AreoStore
+import AreoArchive
 import Foundation
 import Hummingbird
 import Logging

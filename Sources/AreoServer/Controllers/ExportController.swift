@@ -1,6 +1,6 @@
 import AreoDelivery
 import AreoExport
-import AreoStore
+import AreoArchive
 import AreoTelemetry
 import Foundation
 import HTTPTypes
@@ -77,11 +77,8 @@ struct ExportController: Sendable {
         }
         group.get("/exports") { _, context in
             try context.require(.archivist)
-            var deliveries: [Delivery] = []
-            for try await (id, created, directory, incremental, products) in try await database.client.query(
-                "SELECT id, created_at, directory, incremental, products FROM export_deliveries ORDER BY id DESC LIMIT 100", logger: context.logger
-            ).decode((Int, Date, String, Bool, Int).self) {
-                deliveries.append(Delivery(id: id, createdAt: created, directory: directory, incremental: incremental, products: products))
+            let deliveries = try await ExportRecords(database: database, logger: context.logger).deliveries().map {
+                Delivery(id: $0.id, createdAt: $0.createdAt, directory: $0.directory, incremental: $0.incremental, products: $0.products)
             }
             return try ProductResponses.json(encodable: ["deliveries": deliveries])
         }

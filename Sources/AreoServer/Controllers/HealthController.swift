@@ -1,6 +1,6 @@
 import AreoTelemetry
 import AreoGeometry
-import AreoStore
+import AreoArchive
 import Foundation
 import Hummingbird
 import Logging

@@ -1,11 +1,10 @@
 import AreoTelemetry
 import AreoGeometry
 import AreoDelivery
-import AreoIngest
+import AreoArchive
 import AreoRadiometry
 import AreoProducts
 import AreoQuery
-import AreoStore
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,10 +1,9 @@
 import AreoDelivery
 import AreoGeometry
-import AreoIngest
+import AreoArchive
 import AreoProcessing
 import AreoProducts
 import AreoQuery
-import AreoStore
 import AreoTelemetry
 import Foundation
 import HTTPTypes

@@ -1,9 +1,8 @@
 import AreoDelivery
 import AreoGeometry
-import AreoIngest
+import AreoArchive
 import AreoProducts
 import AreoQuery
-import AreoStore
 import AreoTelemetry
 import Foundation
 import Hummingbird
