@@ -15,14 +15,16 @@ struct InstrumentCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate and store instrument.json.")
         @OptionGroup var common: CommonOptions
         @Argument var file: String
+        @Flag(help: "Replace a description held under the same name with another (a new input: footprints and products follow it).")
+        var replace = false
 
         func run() async throws {
             LoggingSetup.once
             let logger = common.makeLogger()
-            let file = self.file
+            let (file, replace) = (self.file, self.replace)
             guard let data = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
             let instrument = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-                CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).instrument(data, file: file))
+                CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).instrument(data, file: file, replace: replace))
             }
             print("\(instrument.name): \(instrument.detector.rows)×\(instrument.detector.cols) detector, bands \(instrument.bands.map(\.name).joined(separator: ","))")
         }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// A pool of dedicated OS threads for CPU-heavy and blocking work — decoding, calibration,
@@ -14,7 +17,8 @@ import Synchronization
 ///   running here) never waits for a thread that is busy with it — no deadlock whatever the size.
 ///
 /// ``shared`` has one thread fewer than the machine has cores (at least one), so a core always
-/// remains for the request path.
+/// remains for the request path, and its threads run at a lower priority (``niceness``), so
+/// even on that core a request thread is scheduled first.
 public final class ComputeThreads: TaskExecutor, @unchecked Sendable {
     /// The process's pool: `AREO_COMPUTE_THREADS` threads when set, else cores − 1 (at least 1).
     public static let shared = ComputeThreads(threads: defaultThreadCount(), name: "areo-compute")
@@ -45,12 +49,35 @@ public final class ComputeThreads: TaskExecutor, @unchecked Sendable {
         for index in 0..<threadCount {
             let thread = Thread { [unowned self] in
                 Self.onPoolThread.set()
+                Self.lowerPriority()
                 self.serve()
             }
             thread.name = "\(name)-\(index)"
             thread.stackSize = 8 << 20
             thread.start()
         }
+    }
+
+    /// The nice value of the pool's threads: the scheduler gives request threads (nice 0) about
+    /// nine times their share when both want a core, so a render yields to requests at once.
+    public static let niceness: Int32 = 10
+
+    /// Lowers the calling thread's scheduling priority (Linux: nice applies per thread).
+    private static func lowerPriority() {
+        #if os(Linux)
+        // On Linux PRIO_PROCESS with who = 0 names the calling thread only (setpriority(2), NOTES).
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
+        #endif
+    }
+
+    /// The calling thread's nice value (Linux), for tests and diagnostics.
+    public static func currentNiceness() -> Int32 {
+        #if os(Linux)
+        errno = 0
+        return getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+        #else
+        return 0
+        #endif
     }
 
     /// Whether the calling thread is one of a compute pool's threads.

@@ -21,6 +21,11 @@ import Testing
         #expect(parent)
         #expect(children == [true, true, true, true])
         #expect(try await pool.run { ComputeThreads.isOnPoolThread })
+        #if os(Linux)
+        let nice = try await pool.run { ComputeThreads.currentNiceness() }
+        #expect(nice == ComputeThreads.niceness, "pool threads yield to request threads")
+        #expect(ComputeThreads.currentNiceness() == 0 || ComputeThreads.currentNiceness() < nice)
+        #endif
     }
 
     @Test(arguments: [1, 3])

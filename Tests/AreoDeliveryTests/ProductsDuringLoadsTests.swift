@@ -66,6 +66,11 @@ import Testing
                     logger.info("load returned", metadata: ["load": "\(name)", "inputs": "\(now)"])
                     try await Task.sleep(for: .milliseconds(400))
                 }
+                // Until a request made after the last load has been answered (renders may be slow).
+                let deadline = ContinuousClock.now + .seconds(120)
+                while !shared.observed.withLock({ $0.contains { $0.0 == steps.count } }), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
                 shared.done.store(true, ordering: .releasing)
                 // Stop the scheduler once the clients are shared.done.
                 try await Task.sleep(for: .milliseconds(500))

@@ -18,16 +18,39 @@ public struct InputRepository: Sendable {
         self.logger = logger
     }
 
-    /// Validates and stores `instrument.json`; an identical description adds no version.
-    public func loadInstrument(_ data: Data, file: String) async throws -> InstrumentDescription {
+    /// Validates and stores `instrument.json`, identified by its name and the SHA-256 of its
+    /// canonical form (sorted keys). The same description again changes nothing; another
+    /// description under a name already held is refused (``InputConflict``) unless `replace`,
+    /// which stores it as a new version (the newest applies; footprints and products follow).
+    public func loadInstrument(_ data: Data, file: String, replace: Bool = false) async throws -> InstrumentDescription {
         let instrument = try InstrumentDescription.parse(data, file: file)
-        let json = String(decoding: try JSONEncoder().encode(instrument), as: UTF8.self)
-        try await database.client.query(
-            """
-            INSERT INTO instruments (name, description, source_file) VALUES (\(instrument.name), \(json)::jsonb, \(file))
-            ON CONFLICT DO NOTHING
-            """, logger: logger)
+        let json = String(decoding: try Self.canonical(instrument), as: UTF8.self)
+        let digest = SHA256.hash(data: Data(json.utf8)).map { String(format: "%02x", $0) }.joined()
+        let logger = self.logger
+        try await database.client.inTransaction(logger: logger) { connection in
+            try await connection.lockForReplacing("instrument:\(instrument.name)", logger: logger)
+            var stored: String??
+            for try await text in try await connection.query(
+                "SELECT description::text FROM instruments WHERE name = \(instrument.name) ORDER BY id DESC LIMIT 1", logger: logger
+            ).decode(String.self) {
+                let held = try JSONDecoder().decode(InstrumentDescription.self, from: Data(text.utf8))
+                stored = .some(SHA256.hash(data: try Self.canonical(held)).map { String(format: "%02x", $0) }.joined())
+            }
+            guard try ContentIdentity.mustStore(kind: "instrument", id: instrument.name, stored: stored, loaded: digest, replace: replace) else { return }
+            try await connection.query(
+                """
+                INSERT INTO instruments (name, description, source_file) VALUES (\(instrument.name), \(json)::jsonb, \(file))
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
         return instrument
+    }
+
+    /// The description as its digest is taken: JSON with sorted keys.
+    static func canonical(_ instrument: InstrumentDescription) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(instrument)
     }
 
     /// The id of the newest stored instrument description (0 when none).

@@ -75,11 +75,12 @@ public struct ArchiveLoads: Sendable {
         } scope: { _, _ in .none }
     }
 
-    /// Loads an instrument description (ICD §8).
-    public func instrument(_ data: Data, file: String) async throws -> Loaded<InstrumentDescription> {
+    /// Loads an instrument description (ICD §8); another description under a name already held
+    /// is refused (``InputConflict``) unless `replace`.
+    public func instrument(_ data: Data, file: String, replace: Bool = false) async throws -> Loaded<InstrumentDescription> {
         let inputs = InputRepository(database: database, logger: logger)
         let before = try await inputs.latestInstrumentID()
-        return try await load { try await inputs.loadInstrument(data, file: file) } scope: { _, _ in
+        return try await load { try await inputs.loadInstrument(data, file: file, replace: replace) } scope: { _, _ in
             // A new description reshapes every footprint; the same one again changes nothing.
             try await inputs.latestInstrumentID() == before ? .none : .all
         }

@@ -33,7 +33,8 @@ struct InputsController: Sendable {
         group.post("/instruments") { request, context in
             try context.require(.archivist)
             let name = try Self.fileName(request, default: "instrument.json")
-            let loaded = try await ArchiveLoads(database: database, logger: context.logger).instrument(try await Self.collect(request), file: name)
+            let replace = try request.query.choice("replace", of: ["true", "false"]) == "true"
+            let loaded = try await ArchiveLoads(database: database, logger: context.logger).instrument(try await Self.collect(request), file: name, replace: replace)
             return try await self.loaded(["instrument": loaded.input.name], report: loaded.catalogue)
         }
         group.post("/calibrations") { request, context in

@@ -1,5 +1,4 @@
 import AreoArchive
-import AreoProducts
 import AreoTestSupport
 import Foundation
 import PostgresNIO
@@ -118,6 +117,35 @@ import Testing
             #expect(all.recomputed == 3)
             #expect(all.inputsChanged.isEmpty && all.dataChanged.isEmpty, "nothing was left stale")
             #expect(try await Self.catalogue(database) == scoped)
+        }
+    }
+
+    /// An instrument is identified by its name and content: the same description again is a
+    /// no-op, another under the same name is refused unless replaced, and a replacement reshapes
+    /// every footprint.
+    @Test func anInstrumentUnderItsNameWithOtherContentIsRefusedUnlessReplaced() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            let loads = try await Self.prepared(database)
+            let mission = SampleArchive.tinyClean
+            let original = try Data(contentsOf: mission.appendingPathComponent("instrument.json"))
+            _ = try await loads.instrument(original, file: "instrument.json")
+            _ = try await loads.calibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
+            _ = try await loads.kernels([(try Data(contentsOf: mission.appendingPathComponent("geometry/predicted.json")), "predicted.json")])
+            _ = try await loads.passes([mission.appendingPathComponent("pass_001.dds")])
+            let before = try await Self.catalogue(database)
+            #expect(try await loads.instrument(original, file: "instrument.json").catalogue.recomputed == 0)
+
+            // The same camera with a longer focal length: a smaller footprint on the ground.
+            var json = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
+            var detector = try #require(json["detector"] as? [String: Any])
+            detector["focal_length_mm"] = (detector["focal_length_mm"] as? Double ?? 220) * 1.5
+            json["detector"] = detector
+            let longer = try JSONSerialization.data(withJSONObject: json)
+            await #expect(throws: InputConflict.self) { try await loads.instrument(longer, file: "instrument.json") }
+            #expect(try await Self.catalogue(database) == before, "a refused load changes nothing")
+            let replaced = try await loads.instrument(longer, file: "instrument.json", replace: true)
+            #expect(replaced.catalogue.recomputed == 3)
+            #expect(try await Self.catalogue(database) != before, "footprints follow the new camera")
         }
     }
 }
