@@ -84,8 +84,13 @@ extension BenchCommand {
         /// render (each a distinct product at 4 m/pixel), by wrk at 4 connections.
         static func latencyDuringColdRenders(base: String, observation: Int, product: String, authorization: String, work: URL) throws {
             let seconds = 4
+            // A small cached product too: the same path as the 1 MB hit (catalogue generation,
+            // key, cache) with a body of a few kilobytes, to tell the path's cost from the body's.
+            let small = "\(base)/v1/observations/\(observation)/products/composite?bands=NIR,PAN,BLU&scale=400&format=png"
+            _ = try curl(small, to: work.appendingPathComponent("small.png"), header: authorization)
             let idleHealth = try wrk("\(base)/healthz", seconds: seconds, connections: 4)
             let idleHit = try wrk(product, seconds: seconds, connections: 4, header: authorization)
+            let idleSmall = try wrk(small, seconds: seconds, connections: 4, header: authorization)
             // Eight products not made yet: the other composites at 4 and 5 m, the first at 5 and 6 m.
             let products = [("NIR,RED,BLU", 4), ("NIR,RED,PAN", 4), ("RED,PAN,BLU", 4), ("NIR,RED,BLU", 5),
                             ("NIR,RED,PAN", 5), ("RED,PAN,BLU", 5), ("NIR,PAN,BLU", 5), ("NIR,PAN,BLU", 6)]
@@ -102,6 +107,7 @@ extension BenchCommand {
             usleep(500_000)
             let busyHealth = try wrk("\(base)/healthz", seconds: seconds, connections: 4)
             let busyHit = try wrk(product, seconds: seconds, connections: 4, header: authorization)
+            let busySmall = try wrk(small, seconds: seconds, connections: 4, header: authorization)
             let inFlight = renders.filter(\.isRunning).count
             func figures(_ r: WrkResult) -> String {
                 "p50 \(String(format: "%6.2f", r.p50Milliseconds)) ms, p99 \(String(format: "%6.2f", r.p99Milliseconds)) ms, \(String(format: "%7.0f", r.requestsPerSecond)) requests/s"
@@ -109,6 +115,7 @@ extension BenchCommand {
             print("latency at 4 connections, idle → during 8 cold composite renders (\(inFlight) of 8 still rendering at the end):")
             print("  /healthz        idle \(figures(idleHealth))  |  rendering \(figures(busyHealth))")
             print("  1 MB cache hit  idle \(figures(idleHit))  |  rendering \(figures(busyHit))")
+            print("  small cache hit idle \(figures(idleSmall))  |  rendering \(figures(busySmall))")
             print("  goal: p99 ≤ 20 ms while rendering — /healthz \(busyHealth.p99Milliseconds <= 20 ? "met" : "NOT met"), cache hit \(busyHit.p99Milliseconds <= 20 ? "met" : "NOT met")"
                 + " (renders on \(ComputeThreads.shared.threadCount) compute thread(s) of \(ProcessInfo.processInfo.activeProcessorCount) cores)")
         }
