@@ -26,22 +26,33 @@ public struct FragmentRepository: Sendable {
         public var payload: ArraySlice<UInt8> { bytes[FragmentHeader.size...] }
     }
 
-    /// The fragment of an observation's framelet in a band, if it arrived.
+    /// The fragment of an observation's framelet in a band, if it arrived. PostgreSQL only
+    /// streams the fragment's packets in generation order; their user data is cut out and joined
+    /// here, by the caller's thread (a render's: a compute thread), not by a database backend
+    /// that the request path shares.
     public func fragment(observationID: Int, framelet: Int, band: Band) async throws -> StoredFragment? {
-        let rows = try await database.client.query(
+        var found: (id: Int, header: String, start: Double, status: String)? = nil
+        for try await (id, header, start, status) in try await database.client.query(
             """
-            SELECT f.header::text, f.exposure_start, f.status,
-                   string_agg(substring(p.bytes FROM \(unescaped: String(SpacePacket.headerSize + 1)) FOR octet_length(p.bytes) - \(unescaped: String(SpacePacket.headerSize + 2))),
-                              ''::bytea ORDER BY p.sclk, p.sequence_count)
-            FROM fragments f JOIN fragment_packets fp ON fp.fragment_id = f.id JOIN packets p ON p.id = fp.packet_id
-            WHERE f.observation_id = \(observationID) AND f.framelet_index = \(framelet) AND f.band = \(Int(band.rawValue))
-            GROUP BY f.id
-            """, logger: logger)
-        for try await (header, start, status, bytes) in rows.decode((String, Double, String, ByteBuffer).self) {
-            return StoredFragment(
-                header: try JSONDecoder().decode(FragmentHeader.self, from: Data(header.utf8)), exposureStart: start, status: status,
-                bytes: Array(bytes.readableBytesView))
+            SELECT id, header::text, exposure_start, status FROM fragments
+            WHERE observation_id = \(observationID) AND framelet_index = \(framelet) AND band = \(Int(band.rawValue))
+            """, logger: logger).decode((Int, String, Double, String).self) {
+            found = (id, header, start, status)
         }
-        return nil
+        guard let found else { return nil }
+        var bytes: [UInt8] = []
+        for try await packet in try await database.client.query(
+            """
+            SELECT p.bytes FROM fragment_packets fp JOIN packets p ON p.id = fp.packet_id
+            WHERE fp.fragment_id = \(found.id) ORDER BY p.sclk, p.sequence_count
+            """, logger: logger).decode(ByteBuffer.self) {
+            // User data: after the primary and secondary headers, before the packet error control.
+            let view = packet.readableBytesView
+            guard view.count >= SpacePacket.headerSize + 2 else { continue }
+            bytes.append(contentsOf: view.dropFirst(SpacePacket.headerSize).dropLast(2))
+        }
+        return StoredFragment(
+            header: try JSONDecoder().decode(FragmentHeader.self, from: Data(found.header.utf8)), exposureStart: found.start, status: found.status,
+            bytes: bytes)
     }
 }
