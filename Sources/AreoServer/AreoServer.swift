@@ -76,6 +76,7 @@ public enum AreoServer {
         ObservationController(database: database, delivery: delivery, limits: limits).addRoutes(to: v1)
         DeliveryController(delivery: delivery).addRoutes(to: v1, root: router)
         ExportController(database: database, delivery: delivery, exportDirectory: URL(fileURLWithPath: configuration.exportDirectory)).addRoutes(to: v1)
+        TilesController().addRoutes(to: v1)
         return router
     }
 }
