@@ -23,6 +23,10 @@ public final class ComputeThreads: TaskExecutor, @unchecked Sendable {
     /// The process's pool: `AREO_COMPUTE_THREADS` threads when set, else cores − 1 (at least 1).
     public static let shared = ComputeThreads(threads: defaultThreadCount(), name: "areo-compute")
 
+    /// A thread for short blocking file work (the cache's writes, fsyncs, checksums and index),
+    /// apart from ``shared`` so it never queues behind a render's CPU work, at normal priority.
+    public static let io = ComputeThreads(threads: 1, name: "areo-io", niceness: 0)
+
     /// The default size: one below the core count, at least one.
     public static func defaultThreadCount(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
         if let value = environment["AREO_COMPUTE_THREADS"], let n = Int(value), (1...256).contains(n) { return n }
@@ -43,13 +47,17 @@ public final class ComputeThreads: TaskExecutor, @unchecked Sendable {
     /// Set on the pool's threads (so callers can tell where they run).
     private static let onPoolThread = ThreadSpecificFlag()
 
-    /// Starts `threads` threads named `name-N`; they live as long as the process.
-    public init(threads: Int, name: String) {
+    /// The nice value its threads run at.
+    public let threadNiceness: Int32
+
+    /// Starts `threads` threads named `name-N` at `niceness`; they live as long as the process.
+    public init(threads: Int, name: String, niceness: Int32 = ComputeThreads.niceness) {
         threadCount = max(1, threads)
+        threadNiceness = niceness
         for index in 0..<threadCount {
             let thread = Thread { [unowned self] in
                 Self.onPoolThread.set()
-                Self.lowerPriority()
+                Self.lowerPriority(to: niceness)
                 self.serve()
             }
             thread.name = "\(name)-\(index)"
@@ -63,8 +71,9 @@ public final class ComputeThreads: TaskExecutor, @unchecked Sendable {
     public static let niceness: Int32 = 10
 
     /// Lowers the calling thread's scheduling priority (Linux: nice applies per thread).
-    private static func lowerPriority() {
+    private static func lowerPriority(to niceness: Int32) {
         #if os(Linux)
+        guard niceness > 0 else { return }
         // On Linux PRIO_PROCESS with who = 0 names the calling thread only (setpriority(2), NOTES).
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
         #endif
@@ -96,6 +105,11 @@ public final class ComputeThreads: TaskExecutor, @unchecked Sendable {
         try await withCheckedThrowingContinuation { continuation in
             push(.closure { continuation.resume(with: Result { try body() }) })
         }
+    }
+
+    /// Runs `body` on one of the pool's threads without waiting for it.
+    public func submit(_ body: @escaping @Sendable () -> Void) {
+        push(.closure(body))
     }
 
     /// Runs `body(i)` for every `i` in `0..<iterations`, spread over the pool's threads and the

@@ -21,7 +21,8 @@ import Synchronization
 ///
 /// The bookkeeping (entries, recency, byte and memory budgets) sits behind one lock that is never
 /// held across file I/O: writing and fsyncing an entry, verifying a checksum and writing the index
-/// run on ``ComputeThreads`` outside it, so a hit never waits for another entry's fsync. The byte
+/// run outside it on their own I/O thread (``ComputeThreads/io``, not the render threads), so a
+/// hit never waits for another entry's fsync nor for a render. The byte
 /// budget holds from the moment the cache opens (a smaller `--cache-size` evicts at start).
 public final class ProductCache: Sendable {
     /// What is stored with every entry.
@@ -95,12 +96,12 @@ public final class ProductCache: Sendable {
     public let memoryBytes: Int
     let logger: Logger
     let state: Mutex<State>
-    /// Where file I/O and hashing run.
+    /// Where file I/O and hashing run (never the render threads: a hit must not queue behind a render).
     let io: ComputeThreads
 
     /// Opens (creating) the cache in `directory`, restoring its entries and their order of use,
     /// and evicts the least recently used until it fits `budgetBytes`.
-    public init(directory: URL, budgetBytes: Int, memoryBytes: Int = 256 << 20, logger: Logger, io: ComputeThreads = .shared) throws {
+    public init(directory: URL, budgetBytes: Int, memoryBytes: Int = 256 << 20, logger: Logger, io: ComputeThreads = .io) throws {
         self.directory = directory
         self.budgetBytes = budgetBytes
         self.memoryBytes = memoryBytes
@@ -198,7 +199,8 @@ public final class ProductCache: Sendable {
             Self.trimMemory(&s, limit: memoryBytes)
             return (Hit(entry: current.entry, path: path, body: s.slots[key]?.body), Date().timeIntervalSince(s.lastIndexWrite) > 2)
         }
-        if indexDue { await writeIndexOffThread() }
+        // The index is written behind the hit, never in front of it.
+        if indexDue { io.submit { [self] in writeIndex() } }
         return hit
     }
 
@@ -312,10 +314,6 @@ public final class ProductCache: Sendable {
             evicted.append(slot.entry)
         }
         return evicted
-    }
-
-    private func writeIndexOffThread() async {
-        _ = try? await io.run { [self] in writeIndex() }
     }
 
     /// Writes `index.json` when entries changed since the last write (the order snapshotted
