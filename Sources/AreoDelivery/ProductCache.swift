@@ -96,6 +96,8 @@ public final class ProductCache: Sendable {
     public let memoryBytes: Int
     let logger: Logger
     let state: Mutex<State>
+    /// Held while the index is snapshotted and written (never together with `state` across I/O).
+    let indexWriting = Mutex(())
     /// Where file I/O and hashing run (never the render threads: a hit must not queue behind a render).
     let io: ComputeThreads
 
@@ -319,6 +321,12 @@ public final class ProductCache: Sendable {
     /// Writes `index.json` when entries changed since the last write (the order snapshotted
     /// under the lock, the file written outside it).
     private func writeIndex() {
+        // One index write at a time, snapshot to rename: a flush waits for a write in flight, so
+        // when it returns the file holds every change made before it.
+        indexWriting.withLock { _ in writeIndexHoldingLock() }
+    }
+
+    private func writeIndexHoldingLock() {
         guard let order = state.withLock({ s -> [String]? in
             guard s.indexDirty else { return nil }
             s.indexDirty = false
