@@ -33,6 +33,13 @@ extension BenchCommand {
             var warm: [Double]
         }
 
+        func validate() throws {
+            guard (1...1_000_000).contains(observations), (1...1_000_000).contains(smallObservations) else {
+                throw ValidationError("--observations and --small-observations are 1…1000000")
+            }
+            guard (1...100_000).contains(searches) else { throw ValidationError("--searches is 1…100000") }
+        }
+
         func run() async throws {
             LoggingSetup.once
             let logger = common.makeBenchLogger()

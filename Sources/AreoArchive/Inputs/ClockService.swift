@@ -20,7 +20,7 @@ public struct ClockService: Sendable {
     /// unless `replace`, which stores it as a new input.
     public func loadKernel(_ data: Data, file: String, replace: Bool = false) async throws -> GeometryKernel {
         let kernel = try GeometryKernel.parse(data, file: file)
-        let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        let digest = ContentIdentity.hex(SHA256.hash(data: data))
         let clock = String(decoding: try JSONEncoder().encode(kernel.clock), as: UTF8.self)
         let body = String(decoding: data, as: UTF8.self)
         let logger = self.logger

@@ -1,6 +1,12 @@
+import Foundation
 /// Whether an input loaded under an id the archive may hold already is to be stored (ICD
 /// inputs are identified by their content as well as their id).
 enum ContentIdentity {
+    /// The lower-case hex of a SHA-256 digest: the form every input's identity is stored in.
+    static func hex(_ digest: some Sequence<UInt8>) -> String {
+        digest.map { String(format: "%02x", $0) }.joined()
+    }
+
     /// - Parameters:
     ///   - stored: the digest stored under the id: nil when there is no such input, `.some(nil)`
     ///     when one was stored before digests were kept (it is replaced and gets one).

@@ -25,7 +25,7 @@ public struct InputRepository: Sendable {
     public func loadInstrument(_ data: Data, file: String, replace: Bool = false) async throws -> InstrumentDescription {
         let instrument = try InstrumentDescription.parse(data, file: file)
         let json = String(decoding: try Self.canonical(instrument), as: UTF8.self)
-        let digest = SHA256.hash(data: Data(json.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = ContentIdentity.hex(SHA256.hash(data: Data(json.utf8)))
         let logger = self.logger
         try await database.client.inTransaction(logger: logger) { connection in
             try await connection.lockForReplacing("instrument:\(instrument.name)", logger: logger)
@@ -34,7 +34,7 @@ public struct InputRepository: Sendable {
                 "SELECT description::text FROM instruments WHERE name = \(instrument.name) ORDER BY id DESC LIMIT 1", logger: logger
             ).decode(String.self) {
                 let held = try JSONDecoder().decode(InstrumentDescription.self, from: Data(text.utf8))
-                stored = .some(SHA256.hash(data: try Self.canonical(held)).map { String(format: "%02x", $0) }.joined())
+                stored = .some(ContentIdentity.hex(SHA256.hash(data: try Self.canonical(held))))
             }
             guard try ContentIdentity.mustStore(kind: "instrument", id: instrument.name, stored: stored, loaded: digest, replace: replace) else { return }
             try await connection.query(
@@ -74,7 +74,7 @@ public struct InputRepository: Sendable {
         for (_, files) in d.bands.sorted(by: { $0.key < $1.key }) {
             for file in [files.bias, files.flat, files.badPixels] { hasher.update(data: try Data(contentsOf: directory.appendingPathComponent(file))) }
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = ContentIdentity.hex(hasher.finalize())
         let logger = self.logger
         try await database.client.inTransaction(logger: logger) { connection in
             try await connection.lockForReplacing("calibration_set:\(d.calibrationID)", logger: logger)
