@@ -164,6 +164,8 @@ extension PNG {
         case .gray8: (8, 0)
         case .gray16: (16, 0)
         case .rgb8: (8, 2)
+        case .grayAlpha8: (8, 4)
+        case .rgba8: (8, 6)
         }
         chunk("IHDR", bigEndian(UInt32(width)), bigEndian(UInt32(height)), [bitDepth, colourType, 0, 0, 0])
         if layout == .gray16 {

@@ -5,12 +5,27 @@ public enum PNG {
     /// Pixel layouts Areo writes.
     public enum Layout: Sendable {
         case gray8, gray16, rgb8
+        /// 8-bit grey with alpha (map tiles: transparent where there is no data).
+        case grayAlpha8
+        /// 8-bit colour with alpha (map tiles).
+        case rgba8
 
         var format: UInt32 {
             switch self {
             case .gray8: UInt32(PNG_FORMAT_GRAY)
             case .gray16: UInt32(PNG_FORMAT_LINEAR_Y)
             case .rgb8: UInt32(PNG_FORMAT_RGB)
+            case .grayAlpha8: UInt32(PNG_FORMAT_FLAG_ALPHA)
+            case .rgba8: UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
+            }
+        }
+        /// Components per pixel (libpng's row stride counts components).
+        var channels: Int {
+            switch self {
+            case .gray8, .gray16: 1
+            case .grayAlpha8: 2
+            case .rgb8: 3
+            case .rgba8: 4
             }
         }
         var bytesPerPixel: Int {
@@ -18,6 +33,8 @@ public enum PNG {
             case .gray8: 1
             case .gray16: 2
             case .rgb8: 3
+            case .grayAlpha8: 2
+            case .rgba8: 4
             }
         }
     }
@@ -41,7 +58,7 @@ public enum PNG {
         image.height = UInt32(height)
         image.format = layout.format
         if quick { image.flags |= UInt32(PNG_IMAGE_FLAG_FAST) }
-        let stride = Int32(width * (layout == .rgb8 ? 3 : 1))
+        let stride = Int32(width * layout.channels)
         // Stored deflate blocks bound the output: the rows with their filter bytes, 5 bytes per
         // 64 KiB block, and the chunk headers.
         let raw = pixels.count + height

@@ -17,6 +17,8 @@ public struct DeliveryMetrics: Sendable {
     public let queueDepth: CoreMetrics.Gauge
     public let runningRenders: CoreMetrics.Gauge
     public let regenerations: CoreMetrics.Counter
+    /// Tiles answered empty without a render (nothing visible covers them).
+    public let emptyTiles: CoreMetrics.Counter
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -34,6 +36,7 @@ public struct DeliveryMetrics: Sendable {
         queueDepth = CoreMetrics.Gauge(label: "areo_render_queue_depth", dimensions: [], factory: factory)
         runningRenders = CoreMetrics.Gauge(label: "areo_renders_running", dimensions: [], factory: factory)
         regenerations = CoreMetrics.Counter(label: "areo_regenerations_total", dimensions: [], factory: factory)
+        emptyTiles = CoreMetrics.Counter(label: "areo_tiles_empty_total", dimensions: [], factory: factory)
     }
 
     /// A render reached `state` (done, failed, cancelled).

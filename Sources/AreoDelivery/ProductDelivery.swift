@@ -24,6 +24,12 @@ public final class ProductDelivery: Sendable {
     let memo = Mutex((generation: Int64(-1), entries: [Int: ObservationCatalog.Entry](), neighboursQueued: Set<String>()))
     /// The catalogue generation the cache was last regenerated for.
     let regenerated = Mutex(Int64(-1))
+    /// The sources of tiles asked for in the current catalogue generation.
+    let tileSourceMemo = Mutex((generation: Int64(-1), sources: [String: [ObservationCatalog.Entry]]()))
+    /// The empty tile of each layout (band count and format), encoded once.
+    let emptyTiles = Mutex([String: [UInt8]]())
+    /// Processing inputs of the observations tiles were recently drawn from.
+    public let inputsMemo = InputsMemo()
 
     public struct Configuration: Sendable {
         /// Neighbours queued after an observation's product is served.
@@ -251,6 +257,7 @@ public final class ProductDelivery: Sendable {
         var fresh: [Int: ObservationCatalog.Entry?] = [:]
         let catalog = ObservationCatalog(database: database, logger: logger)
         var requeued = 0
+        requeued += try await regenerateTiles(entries.enumerated().map { ($0.offset, $0.element) }, catalog: catalog)
         for (rank, cached) in entries.enumerated() {
             guard let id = cached.observationID, let request = Self.request(from: cached) else { continue }
             if fresh[id] == nil { fresh[id] = .some(try await catalog.entry(observationID: id)) }

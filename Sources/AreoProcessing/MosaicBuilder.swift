@@ -68,6 +68,10 @@ public struct MosaicBuilder: Sendable {
     /// The framelet's outline in continuous grid pixel coordinates, in order (nil where an
     /// outline point misses Mars).
     func pixelOutline(of camera: FrameletCamera) -> [(Double, Double)?] {
+        Self.pixelOutline(of: camera, on: grid)
+    }
+
+    static func pixelOutline(of camera: FrameletCamera, on grid: MapGrid) -> [(Double, Double)?] {
         Footprint.orderedOutline(camera).map { point in
             guard let view = camera.view(sample: point.0, line: point.1) else { return nil }
             let (x, y) = grid.projection.forward(latitude: view.coordinates.latitude, longitude: view.coordinates.longitude)
@@ -80,7 +84,16 @@ public struct MosaicBuilder: Sendable {
         pixelBox(outline: pixelOutline(of: camera))
     }
 
+    /// Whether the framelet seen by `camera` meets `grid` (without making a builder).
+    public static func meets(_ camera: FrameletCamera, grid: MapGrid) -> Bool {
+        pixelBox(outline: pixelOutline(of: camera, on: grid), grid: grid) != nil
+    }
+
     func pixelBox(outline: [(Double, Double)?]) -> (columns: Range<Int>, rows: Range<Int>)? {
+        Self.pixelBox(outline: outline, grid: grid)
+    }
+
+    static func pixelBox(outline: [(Double, Double)?], grid: MapGrid) -> (columns: Range<Int>, rows: Range<Int>)? {
         var minC = Double.infinity, maxC = -Double.infinity, minR = Double.infinity, maxR = -Double.infinity
         for case let (pc, pr)? in outline {
             (minC, maxC, minR, maxR) = (min(minC, pc), max(maxC, pc), min(minR, pr), max(maxR, pr))

@@ -51,7 +51,11 @@ extension ProductService {
     public struct MosaicSource: Sendable, Hashable {
         public var observationID: Int
         public var provenance: ProductProvenance
-        public init(observationID: Int, provenance: ProductProvenance) { (self.observationID, self.provenance) = (observationID, provenance) }
+        /// The observation's data stamp (what fragments it has) as the catalogue states it.
+        public var dataStamp: String
+        public init(observationID: Int, provenance: ProductProvenance, dataStamp: String = "") {
+            (self.observationID, self.provenance, self.dataStamp) = (observationID, provenance, dataStamp)
+        }
     }
 
     /// Renders `request` from `sources`, painted in the order given: a later source covers an

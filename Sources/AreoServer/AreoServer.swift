@@ -76,7 +76,8 @@ public enum AreoServer {
         ObservationController(database: database, delivery: delivery, limits: limits).addRoutes(to: v1)
         DeliveryController(delivery: delivery).addRoutes(to: v1, root: router)
         ExportController(database: database, delivery: delivery, exportDirectory: URL(fileURLWithPath: configuration.exportDirectory)).addRoutes(to: v1)
-        TilesController().addRoutes(to: v1)
+        let tileLimits = ClientLimits(.init(requestsPerSecond: 0, burst: 1, coldRendersPerClient: configuration.coldTilesPerClient))
+        TilesController(delivery: delivery, tileLimits: tileLimits).addRoutes(to: v1)
         return router
     }
 }

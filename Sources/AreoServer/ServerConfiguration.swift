@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var requestBurst: Double = 400
     /// Cold renders one client may wait for at once; 0: no limit.
     public var coldRendersPerClient = 4
+    /// Cold tile renders one client may wait for at once (a viewport is a dozen); 0: no limit.
+    public var coldTilesPerClient = 32
     /// How often the catalogue is polled while loads cannot be heard (LISTEN lost).
     public var catalogPollInterval: Duration = .seconds(2)
 

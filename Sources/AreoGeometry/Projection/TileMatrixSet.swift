@@ -94,6 +94,15 @@ public struct TileMatrixSet: Sendable, Equatable {
                            width: TileMatrixSet.tileSize, height: TileMatrixSet.tileSize)
         }
 
+        /// The latitude/longitude box the tile covers (what catalogue searches for its sources).
+        public var geographicBox: GeographicBox? {
+            let b = grid.geographicBounds
+            return GeographicBox(west: b.west, south: b.south, east: b.east, north: b.north)
+        }
+
+        /// `mars-eqc/14/8123/4567`.
+        public var path: String { "\(set.id)/\(zoom)/\(column)/\(row)" }
+
         public static func == (a: Tile, b: Tile) -> Bool { a.set.id == b.set.id && a.zoom == b.zoom && a.column == b.column && a.row == b.row }
         public func hash(into hasher: inout Hasher) { hasher.combine(set.id); hasher.combine(zoom); hasher.combine(column); hasher.combine(row) }
     }
