@@ -125,19 +125,25 @@ extension ProductDelivery {
     }
 
     /// Queues the renders of `requests` (a browsing client's viewport, its ring and the next
-    /// zoom) for `owner`; empty and cached tiles are skipped. Returns the jobs queued.
-    public func prefetchTiles(_ requests: [TileRequest], owner: String, priority: RenderPriority, publicOnly: Bool) async throws -> [RenderScheduler.JobStatus] {
+    /// zoom) for `owner`, superseding what `owner` asked for before: its earlier renders not asked
+    /// for again (and wanted by nobody else) are cancelled, those asked for again go on. Empty and
+    /// cached tiles are skipped. Returns the jobs queued and the ids of those cancelled.
+    public func prefetchTiles(
+        _ requests: [TileRequest], owner: String, priority: RenderPriority, publicOnly: Bool
+    ) async throws -> (queued: [RenderScheduler.JobStatus], cancelled: [String]) {
         var jobs: [RenderScheduler.JobStatus] = []
+        var keys: Set<String> = []
         for request in requests {
             let sources = try await tileSources(request, publicOnly: publicOnly)
             guard !sources.isEmpty else { continue }
             let key = Self.tileKey(request, sources: sources)
             guard cache.peek(key) == nil else { continue }
+            keys.insert(key)
             jobs.append(scheduler.submit(
                 key: key, product: request.fileName, priority: priority, owner: owner, isPublic: sources.allSatisfy { $0.isPublic() },
                 work: tileWork(request, sources: sources, key: key, publicOnly: publicOnly)))
         }
-        return jobs
+        return (jobs, scheduler.release(owner: owner, keeping: keys))
     }
 
     /// The tile a cache entry was made for, nil when the entry is not a tile.

@@ -302,13 +302,13 @@ public final class RenderScheduler: Service, Sendable {
         return status
     }
 
-    /// `owner` no longer wants anything: its jobs that nobody else wants are cancelled.
-    /// Returns the ids of the jobs cancelled.
+    /// `owner` no longer wants anything but the jobs of `keeping`: its other jobs that nobody
+    /// else wants are cancelled. Returns the ids of the jobs cancelled.
     @discardableResult
-    public func release(owner: String) -> [String] {
+    public func release(owner: String, keeping: Set<String> = []) -> [String] {
         let abandoned = shared.withLock { s -> [Job] in
             var abandoned: [Job] = []
-            for job in s.active.values where job.owners.contains(owner) {
+            for job in s.active.values where job.owners.contains(owner) && !keeping.contains(job.key) {
                 job.owners.remove(owner)
                 if job.owners.isEmpty, job.waiters.isEmpty { abandoned.append(job) }
             }

@@ -63,11 +63,14 @@ public enum AreoServer {
         router.add(middleware: LogRequestsMiddleware(.info))
         router.add(middleware: MetricsMiddleware(metrics: delivery.metrics))
         router.add(middleware: ProblemMiddleware())
-        router.add(middleware: AuthenticationMiddleware(tokens: AccessTokens(database: database, logger: Logger(label: "areo.auth"))))
+        let sessions = SignInSessions()
+        let authentication = AuthenticationMiddleware(tokens: AccessTokens(database: database, logger: Logger(label: "areo.auth")), sessions: sessions)
+        router.add(middleware: authentication)
         let limits = ClientLimits(.init(
             requestsPerSecond: configuration.requestsPerSecond, burst: configuration.requestBurst, coldRendersPerClient: configuration.coldRendersPerClient))
         router.add(middleware: RateLimitMiddleware(limits: limits))
         HealthController(database: database, migrations: migrations).addRoutes(to: router)
+        BrowsePage(leafletDirectory: configuration.leafletDirectory).addRoutes(to: router)
         DemoPage(delivery: delivery).addRoutes(to: router)
         let v1 = router.group("/v1")
         let uploads = URL(fileURLWithPath: configuration.uploadDirectory)
@@ -77,6 +80,7 @@ public enum AreoServer {
         DeliveryController(delivery: delivery).addRoutes(to: v1, root: router)
         ExportController(database: database, delivery: delivery, exportDirectory: URL(fileURLWithPath: configuration.exportDirectory)).addRoutes(to: v1)
         let tileLimits = ClientLimits(.init(requestsPerSecond: 0, burst: 1, coldRendersPerClient: configuration.coldTilesPerClient))
+        SessionController(authentication: authentication, sessions: sessions).addRoutes(to: v1)
         TilesController(delivery: delivery, tileLimits: tileLimits).addRoutes(to: v1)
         return router
     }

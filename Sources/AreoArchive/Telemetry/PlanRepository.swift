@@ -31,6 +31,16 @@ public struct PlanRepository: Sendable {
         return PlannedSpans(spans)
     }
 
+    /// The stored plan of `observationID`, nil when none is loaded.
+    public func plan(observationID: Int) async throws -> ObservationPlan? {
+        for try await (json,) in try await database.client.query(
+            "SELECT plan::text FROM plans WHERE observation_id = \(observationID)", logger: logger
+        ).decode((String,).self) {
+            return try? JSONDecoder().decode(ObservationPlan.self, from: Data(json.utf8))
+        }
+        return nil
+    }
+
     /// What loading a plan file did.
     public struct LoadReport: Sendable, Codable, Equatable {
         public var file: String

@@ -71,11 +71,17 @@ struct DeliveryController: Sendable {
     /// `{session?, observations: [id…] | bbox: [w,s,e,n], product?: {kind, band|bands, scale, format}}`.
     struct Hint: Decodable {
         struct Product: Decodable { var kind: String?; var band: String?; var bands: String?; var scale: Double?; var format: String? }
+        /// A browsing client's tiles: `{tms, product?, format?, tiles: [[z, x, y]…]}`.
+        struct Tiles: Decodable { var tms: String; var product: String?; var format: String?; var tiles: [[Int]] }
         var session: String?
         var observations: [Int]?
         var bbox: [Double]?
         var product: Product?
+        var tiles: Tiles?
     }
+
+    /// The most tiles one hint may name (a large viewport, its ring and the next zoom).
+    static let maximumHintedTiles = 300
 
     func prefetch(_ request: Request, context: AreoRequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: 1 << 20)
@@ -85,6 +91,10 @@ struct DeliveryController: Sendable {
         }
         if let name = hint.session, !PlainName.isValid(name, length: 100) {
             throw ParameterError("session", "1–100 characters of [A-Za-z0-9._-]", value: name)
+        }
+        if let tiles = hint.tiles {
+            guard hint.observations == nil, hint.bbox == nil else { throw ProblemDocument(.badRequest, "a hint names tiles, or observations and a bbox, not both") }
+            return try await prefetch(tiles, session: hint.session, context: context)
         }
         var ids = hint.observations ?? []
         if let bbox = hint.bbox {
@@ -118,6 +128,25 @@ struct DeliveryController: Sendable {
         let session = sessions.session(named: hint.session, tokenID: context.tokenID)
         let superseded = delivery.scheduler.release(owner: session.owner)
         let jobs = try await delivery.prefetch(template, observations: ids, owner: session.owner, priority: .hinted, publicOnly: context.publicOnly)
+        return try ProductResponses.json(encodable: PrefetchAccepted(session: session.id, queued: jobs, cancelled: superseded), status: .accepted)
+    }
+
+    /// A tile hint: the tiles are checked against their set, rendered at hinted priority for the
+    /// session, superseding its previous hint (whose renders not hinted again are cancelled).
+    func prefetch(_ hint: Hint.Tiles, session name: String?, context: AreoRequestContext) async throws -> Response {
+        guard hint.tiles.count <= Self.maximumHintedTiles else { throw ProblemDocument(.badRequest, "at most \(Self.maximumHintedTiles) tiles per hint") }
+        let bands = try TilesController.layer(hint.product)
+        let format = try TilesController.format(hint.format ?? "png")
+        var requests: [TileRequest] = []
+        for triple in hint.tiles {
+            guard triple.count == 3 else { throw ProblemDocument(.badRequest, "each tile is [z, x, y]") }
+            let tile = try TilesController.tile(set: hint.tms, zoom: String(triple[0]), column: String(triple[1]), row: String(triple[2]))
+            do { requests.append(try TileRequest(tile: tile, bands: bands, format: format)) } catch {
+                throw ProblemDocument(.badRequest, error.description, code: "invalid_parameter")
+            }
+        }
+        let session = sessions.session(named: name, tokenID: context.tokenID)
+        let (jobs, superseded) = try await delivery.prefetchTiles(requests, owner: session.owner, priority: .hinted, publicOnly: context.publicOnly)
         return try ProductResponses.json(encodable: PrefetchAccepted(session: session.id, queued: jobs, cancelled: superseded), status: .accepted)
     }
 

@@ -8,12 +8,12 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// `GET /`: a page listing the observations the caller may see, with links to their products.
+/// `GET /list`: a page listing the observations the caller may see, with links to their products.
 struct DemoPage: Sendable {
     let delivery: ProductDelivery
 
     func addRoutes(to router: Router<AreoRequestContext>) {
-        router.get("/") { _, context in
+        router.get("/list") { _, context in
             var query = ObservationCatalog.Query()
             query.publicOnly = context.publicOnly
             query.limit = 500
@@ -57,7 +57,7 @@ struct DemoPage: Sendable {
             <html lang="en"><head><meta charset="utf-8"><title>Areo — observations</title>
             <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border-bottom:1px solid #ccc;padding:.3em .6em;text-align:left}</style>
             </head><body>
-            <h1>Areo</h1>
+            <h1>Areo</h1><p><a href="/">Browse the map</a></p>
             <p>\(entries.count) observations. Products are made on demand from the raw packets with the newest geometry and
             calibration, then cached. API: <a href="/v1/observations">/v1/observations</a> · <a href="/v1/jobs">/v1/jobs</a> ·
             <a href="/v1/cache">/v1/cache</a> · <a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a></p>

@@ -43,6 +43,14 @@ struct ObservationController: Sendable {
         query.offset = try q.offset()
         query.publicOnly = context.publicOnly
         let (entries, total) = try await ObservationCatalog(database: database, logger: context.logger).search(query)
+        if let format = q["format"], format != "json" {
+            guard format == "geojson" else { throw ParameterError("format", "json or geojson", value: String(format.prefix(20))) }
+            // Footprints for map clients (RFC 7946); the page's map draws these.
+            let collection = FootprintCollection(total: total, features: entries.map { entry in
+                FootprintCollection.Feature(geometry: entry.footprint?.geoJSON, properties: ObservationSummary(entry))
+            })
+            return try ProductResponses.json(encodable: collection, headers: [.contentType: "application/geo+json"])
+        }
         var page = ObservationPage(total: total, limit: query.limit, offset: query.offset, observations: entries.map(ObservationSummary.init))
         if query.offset + entries.count < total {
             var next = URLComponents()
@@ -79,8 +87,16 @@ struct ObservationController: Sendable {
         if let composite = ProductRequest.composites.first(where: { $0.allSatisfy { entry.bands.contains($0.name) } }) {
             products["composite"] = "/v1/observations/\(entry.observationID)/products/composite?bands=\(composite.map(\.name).joined(separator: ","))&format=png"
         }
+        let plan = try await PlanRepository(database: database, logger: context.logger).plan(observationID: entry.observationID)
+        // The quality measures of the products of this observation made so far (cached).
+        var quality: [String: String] = [:]
+        for cached in delivery.cache.entriesByRecency() where cached.observationID == entry.observationID && quality.count < 20 {
+            if let file = cached.attributes["file"], let measures = cached.attributes["quality"] { quality[file] = measures }
+        }
         let document = ObservationDocument(
             summary: ObservationSummary(entry),
+            plan: plan.map { .init(rationale: $0.rationale, requestedBy: $0.requestedBy, targetID: $0.targetID) },
+            quality: quality.mapValues { ObservationDocument.Quality(json: $0) },
             applicable: .init(geometryKernel: entry.kernelID, calibrationSet: entry.calibrationID),
             footprint: entry.footprint.map { .init(geometry: $0.geoJSON, properties: .init(observation: entry.observationID)) },
             firstERT: entry.firstERT.map { GroundTime.iso8601($0) }, lastERT: entry.lastERT.map { GroundTime.iso8601($0) },
@@ -214,6 +230,26 @@ struct ObservationSummary: Encodable, Sendable {
     }
 }
 
+/// Search results as a GeoJSON FeatureCollection (`format=geojson`): each observation's
+/// footprint with its summary as properties.
+struct FootprintCollection: Encodable, Sendable {
+    struct Feature: Encodable, Sendable {
+        var type = "Feature"
+        var geometry: GeoJSONGeometry?
+        var properties: ObservationSummary
+        enum CodingKeys: String, CodingKey { case type, geometry, properties }
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(type, forKey: .type)
+            try container.encode(geometry, forKey: .geometry)  // null when the footprint is unknown
+            try container.encode(properties, forKey: .properties)
+        }
+    }
+    var type = "FeatureCollection"
+    var total: Int
+    var features: [Feature]
+}
+
 /// A page of search results.
 struct ObservationPage: Encodable, Sendable {
     var total: Int
@@ -236,7 +272,25 @@ struct ObservationDocument: Encodable, Sendable {
         var geometry: GeoJSONGeometry
         var properties: Properties
     }
+    /// What the plan says of the observation's purpose.
+    struct Plan: Encodable, Sendable {
+        var rationale: String?
+        var requestedBy: String?
+        var targetID: String?
+        enum CodingKeys: String, CodingKey { case rationale; case requestedBy = "requested_by"; case targetID = "target_id" }
+    }
+    /// A product's quality measures as the render recorded them (a JSON object).
+    struct Quality: Encodable, Sendable {
+        var json: String
+        func encode(to encoder: any Encoder) throws {
+            let object = (try? JSONDecoder().decode([String: Double?].self, from: Data(json.utf8))) ?? [:]
+            var container = encoder.singleValueContainer()
+            try container.encode(object)
+        }
+    }
     var summary: ObservationSummary
+    var plan: Plan?
+    var quality: [String: Quality]
     var applicable: Applicable
     var footprint: Footprint?
     var firstERT: String?
@@ -246,7 +300,7 @@ struct ObservationDocument: Encodable, Sendable {
     var products: [String: String]
 
     enum CodingKeys: String, CodingKey {
-        case applicable, footprint, completeness, anomalies, products
+        case applicable, footprint, completeness, anomalies, products, plan, quality
         case firstERT = "first_ert", lastERT = "last_ert"
     }
 
@@ -255,6 +309,8 @@ struct ObservationDocument: Encodable, Sendable {
         try summary.encode(to: encoder)
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(applicable, forKey: .applicable)
+        try container.encodeIfPresent(plan, forKey: .plan)
+        try container.encode(quality, forKey: .quality)
         try container.encodeIfPresent(footprint, forKey: .footprint)
         try container.encodeIfPresent(firstERT, forKey: .firstERT)
         try container.encodeIfPresent(lastERT, forKey: .lastERT)

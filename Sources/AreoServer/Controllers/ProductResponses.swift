@@ -19,6 +19,8 @@ enum ProductResponses {
             .eTag: entry.etag,
             .cacheControl: publicProduct ? "public, max-age=60" : "private, max-age=60",
             .areoCache: served.fromCache ? "hit" : "miss",
+            // What a caller may see depends on who it is: shared caches keep the answers apart.
+            .vary: "Authorization, Cookie",
         ]
         if let kernel = entry.attributes["kernel"] { headers[.areoGeometryKernel] = kernel }
         if let calibration = entry.attributes["calibration"] { headers[.areoCalibrationSet] = calibration }
