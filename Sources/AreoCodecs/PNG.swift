@@ -88,7 +88,7 @@ public enum PNG {
         guard begun != 0 else { throw CodecError(.png, "not a PNG: \(message(image))") }
         image.format = layout.format
         var pixels = [UInt8](repeating: 0, count: Int(image.width) * Int(image.height) * layout.bytesPerPixel)
-        let stride = Int32(Int(image.width) * (layout == .rgb8 ? 3 : 1))
+        let stride = Int32(Int(image.width) * layout.channels)
         let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, stride, nil) }
         guard ok != 0 else { throw CodecError(.png, "cannot decode: \(message(image))") }
         return (Int(image.width), Int(image.height), pixels)

@@ -114,6 +114,8 @@ extension ProductDelivery {
                 "format": request.format.rawValue, "stretch": request.stretch.text, "audience": publicOnly ? "public" : "team",
                 "observations": sources.map { String($0.observationID) }.joined(separator: ","),
                 "sources": sources.map(Self.sourceStamp).joined(separator: " "), "software": areoVersion,
+                // The inputs drawn with, as for products (the distinct ones, in source order).
+                "kernel": Self.distinct(mosaicSources.map(\.provenance.kernelID)), "calibration": Self.distinct(mosaicSources.map(\.provenance.calibrationID)),
             ]
             if let quality = try? JSONEncoder().encode(file.quality) { attributes["quality"] = String(decoding: quality, as: UTF8.self) }
             let entry = ProductCache.Entry(
@@ -144,6 +146,11 @@ extension ProductDelivery {
                 work: tileWork(request, sources: sources, key: key, publicOnly: publicOnly)))
         }
         return (jobs, scheduler.release(owner: owner, keeping: keys))
+    }
+
+    static func distinct(_ names: [String]) -> String {
+        var seen: Set<String> = []
+        return names.filter { seen.insert($0).inserted }.joined(separator: ",")
     }
 
     /// The tile a cache entry was made for, nil when the entry is not a tile.

@@ -63,3 +63,24 @@ import Testing
         }
     }
 }
+
+@Suite struct TileContainingPointTests {
+    @Test func theTileHoldingAPointHoldsIt() throws {
+        for set in TileMatrixSet.all {
+            let latitude = set.id == "mars-eqc" ? 15.43 : (set.id.contains("north") ? 78.0 : -81.0)
+            for zoom in [0, 5, set.maximumZoom] {
+                let tile = try #require(set.tile(containing: latitude, longitude: 140.49, zoom: zoom))
+                let (x, y) = set.projection.forward(latitude: latitude, longitude: 140.49)
+                let b = tile.bounds
+                #expect(b.minX <= x && x < b.maxX && b.minY < y && y <= b.maxY, "\(set.id) z\(zoom)")
+                let box = try #require(tile.geographicBox)
+                #expect(box.south <= latitude && latitude <= box.north)
+            }
+        }
+        // Hostile points are refused, never trapped on.
+        #expect(TileMatrixSet.marsEquirectangular.tile(containing: .nan, longitude: 0, zoom: 3) == nil)
+        #expect(TileMatrixSet.marsEquirectangular.tile(containing: 10, longitude: .infinity, zoom: 3) == nil)
+        #expect(TileMatrixSet.marsEquirectangular.tile(containing: 10, longitude: 0, zoom: 99) == nil)
+        #expect(TileMatrixSet.polar(north: true).tile(containing: -10, longitude: 0, zoom: 2) == nil)
+    }
+}

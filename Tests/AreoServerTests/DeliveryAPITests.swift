@@ -208,7 +208,7 @@ import Testing
                     let ids = try #require(try Self.json(response.body)["observations"] as? [[String: Any]]).compactMap { $0["id"] as? Int }
                     #expect(ids == [5301, 5302])
                 }
-                try await client.execute(uri: "/", method: .get, headers: headers) { response in
+                try await client.execute(uri: "/list", method: .get, headers: headers) { response in
                     let page = String(buffer: response.body)
                     #expect(page.contains("/v1/observations/5301/products/"))
                     #expect(!page.contains("/v1/observations/5300"))

@@ -66,6 +66,16 @@ public struct TileMatrixSet: Sendable, Equatable {
         return Tile(set: self, zoom: zoom, column: column, row: row)
     }
 
+    /// The tile of `zoom` holding the point (`latitude`, `longitude`), nil outside the set.
+    public func tile(containing latitude: Double, longitude: Double, zoom: Int) -> Tile? {
+        guard (0...maximumZoom).contains(zoom), latitude.isFinite, longitude.isFinite, abs(latitude) <= 90 else { return nil }
+        let (x, y) = projection.forward(latitude: latitude, longitude: longitude)
+        let side = cellSize(zoom: zoom) * Double(Self.tileSize)
+        let column = ((x - originX) / side).rounded(.down), row = ((originY - y) / side).rounded(.down)
+        guard column.isFinite, row.isFinite, abs(column) < 1e9, abs(row) < 1e9 else { return nil }
+        return tile(zoom: zoom, column: Int(column), row: Int(row))
+    }
+
     /// The finest zoom whose cells are no smaller than `metresPerPixel` (the zoom a product of
     /// that scale is best seen at), clamped to the set's zooms.
     public func zoom(forScale metresPerPixel: Double) -> Int {
