@@ -25,8 +25,14 @@ struct BrowsePage: Sendable {
         }
         router.get("/static/areo.js") { _, _ in Self.text(BrowsePageContent.script, type: "text/javascript; charset=utf-8") }
         router.get("/static/areo.css") { _, _ in Self.text(BrowsePageContent.style, type: "text/css; charset=utf-8") }
-        router.get("/static/leaflet/**") { request, context in
-            let name = String(request.uri.path.dropFirst("/static/leaflet/".count))
+        router.get("/static/leaflet/{file}") { _, context in try await leaflet(context.parameters.get("file") ?? "", context: context) }
+        router.get("/static/leaflet/images/{file}") { _, context in
+            try await leaflet("images/" + (context.parameters.get("file") ?? ""), context: context)
+        }
+    }
+
+    /// One of Leaflet's files (only those the page loads).
+    func leaflet(_ name: String, context: AreoRequestContext) async throws -> Response {
             guard Self.leafletFiles.contains(name) else { throw ProblemDocument(.notFound, "no such file", code: "not_found") }
             let path = (leafletDirectory as NSString).appendingPathComponent(name)
             guard FileManager.default.fileExists(atPath: path) else {
@@ -36,7 +42,6 @@ struct BrowsePage: Sendable {
             let type = name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : name.hasSuffix(".css") ? "text/css; charset=utf-8" : "image/png"
             let body = try await Self.fileIO.loadFile(path: path, context: context)
             return Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=3600"], body: body)
-        }
     }
 
     static func text(_ text: String, type: String) -> Response {
