@@ -198,6 +198,7 @@ let package = Package(
                 "AreoExport",
                 "AreoQuery",
                 "AreoCompute",
+                "AreoCodecs",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -101,13 +101,32 @@ extension ProductService {
         _ request: TileRequest, sources: [MosaicSource], memo: InputsMemo, progress: @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> ProductFile {
         let grid = request.tile.grid
+        let count = grid.width * grid.height
+        var planes = try await layerPlanes(bands: request.bands, grid: grid, sources: sources, memo: memo, progress: progress)
+        if request.bands.count == 2 {
+            // PAN-BLU: the synthetic middle channel is the mean of the two.
+            planes = [planes[0], zip(planes[0], planes[1]).map { ($0 + $1) / 2 }, planes[1]]
+        }
+        let bytes = try TileImage.encode(planes, width: grid.width, height: grid.height, stretch: request.stretch, format: request.format)
+        var quality = ObservationProcessor.ProductQuality()
+        quality.missingFraction = Double(planes[0].filter { !$0.isFinite }.count) / Double(max(1, count))
+        let product = try ProductRequest(observationID: 0, kind: request.kind, bands: request.bands, scale: grid.scale, format: request.format)
+        return ProductFile(request: product, provenance: ProductProvenance(kernelID: "", calibrationID: ""), bytes: bytes, label: nil, quality: quality)
+    }
+
+    /// I/F of each of `bands` on `grid` (NaN where nothing is seen) from `sources` painted in
+    /// order, decoding only the framelets that meet the grid: a tile's pixels, or any map window
+    /// on a tile matrix set's grid.
+    public func layerPlanes(
+        bands: [Band], grid: MapGrid, sources: [MosaicSource], memo: InputsMemo, progress: @Sendable (Int, Int) -> Void = { _, _ in }
+    ) async throws -> [[Float]] {
         let fragments = FragmentRepository(database: database, logger: logger)
         let count = grid.width * grid.height
-        var planes = [[Float]](repeating: [Float](repeating: .nan, count: count), count: request.bands.count)
+        var planes = [[Float]](repeating: [Float](repeating: .nan, count: count), count: bands.count)
         for (done, source) in sources.enumerated() {
             try Task.checkCancellation()
             let prepared = try await memo.prepared(source) { try await inputs(observationID: source.observationID, pinned: source.provenance) }
-            for (b, band) in request.bands.enumerated() {
+            for (b, band) in bands.enumerated() {
                 let meeting = prepared.framelets(of: band, meeting: grid)
                 guard !meeting.isEmpty else { continue }
                 let (mosaic, _) = try await prepared.inputs.processor.mosaic(band: band, framelets: meeting, grid: grid) { reference in
@@ -121,14 +140,6 @@ extension ProductService {
             }
             progress(done + 1, sources.count)
         }
-        if request.bands.count == 2 {
-            // PAN-BLU: the synthetic middle channel is the mean of the two.
-            planes = [planes[0], zip(planes[0], planes[1]).map { ($0 + $1) / 2 }, planes[1]]
-        }
-        let bytes = try TileImage.encode(planes, width: grid.width, height: grid.height, stretch: request.stretch, format: request.format)
-        var quality = ObservationProcessor.ProductQuality()
-        quality.missingFraction = Double(planes[0].filter { !$0.isFinite }.count) / Double(max(1, count))
-        let product = try ProductRequest(observationID: 0, kind: request.kind, bands: request.bands, scale: grid.scale, format: request.format)
-        return ProductFile(request: product, provenance: ProductProvenance(kernelID: "", calibrationID: ""), bytes: bytes, label: nil, quality: quality)
+        return planes
     }
 }
