@@ -84,16 +84,8 @@ extension BenchCommand {
                 let authorization = "Authorization: Bearer \(token)"
 
                 // Areo, in its own process as deployed.
-                let areoPort = Serve.freePort()
-                let server = Foundation.Process()
-                server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-                server.arguments = ["serve", "--port", String(areoPort), "--database-url", location.url, "--cache-dir", work.appendingPathComponent("cache").path,
-                                    "--log-level", "error", "--rate-limit", "0"]
-                server.standardOutput = FileHandle.nullDevice
-                try server.run()
+                let (server, areoBase) = try Self.startAreo(location: location, cache: work.appendingPathComponent("cache"))
                 defer { server.terminate(); server.waitUntilExit() }
-                let areoBase = "http://127.0.0.1:\(areoPort)"
-                try Serve.waitUntilReady("\(areoBase)/readyz")
 
                 // TiTiler under uvicorn (two workers, one per core), reading the COG.
                 let titilerPort = Serve.freePort()
@@ -107,7 +99,8 @@ extension BenchCommand {
                 let titilerBase = "http://127.0.0.1:\(titilerPort)"
                 try Serve.waitUntilReady("\(titilerBase)/healthz")
 
-                let areoURL = { (tile: TileMatrixSet.Tile) in "\(areoBase)/v1/tiles/mars-eqc/\(tile.zoom)/\(tile.column)/\(tile.row).png?product=NIR,PAN,BLU" }
+                let tileURL = { (base: String, tile: TileMatrixSet.Tile) in "\(base)/v1/tiles/mars-eqc/\(tile.zoom)/\(tile.column)/\(tile.row).png?product=NIR,PAN,BLU" }
+                let areoURL = { (tile: TileMatrixSet.Tile) in tileURL(areoBase, tile) }
                 let cogQuery = "url=" + (cogPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? cogPath)
                 let titilerURL = { (tile: TileMatrixSet.Tile) in "\(titilerBase)/cog/tiles/WorldCRS84Quad/\(tile.zoom)/\(tile.column)/\(tile.row).png?\(cogQuery)" }
                 let timed = Array(chosen.dropLast()), warmUp = chosen.last!
@@ -118,9 +111,19 @@ extension BenchCommand {
                 let areoCold = try Self.timeTiles(timed.map(areoURL), header: authorization, work: work, name: "areo")
                 let peerCold = try Self.timeTiles(timed.map(titilerURL), header: nil, work: work, name: "titiler")
                 try Self.compareOneTile(areoURL(timed[0]), titilerURL(timed[0]), header: authorization, work: work)
+                // The same tiles again from a server that keeps no fragments in memory: every
+                // tile's framelets read from the archive's packets.
+                let bare: Timing
+                do {
+                    let (alone, base) = try Self.startAreo(location: location, cache: work.appendingPathComponent("cache-bare"), extra: ["--fragment-memory", "0"])
+                    defer { alone.terminate(); alone.waitUntilExit() }
+                    _ = try Serve.curl(tileURL(base, warmUp), to: work.appendingPathComponent("warmup-bare.png"), header: authorization)
+                    bare = try Self.timeTiles(timed.map { tileURL(base, $0) }, header: authorization, work: work, name: "bare")
+                }
 
                 print("cold tile (256², NIR-PAN-BLU, zoom 14 = 2.54 m/pixel), \(timed.count) distinct tiles one after another:")
-                print("  areo from raw packets: p50 \(Self.ms(areoCold.p50)) ms, p95 \(Self.ms(areoCold.p95)) ms (\(areoCold.failures) failed)")
+                print("  areo from raw packets: p50 \(Self.ms(areoCold.p50)) ms, p95 \(Self.ms(areoCold.p95)) ms (\(areoCold.failures) failed; fragments shared with earlier tiles from memory)")
+                print("  areo, every fragment read from the archive (--fragment-memory 0): p50 \(Self.ms(bare.p50)) ms, p95 \(Self.ms(bare.p95)) ms (\(bare.failures) failed)")
                 print("  titiler from its COG:  p50 \(Self.ms(peerCold.p50)) ms, p95 \(Self.ms(peerCold.p95)) ms (\(peerCold.failures) failed)")
                 print("  goal: areo p50 ≤ 150 ms: \(areoCold.p50 <= 150 ? "met" : "NOT met"); ratio areo/titiler p50 \(String(format: "%.2f", areoCold.p50 / peerCold.p50)) (goal ≤ 2)")
 
@@ -135,6 +138,20 @@ extension BenchCommand {
                 print("  titiler:          \(String(format: "%7.0f", peerWarm.requestsPerSecond)) requests/s, p99 \(Self.ms(peerWarm.p99Milliseconds)) ms")
                 print("  ratio areo/titiler requests/s: \(String(format: "%.2f", areoWarm.requestsPerSecond / peerWarm.requestsPerSecond)) (goal ≥ 1)")
             }
+        }
+
+        /// `areo serve` in its own process on the bench's database; returns it and its base URL.
+        static func startAreo(location: DatabaseLocation, cache: URL, extra: [String] = []) throws -> (Foundation.Process, String) {
+            let port = Serve.freePort()
+            let server = Foundation.Process()
+            server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+            server.arguments = ["serve", "--port", String(port), "--database-url", location.url, "--cache-dir", cache.path,
+                                "--log-level", "error", "--rate-limit", "0"] + extra
+            server.standardOutput = FileHandle.nullDevice
+            try server.run()
+            let base = "http://127.0.0.1:\(port)"
+            try Serve.waitUntilReady("\(base)/readyz")
+            return (server, base)
         }
 
         static func ms(_ value: Double) -> String { String(format: "%.1f", value) }

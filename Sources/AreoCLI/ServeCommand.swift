@@ -34,6 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Cold renders one client may wait for at once (0: no limit; default 4). Over it: 429.")
     var coldRenders: Int = 4
 
+    @Option(help: "Memory for fragments read for recent tiles (neighbouring tiles share framelets), e.g. 256M; 0 turns it off (default 256M).")
+    var fragmentMemory = "256M"
+
     func run() async throws {
         LoggingSetup.once
         let logger = common.makeLogger()
@@ -54,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.requestsPerSecond = rateLimit
         configuration.requestBurst = max(1, 2 * rateLimit)
         configuration.coldRendersPerClient = coldRenders
+        configuration.fragmentMemoryBytes = fragmentMemory == "0" ? 0 : try Self.bytes(fragmentMemory)
         let database = Database(location: session.location, logger: logger)
         let (app, _) = try await AreoServer.makeApplication(
             configuration: configuration, database: database, migrations: migrations, logger: logger)

@@ -29,7 +29,7 @@ public final class ProductDelivery: Sendable {
     /// The empty tile of each layout (band count and format), encoded once.
     let emptyTiles = Mutex([String: [UInt8]]())
     /// Processing inputs of the observations tiles were recently drawn from.
-    public let inputsMemo = InputsMemo()
+    public let inputsMemo: InputsMemo
 
     public struct Configuration: Sendable {
         /// Neighbours queued after an observation's product is served.
@@ -38,9 +38,12 @@ public final class ProductDelivery: Sendable {
         public var regenerateRecent: Int
         /// Largest region mosaic, pixels.
         public var maximumMosaicPixels: Int
+        /// Memory for the fragments read for recent tiles; 0: off.
+        public var fragmentMemoryBytes: Int
 
-        public init(neighbours: Int = 4, regenerateRecent: Int = 32, maximumMosaicPixels: Int = 25_000_000) {
+        public init(neighbours: Int = 4, regenerateRecent: Int = 32, maximumMosaicPixels: Int = 25_000_000, fragmentMemoryBytes: Int = 256 << 20) {
             (self.neighbours, self.regenerateRecent, self.maximumMosaicPixels) = (neighbours, regenerateRecent, maximumMosaicPixels)
+            self.fragmentMemoryBytes = fragmentMemoryBytes
         }
     }
 
@@ -52,6 +55,7 @@ public final class ProductDelivery: Sendable {
         self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
+        inputsMemo = InputsMemo(payloadBytes: configuration.fragmentMemoryBytes)
         cache.observeEvictions { [metrics] bytes in
             metrics.cacheEvictions.increment()
             metrics.cacheEvictedBytes.increment(by: bytes)

@@ -46,8 +46,15 @@ public final class InputsMemo: Sendable {
 
     private let state = Mutex((order: [String](), entries: [String: Prepared]()))
     public let capacity: Int
+    /// Fragments read for recent tiles: neighbouring tiles share framelets (one framelet spans
+    /// many tiles), so a browsing client's next tiles are decoded from the packets' user data
+    /// without asking the archive for them again.
+    public let payloads: FragmentPayloadMemory
 
-    public init(capacity: Int = 64) { self.capacity = max(1, capacity) }
+    public init(capacity: Int = 64, payloadBytes: Int = 256 << 20) {
+        self.capacity = max(1, capacity)
+        payloads = FragmentPayloadMemory(budgetBytes: payloadBytes)
+    }
 
     /// The inputs of `source`, made by `load` when not remembered.
     public func prepared(_ source: ProductService.MosaicSource, load: () async throws -> ProductService.Inputs) async throws -> Prepared {
@@ -126,15 +133,19 @@ extension ProductService {
         for (done, source) in sources.enumerated() {
             try Task.checkCancellation()
             let prepared = try await memo.prepared(source) { try await inputs(observationID: source.observationID, pinned: source.provenance) }
+            let meeting = bands.map { prepared.framelets(of: $0, meeting: grid) }
+            // A tile's few framelets are fetched all at once (their round trips overlap each other
+            // and the decoding); a larger window fetches each as the mosaic reaches it.
+            let wanted = zip(bands, meeting).flatMap { band, references in references.map { (band, Int($0.header.frameletIndex)) } }
+            let fetched = wanted.count <= Self.prefetchedFramelets
+                ? try await Self.payloads(wanted, of: source, from: fragments, memory: memo.payloads) : [:]
             for (b, band) in bands.enumerated() {
-                let meeting = prepared.framelets(of: band, meeting: grid)
-                guard !meeting.isEmpty else { continue }
-                let (mosaic, _) = try await prepared.inputs.processor.mosaic(band: band, framelets: meeting, grid: grid) { reference in
+                guard !meeting[b].isEmpty else { continue }
+                let (mosaic, _) = try await prepared.inputs.processor.mosaic(band: band, framelets: meeting[b], grid: grid) { reference in
                     try Task.checkCancellation()
-                    guard let stored = try await fragments.fragment(
-                        observationID: source.observationID, framelet: Int(reference.header.frameletIndex), band: band)
-                    else { throw ProcessingError(.fragmentUnreadable, "fragment \(reference.header.frameletIndex)/\(band.name) of \(source.observationID) vanished") }
-                    return Array(stored.payload)
+                    let index = Int(reference.header.frameletIndex)
+                    if let payload = fetched[PayloadKey(band: band, framelet: index)] { return payload }
+                    return try await Self.payload(band: band, framelet: index, of: source, from: fragments, memory: memo.payloads)
                 }
                 for p in 0..<count where mosaic.iof[p].isFinite { planes[b][p] = mosaic.iof[p] }
             }
@@ -142,4 +153,72 @@ extension ProductService {
         }
         return planes
     }
+
+    /// The most framelets fetched ahead for one source of a layer window.
+    static let prefetchedFramelets = 32
+
+    struct PayloadKey: Hashable { var band: Band; var framelet: Int }
+
+    /// The payloads of `wanted` framelets, fetched side by side.
+    static func payloads(
+        _ wanted: [(Band, Int)], of source: MosaicSource, from fragments: FragmentRepository, memory: FragmentPayloadMemory
+    ) async throws -> [PayloadKey: [UInt8]] {
+        try await withThrowingTaskGroup(of: (PayloadKey, [UInt8]).self) { group in
+            for (band, framelet) in wanted {
+                group.addTask { (PayloadKey(band: band, framelet: framelet), try await payload(band: band, framelet: framelet, of: source, from: fragments, memory: memory)) }
+            }
+            var payloads: [PayloadKey: [UInt8]] = [:]
+            for try await (key, payload) in group { payloads[key] = payload }
+            return payloads
+        }
+    }
+
+    /// One framelet's payload (the user data of its packets, as received): from the memory of
+    /// recently read fragments, else from the archive.
+    static func payload(
+        band: Band, framelet: Int, of source: MosaicSource, from fragments: FragmentRepository, memory: FragmentPayloadMemory
+    ) async throws -> [UInt8] {
+        let key = "\(source.observationID)|\(framelet)|\(band.rawValue)|\(source.dataStamp)"
+        if let known = memory.payload(key) { return known }
+        guard let stored = try await fragments.fragment(observationID: source.observationID, framelet: framelet, band: band)
+        else { throw ProcessingError(.fragmentUnreadable, "fragment \(framelet)/\(band.name) of \(source.observationID) vanished") }
+        let payload = Array(stored.payload)
+        memory.remember(payload, as: key)
+        return payload
+    }
+}
+
+/// The user data of recently read fragments, exactly as stored (compressed), least recently used
+/// first out within a byte budget (0: off). Keyed by observation, framelet, band and the
+/// observation's data stamp, so a fragment that changes is read again.
+public final class FragmentPayloadMemory: Sendable {
+    public let budgetBytes: Int
+    private let state = Mutex((bytes: 0, tick: UInt64(0), entries: [String: (payload: [UInt8], used: UInt64)]()))
+
+    public init(budgetBytes: Int) { self.budgetBytes = max(0, budgetBytes) }
+
+    func payload(_ key: String) -> [UInt8]? {
+        state.withLock { s in
+            guard let hit = s.entries[key] else { return nil }
+            s.tick += 1
+            s.entries[key] = (hit.payload, s.tick)
+            return hit.payload
+        }
+    }
+
+    func remember(_ payload: [UInt8], as key: String) {
+        guard payload.count <= budgetBytes / 4 else { return }
+        state.withLock { s in
+            s.tick += 1
+            if let old = s.entries.updateValue((payload, s.tick), forKey: key) { s.bytes -= old.payload.count }
+            s.bytes += payload.count
+            while s.bytes > budgetBytes, let oldest = s.entries.min(by: { $0.value.used < $1.value.used }) {
+                s.bytes -= oldest.value.payload.count
+                s.entries[oldest.key] = nil
+            }
+        }
+    }
+
+    /// Bytes held.
+    public var bytes: Int { state.withLock { $0.bytes } }
 }

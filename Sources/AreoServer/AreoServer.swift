@@ -51,7 +51,8 @@ public enum AreoServer {
         }
         return await ProductDelivery(
             database: database, cache: cache, scheduler: scheduler, metrics: metrics,
-            configuration: .init(neighbours: configuration.prefetchNeighbours, maximumMosaicPixels: configuration.maximumMosaicPixels), logger: logger)
+            configuration: .init(neighbours: configuration.prefetchNeighbours, maximumMosaicPixels: configuration.maximumMosaicPixels,
+                                 fragmentMemoryBytes: configuration.fragmentMemoryBytes), logger: logger)
     }
 
     /// The routes and middleware (docs/openapi.yaml describes every route).

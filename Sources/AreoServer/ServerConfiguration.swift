@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable {
     public var coldRendersPerClient = 4
     /// Cold tile renders one client may wait for at once (a viewport is a dozen); 0: no limit.
     public var coldTilesPerClient = 32
+    /// Memory for the fragments read for recent tiles (`--fragment-memory`); 0: off.
+    public var fragmentMemoryBytes = 256 << 20
     /// Where Leaflet is installed (Debian's `libjs-leaflet`), served under `/static/leaflet/`.
     public var leafletDirectory = "/usr/share/javascript/leaflet"
     /// How often the catalogue is polled while loads cannot be heard (LISTEN lost).
