@@ -162,6 +162,7 @@ def main():
         check(hinted_after > hinted_before, f"panning made the server render hinted tiles (/metrics hinted done {hinted_before:.0f} → {hinted_after:.0f})")
         hints = driver.execute_script("return areo.hints")
         check(any(h["queued"] > 0 for h in hints), "the page's hints queued renders")
+        shot("browse-pan")
         # Move far away at once: the next hint supersedes the last and cancels what it no longer names.
         driver.execute_script("areo.map.setView([-60, -170], arguments[0], {animate: false});", fine)
         deadline = time.time() + 30
@@ -171,7 +172,6 @@ def main():
         cancelled = [j for j in jobs["jobs"] if j["state"] == "cancelled" and j["product"].startswith("tile-")]
         check(jobs["statistics"]["cancelled"] > cancelled_before and cancelled,
               f"moving away cancelled {len(cancelled)} tile renders (/v1/jobs cancelled {cancelled_before} → {jobs['statistics']['cancelled']})")
-        shot("browse-hints")
 
         # 5. The embargoed observation: a public tile over it leaves it out.
         hidden = embargoed[0]
