@@ -197,7 +197,8 @@ public final class FragmentPayloadMemory: Sendable {
 
     public init(budgetBytes: Int) { self.budgetBytes = max(0, budgetBytes) }
 
-    func payload(_ key: String) -> [UInt8]? {
+    /// The payload remembered as `key`, nil when not (or no longer) held.
+    public func payload(_ key: String) -> [UInt8]? {
         state.withLock { s in
             guard let hit = s.entries[key] else { return nil }
             s.tick += 1
@@ -206,7 +207,8 @@ public final class FragmentPayloadMemory: Sendable {
         }
     }
 
-    func remember(_ payload: [UInt8], as key: String) {
+    /// Remembers `payload` as `key`, forgetting the least recently used beyond the budget (a payload over a quarter of it is not kept).
+    public func remember(_ payload: [UInt8], as key: String) {
         guard payload.count <= budgetBytes / 4 else { return }
         state.withLock { s in
             s.tick += 1

@@ -73,3 +73,26 @@ import Testing
         }
     }
 }
+
+@Suite struct FragmentPayloadMemoryTests {
+    @Test func itKeepsTheMostRecentlyUsedWithinItsBudget() {
+        let memory = FragmentPayloadMemory(budgetBytes: 1_000)
+        memory.remember([UInt8](repeating: 1, count: 200), as: "a")
+        memory.remember([UInt8](repeating: 2, count: 200), as: "b")
+        memory.remember([UInt8](repeating: 3, count: 200), as: "c")
+        #expect(memory.payload("a")?.first == 1)  // a is now the most recently used
+        memory.remember([UInt8](repeating: 4, count: 200), as: "d")
+        memory.remember([UInt8](repeating: 5, count: 200), as: "e")
+        memory.remember([UInt8](repeating: 6, count: 200), as: "f")
+        #expect(memory.bytes <= 1_000)
+        #expect(memory.payload("b") == nil, "the least recently used went first")
+        #expect(memory.payload("a")?.count == 200 && memory.payload("f")?.first == 6)
+        memory.remember([UInt8](repeating: 7, count: 300), as: "too-large")
+        #expect(memory.payload("too-large") == nil, "a payload over a quarter of the budget is not kept")
+        memory.remember([UInt8](repeating: 8, count: 200), as: "a")
+        #expect(memory.payload("a")?.first == 8 && memory.bytes <= 1_000, "replacing counts the bytes once")
+        let off = FragmentPayloadMemory(budgetBytes: 0)
+        off.remember([1, 2, 3], as: "x")
+        #expect(off.payload("x") == nil && off.bytes == 0)
+    }
+}
