@@ -49,12 +49,13 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
 
-        /// Image codecs: CCSDS 121.0 (libaec), JPEG (libjpeg-turbo), PNG (libpng); fragment payloads
-        /// to samples (ICD §4).
+        /// Image codecs: CCSDS 121.0 (libaec), JPEG (libjpeg-turbo), PNG (libpng), GeoTIFF (libtiff);
+        /// fragment payloads to samples (ICD §4).
         .target(
             name: "AreoCodecs",
-            dependencies: ["AreoTelemetry", "AreoCompute", "CAEC", "CTurboJPEG", "CPNG", "CZlib"],
+            dependencies: ["AreoTelemetry", "AreoCompute", "CAEC", "CTurboJPEG", "CPNG", "CZlib", "CTIFF"],
             swiftSettings: swiftSettings
         ),
 
