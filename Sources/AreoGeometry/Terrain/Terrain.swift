@@ -1,0 +1,91 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The surface a detector ray meets (ICD §11): the shape models that apply, point by point (the
+/// finest with data there, ties to the newest), and the ellipsoid of §7 where none does.
+///
+/// A ray is intersected by marching from where it enters the shell that holds all relief: each
+/// step is half the ray's height above the terrain there (never less than a quarter of the finest
+/// model's pixel), so a ray cannot step over terrain of slopes up to about 60° whatever its angle,
+/// and steps are long high above the ground and short near it. The first step that ends below the
+/// terrain is then bisected to 1 mm. Where the ray leaves a model's data (its edge, a hole) the
+/// surface there is the next applicable one, so edges are continuous where the models agree and
+/// never a place a ray can slip through.
+public struct Terrain: Sendable {
+    public let models: [ShapeModel]
+    public let ellipsoid: Ellipsoid
+    /// Kilometres: the lowest and highest radius any model or the ellipsoid reaches, with a margin.
+    public let shell: ClosedRange<Double>
+    /// The shortest step, kilometres.
+    public let minimumStep: Double
+
+    public init(models: [ShapeModel], ellipsoid: Ellipsoid = .mars) {
+        self.models = models
+        self.ellipsoid = ellipsoid
+        var low = ellipsoid.polarRadius, high = ellipsoid.equatorialRadius
+        var finest = Double.infinity
+        for model in models {
+            for radius in model.radii where radius.isFinite {
+                low = min(low, Double(radius) / 1000)
+                high = max(high, Double(radius) / 1000)
+            }
+            finest = min(finest, model.pixelHeight * .pi / 180 * ellipsoid.equatorialRadius)
+        }
+        shell = (low - 0.1)...(high + 0.1)
+        minimumStep = finest.isFinite ? max(0.000_5, finest / 4) : 0.01
+    }
+
+    /// The surface radius (kilometres) above the direction of `p`, with the model that gives it
+    /// (nil: the ellipsoid).
+    public func surfaceRadius(at p: Vector3) -> (radius: Double, model: ShapeModel?) {
+        let coordinates = PlanetocentricCoordinates(p)
+        if let (model, radius) = ShapeModel.applicable(models, latitude: coordinates.latitude, longitude: coordinates.longitude) {
+            return (radius / 1000, model)
+        }
+        return (ellipsoid.surfacePoint(latitude: coordinates.latitude, longitude: coordinates.longitude).length, nil)
+    }
+
+    /// Where the ray `origin + s·direction` first meets the terrain, and the model that holds the
+    /// point (nil: the ellipsoid); nil when the ray misses.
+    public func intersect(origin: Vector3, direction: Vector3) -> (point: Vector3, model: ShapeModel?)? {
+        guard !models.isEmpty else { return ellipsoid.intersect(origin: origin, direction: direction).map { ($0, nil) } }
+        let d = direction.normalized
+        guard d.length.isFinite, origin.length.isFinite else { return nil }
+        // Enter the shell: the ray's distances to the outer sphere.
+        let b = origin.dot(d), c = origin.dot(origin) - shell.upperBound * shell.upperBound
+        let discriminant = b * b - c
+        guard discriminant >= 0 else { return nil }
+        let root = discriminant.squareRoot()
+        var s = max(0, -b - root)
+        let exit = -b + root
+        guard exit > 0 else { return nil }
+        func height(_ s: Double) -> Double {
+            let p = origin + s * d
+            return p.length - surfaceRadius(at: p).radius
+        }
+        var h = height(s)
+        guard h > 0 else { return (origin + s * d, surfaceRadius(at: origin + s * d).model) }  // starts inside the terrain
+        for _ in 0..<100_000 {
+            let step = max(minimumStep, 0.5 * h)
+            let next = s + step
+            guard next <= exit else { return nil }
+            let hNext = height(next)
+            if hNext <= 0 {
+                // Bisect [s, next]: h(s) > 0 ≥ h(next).
+                var (low, high) = (s, next)
+                while high - low > 1e-6 {
+                    let mid = (low + high) / 2
+                    if height(mid) > 0 { low = mid } else { high = mid }
+                }
+                let p = origin + high * d
+                return (p, surfaceRadius(at: p).model)
+            }
+            (s, h) = (next, hNext)
+            if origin.dot(origin) + 2 * s * b + s * s < shell.lowerBound * shell.lowerBound { break }  // passed below all relief
+        }
+        return nil
+    }
+}
