@@ -78,3 +78,42 @@ struct ObservationCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `areo dem load FILE.dem.tif…`, `areo dem list`
+struct ShapeModelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "dem", abstract: "Shape models (ICD §11): GeoTIFF radius rasters.", subcommands: [Load.self, List.self])
+
+    struct Load: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate and store NAME.dem.tif with its side file NAME.dem.tif.json.")
+        @OptionGroup var common: CommonOptions
+        @Argument var files: [String]
+        @Flag(help: "Replace a model held under the same id with other content.")
+        var replace = false
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            let (files, replace) = (self.files, self.replace)
+            for file in files {
+                let stored = try await DatabaseSession.withDatabase(common, logger: logger) { database in
+                    CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).shapeModel(path: file, file: (file as NSString).lastPathComponent, replace: replace))
+                }
+                print("\(stored.demID): \(stored.width) × \(stored.height) pixels at \(stored.resolution) m, \(String(format: "%.3f", stored.west))…\(String(format: "%.3f", stored.east))°E, \(String(format: "%.3f", stored.south))…\(String(format: "%.3f", stored.north))°N, sha256 \(stored.sha256.prefix(16))")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The shape models held, finest first.")
+        @OptionGroup var common: CommonOptions
+        @Flag var json = false
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            let models = try await DatabaseSession.withDatabase(common, logger: logger) { try await ShapeModelRepository(database: $0, logger: logger).list() }
+            if json { try printJSON(models); return }
+            for m in models { print("\(m.demID)\t\(m.resolution) m\t\(m.width)×\(m.height)\t\(m.west)…\(m.east)°E\t\(m.south)…\(m.north)°N\t\(m.sha256.prefix(16))") }
+        }
+    }
+}

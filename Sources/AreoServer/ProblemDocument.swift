@@ -76,6 +76,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             case .notRecorded, .inconsistent:
                 throw ProblemDocument(.internalServerError, "the input could not be recorded; quote request id \(context.id) to the operators", code: error.code.rawValue)
             }
+        } catch let error as ShapeModelError {
+            context.logger.warning("rejected shape model", metadata: ["error": "\(error)"])
+            throw ProblemDocument(.unprocessableContent, error.description, title: "Input does not conform to the ICD", code: "icd_violation")
         } catch let error as InputConflict {
             context.logger.warning("input conflicts with the archive", metadata: ["error": "\(error)"])
             throw ProblemDocument(.conflict, error.description, title: "Another input holds this id", code: "input_conflict")

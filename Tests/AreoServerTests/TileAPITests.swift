@@ -287,3 +287,43 @@ final class ElementCounter: NSObject, XMLParserDelegate, @unchecked Sendable {
         counts[local, default: 0] += 1
     }
 }
+
+/// Shape models over HTTP: an archivist's tar of the model and its side file is stored and
+/// listed; a team token may not load; a tar without a model, or a broken one, is 422.
+@Suite(.serialized) struct ShapeModelAPITests {
+    @Test func anArchivistLoadsAShapeModelAsATar() async throws {
+        try await DeliveryAPITests.withServer(neighbours: 0) { client, database, _ in
+            let archivist = try await ServerTestSupport.authorization(.archivist, database: database)
+            let team = try await ServerTestSupport.authorization(.team, database: database)
+            let work = ServerTestSupport.temporaryDirectory("dem-tar")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let dem = TestDatabase.samplesDirectory.appendingPathComponent("tiny-terrain/dem")
+            for name in ["mola-like-coarse.dem.tif", "mola-like-coarse.dem.tif.json"] {
+                try FileManager.default.copyItem(at: dem.appendingPathComponent(name), to: work.appendingPathComponent(name))
+            }
+            let tar = try DeliveryAPITests.tar(work)
+            try await client.execute(uri: "/v1/shape-models", method: .post, headers: team, body: ByteBuffer(bytes: tar)) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/v1/shape-models", method: .post, headers: archivist, body: ByteBuffer(bytes: tar)) { response in
+                #expect(response.status == .created)
+                let loaded = try DeliveryAPITests.json(response.body)["loaded"] as? [String: String]
+                #expect(loaded?["shape_model"] == "mola-like-coarse")
+            }
+            try await client.execute(uri: "/v1/shape-models", method: .get) { response in
+                let models = try #require(try DeliveryAPITests.json(response.body)["shape_models"] as? [[String: Any]])
+                #expect(models.compactMap { $0["dem_id"] as? String } == ["mola-like-coarse"])
+            }
+            // Broken: the GeoTIFF cut short.
+            let tif = work.appendingPathComponent("mola-like-coarse.dem.tif")
+            try Data(try Data(contentsOf: tif).prefix(500)).write(to: tif)
+            try await client.execute(uri: "/v1/shape-models", method: .post, headers: archivist, body: ByteBuffer(bytes: try DeliveryAPITests.tar(work))) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(String(buffer: response.body).contains("mola-like-coarse.dem.tif"))
+            }
+            try FileManager.default.removeItem(at: tif)
+            try await client.execute(uri: "/v1/shape-models", method: .post, headers: archivist, body: ByteBuffer(bytes: try DeliveryAPITests.tar(work))) {
+                #expect($0.status == .unprocessableContent)
+            }
+            try await client.execute(uri: "/healthz", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+}

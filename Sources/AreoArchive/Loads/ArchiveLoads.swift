@@ -110,6 +110,16 @@ public struct ArchiveLoads: Sendable {
         }
     }
 
+    /// Loads a shape model (ICD §11) from `path` (`NAME.dem.tif`, its side file beside it); one
+    /// already held under its id with other content is refused (``InputConflict``) unless
+    /// `replace`. Products are not yet drawn on terrain (issue 17), so no observation's catalogue
+    /// row changes.
+    public func shapeModel(path: String, file: String, replace: Bool = false) async throws -> Loaded<ShapeModelRepository.Stored> {
+        try await load { try await ShapeModelRepository(database: database, logger: logger).load(path: path, file: file, replace: replace) } scope: { _, _ in
+            .none
+        }
+    }
+
     /// Stores an input, then refreshes the catalogue rows it can affect (which bumps the
     /// generation and notifies).
     private func load<Input: Sendable>(

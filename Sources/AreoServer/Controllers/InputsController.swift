@@ -51,6 +51,30 @@ struct InputsController: Sendable {
             let loaded = try await ArchiveLoads(database: database, logger: context.logger).calibration(directory: directory, replace: replace)
             return try await self.loaded(["calibration_set": loaded.input.description.calibrationID], report: loaded.catalogue)
         }
+        // A shape model: a tar of NAME.dem.tif and its side file NAME.dem.tif.json (ICD §11).
+        group.post("/shape-models") { request, context in
+            try context.require(.archivist)
+            let replace = try request.query.choice("replace", of: ["true", "false"]) == "true"
+            let archive = try await Uploads.spool(request, name: "shape-model.tar", into: uploadDirectory, limit: Self.maximumCalibrationBytes, what: "a shape model archive")
+            let directory = uploadDirectory.appendingPathComponent("shape-model-\(UUID().uuidString)")
+            defer {
+                try? FileManager.default.removeItem(at: archive)
+                try? FileManager.default.removeItem(at: directory)
+            }
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Uploads.untar(archive, into: directory)
+            let models = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.filter { $0.hasSuffix(".dem.tif") } ?? []
+            guard models.count == 1, let name = models.first else {
+                throw ProblemDocument(.unprocessableContent, "the archive must hold one NAME.dem.tif (with NAME.dem.tif.json beside it); it holds \(models.count)",
+                                      title: "Input does not conform to the ICD", code: "icd_violation")
+            }
+            let loaded = try await ArchiveLoads(database: database, logger: context.logger)
+                .shapeModel(path: directory.appendingPathComponent(name).path, file: name, replace: replace)
+            return try await self.loaded(["shape_model": loaded.input.demID], report: loaded.catalogue)
+        }
+        group.get("/shape-models") { _, context in
+            try ProductResponses.json(encodable: ["shape_models": try await ShapeModelRepository(database: database, logger: context.logger).list()])
+        }
     }
 
     /// Applies a load's change to this server's cache at once (other servers hear of it through
