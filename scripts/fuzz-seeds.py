@@ -69,6 +69,14 @@ for mission in missions:
                     tar.addfile(info, io.BytesIO(data))
             put("tar", f"{mission}-{set_id}.tar", archive.getvalue())
 
+for mission in sorted(os.listdir(samples)):
+    dem = os.path.join(samples, mission, "dem")
+    if os.path.isdir(dem):
+        for name in sorted(os.listdir(dem)):
+            path = os.path.join(dem, name)
+            if name.endswith(".dem.tif") and os.path.getsize(path) <= 65536:
+                put("geotiff", f"{mission}-{name}", open(path, "rb").read())
+
 dictionary = os.path.join(samples, "..", "icd", "hk-dictionary.json")
 if os.path.exists(dictionary):
     put("dictionary", "hk-dictionary.json", open(dictionary, "rb").read())

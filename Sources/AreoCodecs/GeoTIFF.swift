@@ -53,13 +53,28 @@ public enum GeoTIFF {
             let ok = withUnsafeMutablePointer(to: &value) { p in withVaList([p]) { TIFFVGetField(tif, UInt32(tag), $0) } }
             return ok == 1 ? value : nil
         }
-        /// A counted array tag (how libtiff passes tags it has no definition for).
-        func array<T>(_ tag: UInt32, of: T.Type) -> [T]? {
-            var count: UInt32 = 0
+        /// A counted array tag (how libtiff passes tags it has no definition for), read only when
+        /// the file stores it with the TIFF type `type` (a hostile file may give a tag any type,
+        /// and the count counts values of the type it gave).
+        func array<T>(_ tag: UInt32, of: T.Type, type: TIFFDataType) -> [T]? {
+            guard let field = TIFFFieldWithTag(tif, tag), TIFFFieldDataType(field) == type, TIFFFieldPassCount(field) != 0 else { return nil }
             var data: UnsafeMutableRawPointer? = nil
-            let ok = withUnsafeMutablePointer(to: &count) { c in withUnsafeMutablePointer(to: &data) { d in withVaList([c, d]) { TIFFVGetField(tif, tag, $0) } } }
-            guard ok == 1, let data, count < 1 << 20 else { return nil }
-            return Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: T.self), count: Int(count)))
+            var count = 0
+            if TIFFFieldReadCount(field) == Int32(TIFF_VARIABLE2) {
+                var count32: UInt32 = 0
+                let ok = withUnsafeMutablePointer(to: &count32) { c in withUnsafeMutablePointer(to: &data) { d in withVaList([c, d]) { TIFFVGetField(tif, tag, $0) } } }
+                guard ok == 1 else { return nil }
+                count = Int(count32)
+            } else if TIFFFieldReadCount(field) == Int32(TIFF_VARIABLE) {
+                var count16: UInt16 = 0
+                let ok = withUnsafeMutablePointer(to: &count16) { c in withUnsafeMutablePointer(to: &data) { d in withVaList([c, d]) { TIFFVGetField(tif, tag, $0) } } }
+                guard ok == 1 else { return nil }
+                count = Int(count16)
+            } else {
+                return nil
+            }
+            guard let data, count < 1 << 20 else { return nil }
+            return Array(UnsafeBufferPointer(start: data.assumingMemoryBound(to: T.self), count: count))
         }
 
         guard let width32 = u32(TIFFTAG_IMAGEWIDTH), let height32 = u32(TIFFTAG_IMAGELENGTH), width32 > 0, height32 > 0 else {
@@ -68,6 +83,12 @@ public enum GeoTIFF {
         let (width, height) = (Int(width32), Int(height32))
         guard width.multipliedReportingOverflow(by: height).partialValue <= maximumPixels, width <= 1 << 20, height <= 1 << 20 else {
             throw refuse("\(width) × \(height) pixels is more than the \(maximumPixels) allowed")
+        }
+        // Deflate packs at most about 1 032 bytes into one: a header may not claim more pixels than
+        // the file could hold, so a small hostile file cannot make the reader allocate gigabytes.
+        let fileBytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? 0
+        guard width * height <= max(4_096, fileBytes) * 1_100 / 4 else {
+            throw refuse("\(width) × \(height) pixels cannot be held in a file of \(fileBytes) bytes")
         }
         let samples = u16(TIFFTAG_SAMPLESPERPIXEL) ?? 1, bits = u16(TIFFTAG_BITSPERSAMPLE) ?? 1
         let format = u16(TIFFTAG_SAMPLEFORMAT) ?? UInt16(SAMPLEFORMAT_UINT)
@@ -82,15 +103,15 @@ public enum GeoTIFF {
         let predictor = Int(u16(TIFFTAG_PREDICTOR) ?? 1)
         guard [1, 2, 3].contains(predictor) else { throw refuse("Predictor (tag 317) is \(predictor)") }
 
-        guard let scale = array(pixelScaleTag, of: Double.self), scale.count >= 2 else {
+        guard let scale = array(pixelScaleTag, of: Double.self, type: TIFF_DOUBLE), scale.count >= 2 else {
             throw refuse("ModelPixelScaleTag (33550) is required: three doubles")
         }
-        guard let tie = array(tiepointTag, of: Double.self), tie.count >= 6 else {
+        guard let tie = array(tiepointTag, of: Double.self, type: TIFF_DOUBLE), tie.count >= 6 else {
             throw refuse("ModelTiepointTag (33922) is required: six doubles (I, J, K, X, Y, Z)")
         }
         guard tie.count == 6 else { throw refuse("ModelTiepointTag (33922) has \(tie.count / 6) tie points; the ICD's georeferencing is one") }
         var modelType: Int?, rasterType: Int?, angularUnits: Int?
-        if let keys = array(geoKeysTag, of: UInt16.self), keys.count >= 4 {
+        if let keys = array(geoKeysTag, of: UInt16.self, type: TIFF_SHORT), keys.count >= 4 {
             let count = min(Int(keys[3]), (keys.count - 4) / 4)
             for k in 0..<count {
                 let (id, location, value) = (keys[4 + 4 * k], keys[5 + 4 * k], keys[7 + 4 * k])
@@ -104,7 +125,7 @@ public enum GeoTIFF {
             }
         }
         var noData: Double? = nil
-        if let text = array(noDataTag, of: CChar.self) {
+        if let text = array(noDataTag, of: CChar.self, type: TIFF_ASCII) {
             let string = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).trimmingCharacters(in: .whitespaces)
             guard let value = Double(string) else { throw refuse("GDAL_NODATA (tag 42113) is '\(string.prefix(40))', not a number") }
             noData = value

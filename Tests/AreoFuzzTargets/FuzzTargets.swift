@@ -25,7 +25,20 @@ public enum FuzzTargets {
         "dictionary": dictionary,
         "tar": tar,
         "query": query,
+        "geotiff": geotiff,
     ]
+
+    /// A shape model's GeoTIFF (ICD §11), read by libtiff from a file as an upload is, then checked
+    /// as a shape model.
+    @Sendable public static func geotiff(_ bytes: [UInt8]) {
+        let path = NSTemporaryDirectory() + "areo-fuzz-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max)).dem.tif"
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        guard let raster = try? GeoTIFF.readFloat32(path: path) else { return }
+        _ = try? ShapeModel(
+            id: "fuzz", produced: Date(), resolution: 100, width: raster.width, height: raster.height, west: raster.tiepoint.x,
+            north: raster.tiepoint.y, pixelWidth: raster.pixelScale.x, pixelHeight: raster.pixelScale.y, values: raster.values, noData: raster.noData)
+    }
 
     /// A pass file (ICD §2–3): records, damage, packets, and the fragments and housekeeping in them.
     @Sendable public static func passFile(_ bytes: [UInt8]) {
