@@ -130,6 +130,22 @@ import Testing
         }
     }
 
+    @Test func concurrentRequestsForOneColdTileShareOneRender() async throws {
+        try await DeliveryAPITests.withServer(neighbours: 0) { client, _, delivery in
+            let zoom = try await Self.zoom(of: 5302, delivery: delivery)
+            let tile = try await Self.tile(of: 5302, delivery: delivery, zoom: zoom + 1)
+            let uri = "/v1/tiles/mars-eqc/\(tile.zoom)/\(tile.column)/\(tile.row).png?product=NIR,RED,BLU"
+            let before = delivery.scheduler.statistics()
+            let bodies = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+                for _ in 0..<6 { group.addTask { try await client.execute(uri: uri, method: .get) { Array($0.body.readableBytesView) } } }
+                return try await group.reduce(into: [[UInt8]]()) { $0.append($1) }
+            }
+            let after = delivery.scheduler.statistics()
+            #expect(Set(bodies).count == 1 && !bodies[0].isEmpty, "every client got the same tile")
+            #expect(after.started - before.started == 1, "one render for six requests (\(after.started - before.started) started)")
+        }
+    }
+
     @Test func hostileTileRequestsAreRefusedAndTheServerGoesOn() async throws {
         try await DeliveryAPITests.withServer(neighbours: 0) { client, _, _ in
             let refused: [(String, HTTPResponse.Status)] = [
