@@ -33,16 +33,8 @@ extension BenchCommand {
                 try FileManager.default.createDirectory(at: work.appendingPathComponent("www"), withIntermediateDirectories: true)
 
                 // Areo in its own process, as deployed.
-                let areoPort = Self.freePort()
-                let server = Foundation.Process()
-                server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-                server.arguments = ["serve", "--port", String(areoPort), "--database-url", location.url, "--cache-dir", work.appendingPathComponent("cache").path,
-                                    "--log-level", "error", "--rate-limit", "0", "--cold-renders", "16"]
-                server.standardOutput = FileHandle.nullDevice
-                try server.run()
+                let (server, base) = try BenchCommand.startAreo(location: location, cache: work.appendingPathComponent("cache"), extra: ["--cold-renders", "16"])
                 defer { server.terminate(); server.waitUntilExit() }
-                let base = "http://127.0.0.1:\(areoPort)"
-                try Self.waitUntilReady("\(base)/readyz")
 
                 let composite = "\(base)/v1/observations/\(observation)/products/composite?bands=NIR,PAN,BLU&scale=4&format=png"
                 let cold = try Self.curl(composite, to: work.appendingPathComponent("cold.png"), header: authorization)

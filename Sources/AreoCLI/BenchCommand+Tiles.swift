@@ -84,7 +84,7 @@ extension BenchCommand {
                 let authorization = "Authorization: Bearer \(token)"
 
                 // Areo, in its own process as deployed.
-                let (server, areoBase) = try Self.startAreo(location: location, cache: work.appendingPathComponent("cache"))
+                let (server, areoBase) = try BenchCommand.startAreo(location: location, cache: work.appendingPathComponent("cache"))
                 defer { server.terminate(); server.waitUntilExit() }
 
                 // TiTiler under uvicorn (two workers, one per core), reading the COG.
@@ -115,7 +115,7 @@ extension BenchCommand {
                 // tile's framelets read from the archive's packets.
                 let bare: Timing
                 do {
-                    let (alone, base) = try Self.startAreo(location: location, cache: work.appendingPathComponent("cache-bare"), extra: ["--fragment-memory", "0"])
+                    let (alone, base) = try BenchCommand.startAreo(location: location, cache: work.appendingPathComponent("cache-bare"), extra: ["--fragment-memory", "0"])
                     defer { alone.terminate(); alone.waitUntilExit() }
                     _ = try Serve.curl(tileURL(base, warmUp), to: work.appendingPathComponent("warmup-bare.png"), header: authorization)
                     bare = try Self.timeTiles(timed.map { tileURL(base, $0) }, header: authorization, work: work, name: "bare")
@@ -138,20 +138,6 @@ extension BenchCommand {
                 print("  titiler:          \(String(format: "%7.0f", peerWarm.requestsPerSecond)) requests/s, p99 \(Self.ms(peerWarm.p99Milliseconds)) ms")
                 print("  ratio areo/titiler requests/s: \(String(format: "%.2f", areoWarm.requestsPerSecond / peerWarm.requestsPerSecond)) (goal ≥ 1)")
             }
-        }
-
-        /// `areo serve` in its own process on the bench's database; returns it and its base URL.
-        static func startAreo(location: DatabaseLocation, cache: URL, extra: [String] = []) throws -> (Foundation.Process, String) {
-            let port = Serve.freePort()
-            let server = Foundation.Process()
-            server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
-            server.arguments = ["serve", "--port", String(port), "--database-url", location.url, "--cache-dir", cache.path,
-                                "--log-level", "error", "--rate-limit", "0"] + extra
-            server.standardOutput = FileHandle.nullDevice
-            try server.run()
-            let base = "http://127.0.0.1:\(port)"
-            try Serve.waitUntilReady("\(base)/readyz")
-            return (server, base)
         }
 
         static func ms(_ value: Double) -> String { String(format: "%.1f", value) }
@@ -223,5 +209,21 @@ extension BenchCommand {
             }
             return URL(fileURLWithPath: uvicorn).standardizedFileURL.path
         }
+    }
+}
+
+extension BenchCommand {
+    /// `areo serve` in its own process on the bench's database; returns it and its base URL.
+    static func startAreo(location: DatabaseLocation, cache: URL, extra: [String] = []) throws -> (Foundation.Process, String) {
+        let port = Serve.freePort()
+        let server = Foundation.Process()
+        server.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        server.arguments = ["serve", "--port", String(port), "--database-url", location.url, "--cache-dir", cache.path,
+                            "--log-level", "error", "--rate-limit", "0"] + extra
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        let base = "http://127.0.0.1:\(port)"
+        try Serve.waitUntilReady("\(base)/readyz")
+        return (server, base)
     }
 }

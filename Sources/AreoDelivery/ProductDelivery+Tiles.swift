@@ -118,11 +118,7 @@ extension ProductDelivery {
                 "kernel": Self.distinct(mosaicSources.map(\.provenance.kernelID)), "calibration": Self.distinct(mosaicSources.map(\.provenance.calibrationID)),
             ]
             if let quality = try? JSONEncoder().encode(file.quality) { attributes["quality"] = String(decoding: quality, as: UTF8.self) }
-            let entry = ProductCache.Entry(
-                key: key, mediaType: file.mediaType, size: file.bytes.count, sha256: ProductCache.sha256(file.bytes), observationID: nil,
-                attributes: attributes)
-            let stored = try await cache.store(file.bytes, as: entry)
-            return RenderResult(products: [key: .init(entry: entry, path: stored?.path, bytes: stored == nil ? file.bytes : nil)], rendered: true)
+            return try await Self.store(file, key: key, in: cache, attributes: attributes)
         }
     }
 

@@ -322,14 +322,22 @@ public final class ProductDelivery: Sendable {
             let file = try await ProductService(database: database, logger: logger).regionMosaic(request, sources: sources, maximumPixels: limit) {
                 progress.update(done: $0, total: $1)
             }
-            let entry = ProductCache.Entry(
-                key: key, mediaType: file.mediaType, size: file.bytes.count, sha256: ProductCache.sha256(file.bytes), observationID: nil,
-                attributes: ["file": request.fileName, "observations": sources.map { String($0.observationID) }.joined(separator: ",")])
-            let stored = try await cache.store(file.bytes, as: entry)
-            return RenderResult(products: [key: .init(entry: entry, path: stored?.path, bytes: stored == nil ? file.bytes : nil)], rendered: true)
+            return try await Self.store(file, key: key, in: cache,
+                                        attributes: ["file": request.fileName, "observations": sources.map { String($0.observationID) }.joined(separator: ",")])
         }
         guard let product = result.products[key] else { throw DeliveryError.unavailable("the mosaic render made nothing") }
         return Served(entry: product.entry, path: product.path, bytes: product.bytes, fromCache: false)
+    }
+}
+
+extension ProductDelivery {
+    /// Stores one rendered file of several observations (a mosaic, a tile) under `key`: the result
+    /// of its render, with the bytes themselves when the cache could not keep them.
+    static func store(_ file: ProductService.ProductFile, key: String, in cache: ProductCache, attributes: [String: String]) async throws -> RenderResult {
+        let entry = ProductCache.Entry(
+            key: key, mediaType: file.mediaType, size: file.bytes.count, sha256: ProductCache.sha256(file.bytes), observationID: nil, attributes: attributes)
+        let stored = try await cache.store(file.bytes, as: entry)
+        return RenderResult(products: [key: .init(entry: entry, path: stored?.path, bytes: stored == nil ? file.bytes : nil)], rendered: true)
     }
 }
 

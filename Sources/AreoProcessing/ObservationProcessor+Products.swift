@@ -95,7 +95,7 @@ extension ObservationProcessor {
             for k in 0..<pixels {
                 if floats.contains(where: { $0[k].isNaN }) { for b in floats.indices { floats[b][k] = .nan } } else { covered += 1 }
             }
-            if floats.count == 2 { floats.insert(zip(floats[0], floats[1]).map { ($0 + $1) / 2 }, at: 1) }
+            floats = ProductRaster.colourPlanes(floats)
         }
         // Colour fringing: each band against the first (standardised values; browse planes are
         // a linear stretch of I/F, which standardising undoes).

@@ -46,6 +46,13 @@ public struct ProductRaster: Sendable {
         return bytes
     }
 
+    /// A composite's planes as red, green, blue: PAN-BLU's two get a synthetic middle channel,
+    /// the mean of the two (NaN where either is missing); three are returned as they are.
+    public static func colourPlanes(_ planes: [[Float]]) -> [[Float]] {
+        guard planes.count == 2 else { return planes }
+        return [planes[0], zip(planes[0], planes[1]).map { ($0 + $1) / 2 }, planes[1]]
+    }
+
     /// 8-bit browse planes made already (a composite rendered for PNG/JPEG keeps only these).
     public var planes8: [[UInt8]]? = nil
 

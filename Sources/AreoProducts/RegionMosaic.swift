@@ -91,11 +91,7 @@ extension ProductService {
             done += 1
             progress(done, sources.count)
         }
-        if request.kind == .composite, request.bands.count == 2 {
-            // PAN-BLU: the synthetic middle channel is the mean of the two.
-            let middle = zip(planes[0], planes[1]).map { ($0 + $1) / 2 }
-            planes = [planes[0], middle, planes[1]]
-        }
+        if request.kind == .composite { planes = ProductRaster.colourPlanes(planes) }
         let raster = ProductRaster(width: grid.width, height: grid.height, bands: planes, saturated: saturated, grid: grid, unit: "I/F")
         let bytes = try raster.encode(request.format)
         var quality = ObservationProcessor.ProductQuality()

@@ -109,11 +109,7 @@ extension ProductService {
     ) async throws -> ProductFile {
         let grid = request.tile.grid
         let count = grid.width * grid.height
-        var planes = try await layerPlanes(bands: request.bands, grid: grid, sources: sources, memo: memo, progress: progress)
-        if request.bands.count == 2 {
-            // PAN-BLU: the synthetic middle channel is the mean of the two.
-            planes = [planes[0], zip(planes[0], planes[1]).map { ($0 + $1) / 2 }, planes[1]]
-        }
+        let planes = ProductRaster.colourPlanes(try await layerPlanes(bands: request.bands, grid: grid, sources: sources, memo: memo, progress: progress))
         let bytes = try TileImage.encode(planes, width: grid.width, height: grid.height, stretch: request.stretch, format: request.format)
         var quality = ObservationProcessor.ProductQuality()
         quality.missingFraction = Double(planes[0].filter { !$0.isFinite }.count) / Double(max(1, count))
@@ -214,9 +210,12 @@ public final class FragmentPayloadMemory: Sendable {
             s.tick += 1
             if let old = s.entries.updateValue((payload, s.tick), forKey: key) { s.bytes -= old.payload.count }
             s.bytes += payload.count
-            while s.bytes > budgetBytes, let oldest = s.entries.min(by: { $0.value.used < $1.value.used }) {
-                s.bytes -= oldest.value.payload.count
-                s.entries[oldest.key] = nil
+            guard s.bytes > budgetBytes else { return }
+            // Over the budget: forget the least recently used down to 90 % of it in one sorted pass
+            // (not a scan of every entry per payload forgotten).
+            for (key, entry) in s.entries.sorted(by: { $0.value.used < $1.value.used }) where s.bytes > budgetBytes / 10 * 9 {
+                s.bytes -= entry.payload.count
+                s.entries[key] = nil
             }
         }
     }

@@ -33,15 +33,15 @@ struct BrowsePage: Sendable {
 
     /// One of Leaflet's files (only those the page loads).
     func leaflet(_ name: String, context: AreoRequestContext) async throws -> Response {
-            guard Self.leafletFiles.contains(name) else { throw ProblemDocument(.notFound, "no such file", code: "not_found") }
-            let path = (leafletDirectory as NSString).appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: path) else {
-                context.logger.error("Leaflet is not installed (libjs-leaflet)", metadata: ["path": "\(path)"])
-                throw ProblemDocument(.notFound, "Leaflet is not installed on this server (Debian package libjs-leaflet)", code: "not_found")
-            }
-            let type = name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : name.hasSuffix(".css") ? "text/css; charset=utf-8" : "image/png"
-            let body = try await Self.fileIO.loadFile(path: path, context: context)
-            return Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=3600"], body: body)
+        guard Self.leafletFiles.contains(name) else { throw ProblemDocument(.notFound, "no such file", code: "not_found") }
+        let path = (leafletDirectory as NSString).appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: path) else {
+            context.logger.error("Leaflet is not installed (libjs-leaflet)", metadata: ["path": "\(path)"])
+            throw ProblemDocument(.notFound, "Leaflet is not installed on this server (Debian package libjs-leaflet)", code: "not_found")
+        }
+        let type = name.hasSuffix(".js") ? "text/javascript; charset=utf-8" : name.hasSuffix(".css") ? "text/css; charset=utf-8" : "image/png"
+        let body = try await Self.fileIO.loadFile(path: path, context: context)
+        return Response(status: .ok, headers: [.contentType: type, .cacheControl: "public, max-age=3600"], body: body)
     }
 
     static func text(_ text: String, type: String) -> Response {

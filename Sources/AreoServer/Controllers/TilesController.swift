@@ -171,8 +171,11 @@ struct TileJSON: Encodable, Sendable {
         description = "Mars \(layer.count == 1 ? "I/F of \(product)" : "colour \(product)") drawn on demand from the raw packets with the newest geometry and calibration"
         tiles = ["\(base)/v1/tiles/\(set.id)/{z}/{x}/{y}.\(format.rawValue)?product=\(product)"]
         maxzoom = set.maximumZoom
-        bounds = set.id == TileMatrixSet.marsEquirectangular.id ? [-180, -90, 180, 90]
-            : [-180, set.id.contains("north") ? MapProjection.polarLatitude : -90, 180, set.id.contains("north") ? 90 : -MapProjection.polarLatitude]
+        switch set.projection {
+        case .equirectangular: bounds = [-180, -90, 180, 90]
+        case .polarStereographic(let north, _):
+            bounds = north ? [-180, MapProjection.polarLatitude, 180, 90] : [-180, -90, 180, -MapProjection.polarLatitude]
+        }
         crs = set.crs
         tileMatrixSet = "\(base)/v1/tiles/\(set.id)"
     }
