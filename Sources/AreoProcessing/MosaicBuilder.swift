@@ -113,7 +113,7 @@ public struct MosaicBuilder: Sendable {
     @inline(__always) static func exactSample(_ grid: MapGrid, _ camera: FrameletCamera, _ i: Int, _ j: Int) -> (sample: Double, line: Double)? {
         let (x, y) = grid.center(column: i, row: j)
         let (lat, lon) = grid.projection.inverse(x: x, y: y)
-        return camera.sampleCoordinates(of: camera.ellipsoid.surfacePoint(latitude: lat, longitude: lon))
+        return camera.sampleCoordinates(of: camera.surfacePoint(latitude: lat, longitude: lon))
     }
 
     /// Resamples `framelet` into the grid and blends it in; returns the framelet's own resampled

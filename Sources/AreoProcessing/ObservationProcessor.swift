@@ -63,22 +63,44 @@ public struct ProcessingError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Turns an observation's stored fragments into science data with one geometry kernel and one
-/// calibration set: decoding (ICD §4), radiometric calibration (§9), the camera at each
-/// framelet's mid-time (§7–8), projection and mosaicking. Pure: fragments come through a loader,
-/// in order (the next loaded while the current is resampled), so memory holds two framelets and
-/// the output.
+/// Turns an observation's stored fragments into science data with one geometry kernel, one
+/// calibration set and the shape models that meet it: decoding (ICD §4), radiometric calibration
+/// with straylight removal (§9), the camera at each framelet's mid-time with the mechanism's
+/// offset (§7–8), ortho-rectification on the terrain (§11), projection and mosaicking. Pure:
+/// fragments come through a loader, in order (the next loaded while the current is resampled),
+/// so memory holds two framelets and the output.
 public struct ObservationProcessor: Sendable {
     public let instrument: InstrumentDescription
     public let trajectory: Trajectory
     public let calibrator: RadiometricCalibrator
     public let camera: CameraModel
+    /// The surface the rays meet (nil: the ellipsoid).
+    public let terrain: Terrain?
+    /// What was estimated from the observation's own data and is applied.
+    public let corrections: ObservationCorrections
 
-    public init(instrument: InstrumentDescription, kernel: GeometryKernel, calibration: CalibrationSet) {
+    public init(
+        instrument: InstrumentDescription, kernel: GeometryKernel, calibration: CalibrationSet,
+        terrain: Terrain? = nil, corrections: ObservationCorrections = .none
+    ) {
+        self.init(instrument: instrument, trajectory: Trajectory(kernel: kernel), calibrator: RadiometricCalibrator(set: calibration),
+                  terrain: terrain, corrections: corrections)
+    }
+
+    init(instrument: InstrumentDescription, trajectory: Trajectory, calibrator: RadiometricCalibrator, terrain: Terrain?, corrections: ObservationCorrections) {
         self.instrument = instrument
-        trajectory = Trajectory(kernel: kernel)
-        calibrator = RadiometricCalibrator(set: calibration)
-        camera = CameraModel(instrument: instrument)
+        self.trajectory = trajectory
+        self.calibrator = calibrator
+        var camera = CameraModel(instrument: instrument)
+        camera.mechanismOffsetDegrees = corrections.mechanismOffsetDegrees
+        self.camera = camera
+        self.terrain = terrain.flatMap { $0.models.isEmpty ? nil : $0 }
+        self.corrections = corrections
+    }
+
+    /// The same processor with other corrections (what the estimators try).
+    public func with(_ corrections: ObservationCorrections) -> ObservationProcessor {
+        ObservationProcessor(instrument: instrument, trajectory: trajectory, calibrator: calibrator, terrain: terrain, corrections: corrections)
     }
 
     /// Ground time of a framelet's mid-exposure.
@@ -88,15 +110,15 @@ public struct ObservationProcessor: Sendable {
 
     /// The framelet's camera at its mid-exposure time.
     public func camera(for reference: FrameletReference) -> FrameletCamera {
-        Self.camera(for: reference, trajectory: trajectory, camera: camera)
+        Self.camera(for: reference, trajectory: trajectory, camera: camera, terrain: terrain)
     }
 
     /// A framelet's camera at its mid-exposure time, from the geometry alone (no calibration).
-    public static func camera(for reference: FrameletReference, trajectory: Trajectory, camera: CameraModel) -> FrameletCamera {
+    public static func camera(for reference: FrameletReference, trajectory: Trajectory, camera: CameraModel, terrain: Terrain? = nil) -> FrameletCamera {
         let h = reference.header
         let mid = trajectory.t(sclk: reference.exposureStart + Double(h.exposureDurationMicroseconds) / 2e6)
         return FrameletCamera(
-            state: trajectory.state(at: mid), camera: camera,
+            state: trajectory.state(at: mid), camera: camera, terrain: terrain,
             rotationDegrees: Double(h.rotationAngleCentidegrees) / 100,
             firstRow: Int(h.windowFirstRow), firstColumn: Int(h.windowFirstColumn), binning: Int(h.binning),
             lines: h.lines, samples: h.samples)
@@ -107,13 +129,25 @@ public struct ObservationProcessor: Sendable {
         try FragmentDecoder.samples(header: reference.header, payload: payload)
     }
 
-    /// Decodes and calibrates a framelet to I/F, with the Sun distance of its centre.
-    public func calibrate(_ reference: FrameletReference, payload: some Collection<UInt8>, camera known: FrameletCamera? = nil) throws -> CalibratedFramelet {
+    /// The straylight amplitude expected in a framelet, `A(α)` of ICD §9 (DN/s at unit pattern;
+    /// 0 when its band has no straylight or α is outside the table).
+    public func expectedStraylight(_ reference: FrameletReference, camera view: FrameletCamera) -> Double {
+        guard let band = reference.header.band, let coefficients = calibrator.set.description.bands[band.name],
+              calibrator.set.arrays[band]?.straylight != nil else { return 0 }
+        return coefficients.expectedStraylight(alphaDegrees: view.sunAngleDegrees)
+    }
+
+    /// Decodes and calibrates a framelet to I/F, with the Sun distance of its centre, removing
+    /// the straylight `A(α)·(1 + ε)` (ε from ``corrections``) before the flat field.
+    public func calibrate(
+        _ reference: FrameletReference, payload: some Collection<UInt8>, camera known: FrameletCamera? = nil, keepStraylight: Bool = false
+    ) throws -> CalibratedFramelet {
         let dn = try decode(reference, payload: payload)
         let view = known ?? camera(for: reference)
         let centre = view.view(sample: Double(view.samples - 1) / 2, line: Double(view.lines - 1) / 2)
         let distance = centre?.sunDistanceAU ?? (view.state.sun - view.state.position).length / astronomicalUnitKM
-        return try calibrator.calibrate(dn: dn, header: reference.header, sunDistanceAU: distance)
+        let amplitude = expectedStraylight(reference, camera: view) * (1 + (corrections.straylightEpsilon ?? 0))
+        return try calibrator.calibrate(dn: dn, header: reference.header, sunDistanceAU: distance, straylight: amplitude, keepStraylight: keepStraylight)
     }
 
     /// The centre of the observation: what the middle framelet's centre sample sees.
@@ -164,6 +198,15 @@ public struct ObservationProcessor: Sendable {
         return MapGrid(projection: projection, scale: scale, covering: covering)
     }
 
+    /// Pixels between the nodes where the inverse mapping is evaluated exactly: 16 on the
+    /// ellipsoid (smooth), and on terrain at most half the finest model's pixel (the surface bends
+    /// at its pixels, so a linear interpolation across more would misplace the ground).
+    public func nodeSpacing(on grid: MapGrid) -> Int {
+        guard let terrain else { return 16 }
+        let finest = terrain.models.map(\.resolution).min() ?? .infinity
+        return max(1, min(16, Int(finest / grid.scale / 2)))
+    }
+
     /// Framelets prepared (loaded, decoded, calibrated) ahead of the one being resampled.
     public static let frameletsAhead = 2
 
@@ -192,6 +235,7 @@ public struct ObservationProcessor: Sendable {
         payload: @escaping PayloadLoader
     ) async throws -> (BandMosaic, MosaicQuality) {
         var builder = MosaicBuilder(grid: grid, scratch: scratch.take())
+        builder.nodeSpacing = nodeSpacing(on: grid)
         var previous: ProjectedFramelet? = nil
         var offsets: [Double] = []
         var saturatedSamples = 0, interpolatedSamples = 0

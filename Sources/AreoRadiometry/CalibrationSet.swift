@@ -19,17 +19,44 @@ public struct CalibrationSet: Sendable, Equatable {
             public var badPixels: String
             public var radiancePerDNPerSecond: Double
             public var solarIrradiance1AU: Double
+            /// The straylight pattern's file (DN per second at unit amplitude), if the band has one.
+            public var straylight: String?
+            /// The expected straylight amplitude against α (degrees between the boresight and the
+            /// direction to the Sun): `[[α, A], …]`, linear between entries, 0 outside them.
+            public var straylightAmplitude: [[Double]]?
 
-            public init(bias: String, flat: String, badPixels: String, radiancePerDNPerSecond: Double, solarIrradiance1AU: Double) {
+            public init(
+                bias: String, flat: String, badPixels: String, radiancePerDNPerSecond: Double, solarIrradiance1AU: Double,
+                straylight: String? = nil, straylightAmplitude: [[Double]]? = nil
+            ) {
                 (self.bias, self.flat, self.badPixels) = (bias, flat, badPixels)
                 (self.radiancePerDNPerSecond, self.solarIrradiance1AU) = (radiancePerDNPerSecond, solarIrradiance1AU)
+                (self.straylight, self.straylightAmplitude) = (straylight, straylightAmplitude)
             }
 
             enum CodingKeys: String, CodingKey {
-                case bias, flat
+                case bias, flat, straylight
                 case badPixels = "bad_pixels"
                 case radiancePerDNPerSecond = "radiance_per_dn_per_s"
                 case solarIrradiance1AU = "solar_irradiance_1au"
+                case straylightAmplitude = "straylight_amplitude"
+            }
+
+            /// The files of the band's arrays, in the order their content is digested.
+            public var arrayFiles: [(kind: String, file: String)] {
+                [("bias", bias), ("flat", flat), ("bad", badPixels)] + (straylight.map { [("stray", $0)] } ?? [])
+            }
+
+            /// The expected straylight amplitude A(α) (DN/s at unit pattern), linear between the
+            /// table's entries and 0 outside them (ICD §9); 0 without a table.
+            public func expectedStraylight(alphaDegrees alpha: Double) -> Double {
+                guard let table = straylightAmplitude, alpha.isFinite, let first = table.first, let last = table.last,
+                      alpha >= first[0], alpha <= last[0] else { return 0 }
+                for (a, b) in zip(table, table.dropFirst()) where alpha >= a[0] && alpha <= b[0] {
+                    let span = b[0] - a[0]
+                    return span > 0 ? a[1] + (b[1] - a[1]) * (alpha - a[0]) / span : max(a[1], b[1])
+                }
+                return 0
             }
         }
 
@@ -56,11 +83,13 @@ public struct CalibrationSet: Sendable, Equatable {
         public var bias: [Float]
         public var flat: [Float]
         public var bad: [UInt8]
+        /// The straylight pattern (DN per second at unit amplitude), if the band has one.
+        public var straylight: [Float]?
         /// The detector row the arrays start at (0 for whole-detector arrays).
         public var firstRow: Int
 
-        public init(bias: [Float], flat: [Float], bad: [UInt8], firstRow: Int = 0) {
-            (self.bias, self.flat, self.bad, self.firstRow) = (bias, flat, bad, firstRow)
+        public init(bias: [Float], flat: [Float], bad: [UInt8], straylight: [Float]? = nil, firstRow: Int = 0) {
+            (self.bias, self.flat, self.bad, self.straylight, self.firstRow) = (bias, flat, bad, straylight, firstRow)
         }
 
         /// The detector rows held, for a detector `columns` wide.
@@ -144,25 +173,51 @@ public struct CalibrationSet: Sendable, Equatable {
             if let index = bad.firstIndex(where: { $0 > 1 }) {
                 throw TelemetryError(.calibration, "ICD §9: bad-pixel value must be 0 or 1 at pixel \(index)", file: place(band.badPixels))
             }
-            arrays[known] = BandArrays(bias: bias, flat: flat, bad: bad)
+            var straylight: [Float]? = nil
+            if let file = band.straylight {
+                let pattern = littleEndianFloats(try read(file, bytesPerPixel: 4))
+                if let index = pattern.firstIndex(where: { !$0.isFinite || $0 < 0 }) {
+                    throw TelemetryError(.calibration, "ICD §9: the straylight pattern must be finite and ≥ 0 (DN/s) at pixel \(index)", file: place(file))
+                }
+                straylight = pattern
+            }
+            if let rule = Self.straylightTableViolation(band) { throw TelemetryError(.calibration, "ICD §9: \(name) \(rule)", file: file) }
+            arrays[known] = BandArrays(bias: bias, flat: flat, bad: bad, straylight: straylight)
         }
         return CalibrationSet(description: description, arrays: arrays)
+    }
+
+    /// What is wrong with a band's straylight amplitude table, nil when nothing (ICD §9): pairs
+    /// of finite numbers, α in 0…180° increasing, amplitudes ≥ 0, and a pattern to go with it.
+    static func straylightTableViolation(_ band: Description.BandCalibration) -> String? {
+        guard let table = band.straylightAmplitude else { return nil }
+        guard band.straylight != nil else { return "straylight_amplitude is given without a straylight pattern" }
+        guard !table.isEmpty, table.count <= 10_000 else { return "straylight_amplitude must hold 1…10 000 [α_deg, A] pairs" }
+        for (k, entry) in table.enumerated() {
+            guard entry.count == 2, entry[0].isFinite, entry[1].isFinite, (0...180).contains(entry[0]), entry[1] >= 0, entry[1] < 1e12 else {
+                return "straylight_amplitude entry \(k) must be [α in 0…180°, A ≥ 0]"
+            }
+            if k > 0, entry[0] <= table[k - 1][0] { return "straylight_amplitude α must increase (entry \(k))" }
+        }
+        return nil
     }
 
     /// A set from its description and the stored bytes of its arrays (as ``load(directory:)``
     /// read and validated them when the set was loaded).
     /// The arrays may be row slices starting at detector row `firstRow` (the same for the
     /// three arrays of a band).
-    public init(description: Description, arrayBytes: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8], firstRow: Int)]) {
+    public init(description: Description, arrayBytes: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8], straylight: [UInt8]?, firstRow: Int)]) {
         self.description = description
         arrays = arrayBytes.mapValues {
-            BandArrays(bias: Self.littleEndianFloats($0.bias), flat: Self.littleEndianFloats($0.flat), bad: $0.bad, firstRow: $0.firstRow)
+            BandArrays(
+                bias: Self.littleEndianFloats($0.bias), flat: Self.littleEndianFloats($0.flat), bad: $0.bad,
+                straylight: $0.straylight.map(Self.littleEndianFloats), firstRow: $0.firstRow)
         }
     }
 
     /// A set from its description and the stored bytes of whole-detector arrays.
     public init(description: Description, arrayBytes: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8])]) {
-        self.init(description: description, arrayBytes: arrayBytes.mapValues { ($0.bias, $0.flat, $0.bad, 0) })
+        self.init(description: description, arrayBytes: arrayBytes.mapValues { ($0.bias, $0.flat, $0.bad, nil, 0) })
     }
 
     /// A set from its description and arrays already in memory (a simulator's).

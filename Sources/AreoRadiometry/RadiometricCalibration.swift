@@ -19,14 +19,17 @@ public struct CalibratedFramelet: Sendable {
     /// I/F, row-major; NaN where ``Flags/missing``.
     public var iof: [Float]
     public var flags: [Flags]
+    /// The straylight removed, I/F per sample (nil when none was).
+    public var straylightIoF: [Float]? = nil
     public var saturatedCount: Int { flags.count { $0.contains(.saturated) } }
     public var interpolatedCount: Int { flags.count { $0.contains(.interpolated) } }
     public var missingCount: Int { flags.count { $0.contains(.missing) } }
 }
 
 /// Radiometric calibration of one framelet (ICD §9):
-/// `DN' = (DN − bias)/flat`, `L = DN'·k/t_exp`, `I/F = π·L·d²/F`, with bias and flat averaged
-/// over each bin and a sample bad when any pixel of its bin is.
+/// `DN' = (DN − bias − S·P·t_exp)/flat`, `L = DN'·k/t_exp`, `I/F = π·L·d²/F`, with bias, flat and
+/// the straylight pattern P averaged over each bin, S the straylight amplitude removed
+/// (`A(α)·(1 + ε)`, 0 without straylight), and a sample bad when any pixel of its bin is.
 public struct RadiometricCalibrator: Sendable {
     public let set: CalibrationSet
 
@@ -49,8 +52,12 @@ public struct RadiometricCalibrator: Sendable {
     }
 
     /// Calibrates `dn` (the decoded samples of a fragment with `header`) seen at Sun distance
-    /// `sunDistanceAU`.
-    public func calibrate(dn: [UInt16], header: FragmentHeader, sunDistanceAU: Double) throws(Failure) -> CalibratedFramelet {
+    /// `sunDistanceAU`, removing straylight of amplitude `straylight` (DN/s at unit pattern)
+    /// before the flat field when the band has a pattern. With `keepStraylight`, the I/F removed
+    /// per sample comes with the result (what the straylight estimator compares).
+    public func calibrate(
+        dn: [UInt16], header: FragmentHeader, sunDistanceAU: Double, straylight: Double = 0, keepStraylight: Bool = false
+    ) throws(Failure) -> CalibratedFramelet {
         guard let band = header.band, let arrays = set.arrays[band], let coefficients = set.description.bands[band.name] else {
             throw .bandNotCalibrated(header.band?.name ?? "band \(header.bandCode)", calibrationID: set.description.calibrationID)
         }
@@ -71,21 +78,29 @@ public struct RadiometricCalibrator: Sendable {
         let gain = Float(Double.pi * coefficients.radiancePerDNPerSecond / exposureSeconds * sunDistanceAU * sunDistanceAU / coefficients.solarIrradiance1AU)
         let count = dn.count
         let binArea = Float(binning * binning)
+        let pattern = straylight > 0 || keepStraylight ? arrays.straylight : nil
+        // DN of straylight per unit of pattern in this exposure.
+        let strayDN = Float(straylight * exposureSeconds)
+        var removed: [Float]? = keepStraylight && pattern != nil ? [Float](repeating: 0, count: count) : nil
+        let emptyPattern: [Float] = []
         var flags = [CalibratedFramelet.Flags](repeating: [], count: count)
         var iof = [Float](unsafeUninitializedCapacity: count) { iof, initialized in
             dn.withUnsafeBufferPointer { dn in
             arrays.bias.withUnsafeBufferPointer { biasArray in
             arrays.flat.withUnsafeBufferPointer { flatArray in
             arrays.bad.withUnsafeBufferPointer { badArray in
+            (pattern ?? emptyPattern).withUnsafeBufferPointer { strayArray in
             flags.withUnsafeMutableBufferPointer { flags in
                 for r in 0..<lines {
                     let detectorRow = firstRow + r * binning - held.lowerBound
                     for c in 0..<samples {
                         let index = r * samples + c
-                        var bias: Float = 0, flat: Float = 0, bad: UInt8 = 0
+                        var bias: Float = 0, flat: Float = 0, bad: UInt8 = 0, stray: Float = 0
+                        let hasPattern = !strayArray.isEmpty
                         if binning == 1 {
                             let at = detectorRow * cols + firstCol + c
                             (bias, flat, bad) = (biasArray[at], flatArray[at], badArray[at])
+                            if hasPattern { stray = strayArray[at] }
                         } else {
                             for dy in 0..<binning {
                                 let rowBase = (detectorRow + dy) * cols + firstCol + c * binning
@@ -93,9 +108,15 @@ public struct RadiometricCalibrator: Sendable {
                                     bias += biasArray[rowBase + dx]
                                     flat += flatArray[rowBase + dx]
                                     bad |= badArray[rowBase + dx]
+                                    if hasPattern { stray += strayArray[rowBase + dx] }
                                 }
                             }
-                            (bias, flat) = (bias / binArea, flat / binArea)
+                            (bias, flat, stray) = (bias / binArea, flat / binArea, stray / binArea)
+                        }
+                        if hasPattern {
+                            // What unit amplitude adds, in I/F (for the estimator), and what is removed.
+                            if removed != nil, flat > 0 { removed![index] = stray * Float(exposureSeconds) / flat * gain }
+                            bias += strayDN * stray
                         }
                         if bad != 0 {
                             flags[index] = .interpolated
@@ -107,6 +128,7 @@ public struct RadiometricCalibrator: Sendable {
                         iof[index] = (Float(value) - bias) / flat * gain
                     }
                 }
+            }
             }
             }
             }
@@ -129,6 +151,6 @@ public struct RadiometricCalibrator: Sendable {
                 iof[index] = .nan
             }
         }
-        return CalibratedFramelet(lines: lines, samples: samples, iof: iof, flags: flags)
+        return CalibratedFramelet(lines: lines, samples: samples, iof: iof, flags: flags, straylightIoF: removed)
     }
 }

@@ -59,7 +59,23 @@ public struct MissionFiles: Sendable {
         fragments.keys.filter { $0.header.observationID == observation }
     }
 
-    public func processor(kernel name: String) throws -> ObservationProcessor {
-        ObservationProcessor(instrument: instrument, kernel: try kernel(name), calibration: calibration)
+    public func processor(kernel name: String, terrain: Terrain? = nil, corrections: ObservationCorrections = .none) throws -> ObservationProcessor {
+        ObservationProcessor(instrument: instrument, kernel: try kernel(name), calibration: calibration, terrain: terrain, corrections: corrections)
+    }
+
+    /// The mission's shape models (`dem/*.dem.tif` with their side files), read by Areo's reader.
+    public func shapeModels() throws -> [ShapeModel] {
+        let folder = directory.appendingPathComponent("dem")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
+        return try names.filter { $0.hasSuffix(".dem.tif") }.sorted().map { try ShapeModelFile.read(path: folder.appendingPathComponent($0).path) }
+    }
+
+    /// The stored payload of `reference` as a loader.
+    public var payloads: PayloadLoader {
+        let fragments = self.fragments
+        return { reference in
+            guard let payload = fragments[reference] else { throw ProcessingError(.fragmentUnreadable, "no fragment \(reference.header.frameletIndex)") }
+            return payload
+        }
     }
 }

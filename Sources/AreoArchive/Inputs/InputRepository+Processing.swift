@@ -33,7 +33,7 @@ extension InputRepository {
         }
         guard let description else { throw ProcessingError(.inputReplaced, "calibration set \(id) vanished") }
         let columns = description.detector.cols
-        var arrays: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8], firstRow: Int)] = [:]
+        var arrays: [Band: (bias: [UInt8], flat: [UInt8], bad: [UInt8], straylight: [UInt8]?, firstRow: Int)] = [:]
         for (band, range) in rows.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             let rows = max(0, range.lowerBound)..<min(description.detector.rows, range.upperBound)
             guard !rows.isEmpty else { continue }
@@ -47,7 +47,7 @@ extension InputRepository {
                 parts[kind] = Array(bytes.readableBytesView)
             }
             if let bias = parts["bias"], let flat = parts["flat"], let bad = parts["bad"] {
-                arrays[band] = (bias, flat, bad, rows.lowerBound)
+                arrays[band] = (bias, flat, bad, parts["stray"], rows.lowerBound)
             }
         }
         return CalibrationSet(description: description, arrayBytes: arrays)

@@ -72,7 +72,7 @@ public struct InputRepository: Sendable {
         var hasher = SHA256()
         hasher.update(data: try Data(contentsOf: directory.appendingPathComponent("calibration.json")))
         for (_, files) in d.bands.sorted(by: { $0.key < $1.key }) {
-            for file in [files.bias, files.flat, files.badPixels] { hasher.update(data: try Data(contentsOf: directory.appendingPathComponent(file))) }
+            for (_, file) in files.arrayFiles { hasher.update(data: try Data(contentsOf: directory.appendingPathComponent(file))) }
         }
         let digest = ContentIdentity.hex(hasher.finalize())
         let logger = self.logger
@@ -92,7 +92,7 @@ public struct InputRepository: Sendable {
                 """, logger: logger)
             for (band, files) in d.bands {
                 guard let code = Band(name: band) else { continue }
-                for (kind, file) in [("bias", files.bias), ("flat", files.flat), ("bad", files.badPixels)] {
+                for (kind, file) in files.arrayFiles {
                     let bytes = try Data(contentsOf: directory.appendingPathComponent(file))
                     try await connection.query(
                         """

@@ -10,13 +10,16 @@ public struct FrameletCamera: Sendable {
     public let binning: Int
     public let lines: Int
     public let samples: Int
+    /// The shape models the rays meet (nil: the ellipsoid, ICD §7).
+    public let terrain: Terrain?
     private let bodyToInstrument: Quaternion
 
-    public init(state: Trajectory.State, camera: CameraModel, ellipsoid: Ellipsoid = .mars, rotationDegrees: Double,
+    public init(state: Trajectory.State, camera: CameraModel, ellipsoid: Ellipsoid = .mars, terrain: Terrain? = nil, rotationDegrees: Double,
                 firstRow: Int, firstColumn: Int, binning: Int, lines: Int, samples: Int) {
         self.state = state
         self.camera = camera
         self.ellipsoid = ellipsoid
+        self.terrain = terrain.flatMap { $0.models.isEmpty ? nil : $0 }
         self.rotationDegrees = rotationDegrees
         (self.firstRow, self.firstColumn, self.binning, self.lines, self.samples) = (firstRow, firstColumn, binning, lines, samples)
         bodyToInstrument = state.attitude.conjugate
@@ -26,8 +29,20 @@ public struct FrameletCamera: Sendable {
     public func view(sample c: Double, line r: Double) -> SurfaceView? {
         let (x, y) = CameraModel.detectorPoint(sample: c, line: r, firstColumn: firstColumn, firstRow: firstRow, binning: binning)
         let direction = state.attitude.rotate(camera.lookDirection(x: x, y: y, rotationDegrees: rotationDegrees))
+        if let terrain { return terrain.view(from: state, direction: direction) }
         return ellipsoid.view(from: state, direction: direction)
     }
+
+    /// The surface point above (`latitude`, `longitude`): on the terrain when there is one.
+    @inline(__always) public func surfacePoint(latitude: Double, longitude: Double) -> Vector3 {
+        terrain?.surfacePoint(latitude: latitude, longitude: longitude) ?? ellipsoid.surfacePoint(latitude: latitude, longitude: longitude)
+    }
+
+    /// The boresight in the body-fixed frame (the rotation about +Z leaves it in place).
+    public var boresight: Vector3 { state.attitude.rotate(Vector3(0, 0, 1)) }
+
+    /// α of ICD §9: the angle between the boresight and the direction from the spacecraft to the Sun, degrees.
+    public var sunAngleDegrees: Double { boresight.angle(to: state.sun - state.position) * 180 / .pi }
 
     /// The continuous sample coordinates (c, r) at which body-fixed surface point `p` is seen,
     /// or nil when it faces away from the camera or is behind it.

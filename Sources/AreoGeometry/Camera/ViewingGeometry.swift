@@ -9,9 +9,10 @@ public struct SurfaceView: Sendable, Equatable {
     /// The body-fixed surface point, km.
     public var point: Vector3
     public var coordinates: PlanetocentricCoordinates
-    /// Angle between the ellipsoid normal and the direction to the Sun, degrees.
+    /// Angle between the surface normal (the terrain's where a shape model applies, else the
+    /// ellipsoid's) and the direction to the Sun, degrees.
     public var incidence: Double
-    /// Angle between the ellipsoid normal and the direction to the spacecraft, degrees.
+    /// Angle between the surface normal and the direction to the spacecraft, degrees.
     public var emission: Double
     /// Angle between the directions to the Sun and to the spacecraft, degrees.
     public var phase: Double
@@ -32,9 +33,10 @@ extension Ellipsoid {
         return view(of: p, from: state)
     }
 
-    /// The illumination and viewing angles of surface point `p` seen from `state`.
-    public func view(of p: Vector3, from state: Trajectory.State) -> SurfaceView {
-        let n = normal(at: p)
+    /// The illumination and viewing angles of surface point `p` seen from `state`, measured on
+    /// `normal` (by default the ellipsoid's).
+    public func view(of p: Vector3, from state: Trajectory.State, normal given: Vector3? = nil) -> SurfaceView {
+        let n = given ?? normal(at: p)
         let toSun = state.sun - p, toSpacecraft = state.position - p
         let coordinates = PlanetocentricCoordinates(p)
         let subsolar = PlanetocentricCoordinates(state.sun)

@@ -20,6 +20,8 @@ public struct ShapeModel: Sendable {
     public let pixelHeight: Double
     /// Row-major from the north, metres; NaN is no data.
     public let radii: [Float]
+    /// The lowest and highest radius with data, metres.
+    public let radiusRange: ClosedRange<Double>
 
     /// Plausible radii of Mars, metres (the highest and lowest points are within 30 km of 3 390 km).
     public static let plausibleRadii: ClosedRange<Double> = 3_300_000...3_500_000
@@ -45,6 +47,7 @@ public struct ShapeModel: Sendable {
         }
         var radii = values
         var data = 0
+        var (low, high) = (Double.infinity, -Double.infinity)
         for k in radii.indices {
             let value = Double(radii[k])
             if let noData, value == noData || (noData.isNaN && value.isNaN) { radii[k] = .nan; continue }
@@ -53,8 +56,10 @@ public struct ShapeModel: Sendable {
                 throw ShapeModelError("pixel \(k % width), \(k / width) is \(value) m: a planetary radius in metres lies in \(Int(Self.plausibleRadii.lowerBound))…\(Int(Self.plausibleRadii.upperBound)) (heights or kilometres are not radii)")
             }
             data += 1
+            (low, high) = (min(low, value), max(high, value))
         }
         guard data > 0 else { throw ShapeModelError("every pixel is no data") }
+        radiusRange = low...high
         (self.id, self.produced, self.resolution, self.width, self.height) = (id, produced, resolution, width, height)
         (self.west, self.north, self.pixelWidth, self.pixelHeight, self.radii) = (west, north, pixelWidth, pixelHeight, radii)
     }

@@ -28,10 +28,8 @@ public struct Terrain: Sendable {
         var low = ellipsoid.polarRadius, high = ellipsoid.equatorialRadius
         var finest = Double.infinity
         for model in models {
-            for radius in model.radii where radius.isFinite {
-                low = min(low, Double(radius) / 1000)
-                high = max(high, Double(radius) / 1000)
-            }
+            low = min(low, model.radiusRange.lowerBound / 1000)
+            high = max(high, model.radiusRange.upperBound / 1000)
             finest = min(finest, model.pixelHeight * .pi / 180 * ellipsoid.equatorialRadius)
         }
         shell = (low - 0.1)...(high + 0.1)
@@ -46,6 +44,46 @@ public struct Terrain: Sendable {
             return (radius / 1000, model)
         }
         return (ellipsoid.surfacePoint(latitude: coordinates.latitude, longitude: coordinates.longitude).length, nil)
+    }
+
+    /// The surface point above (`latitude`, `longitude`), body-fixed km: the applicable model's
+    /// radius along the planetocentric direction, or the ellipsoid's point where none applies.
+    public func surfacePoint(latitude: Double, longitude: Double) -> Vector3 {
+        let onEllipsoid = ellipsoid.surfacePoint(latitude: latitude, longitude: longitude)
+        guard let (_, radius) = ShapeModel.applicable(models, latitude: latitude, longitude: longitude) else { return onEllipsoid }
+        return radius / 1000 / onEllipsoid.length * onEllipsoid
+    }
+
+    /// The outward unit normal of the terrain at surface point `p` (ICD §11: `i` is measured on
+    /// the terrain's local normal): the cross product of the surface's derivatives east and north,
+    /// by central differences a hundredth of the applicable model's pixel wide (the bilinear
+    /// surface's own slope there); the ellipsoid's normal where no model applies.
+    public func normal(at p: Vector3) -> Vector3 {
+        let c = PlanetocentricCoordinates(p)
+        guard let (model, _) = ShapeModel.applicable(models, latitude: c.latitude, longitude: c.longitude) else { return ellipsoid.normal(at: p) }
+        let h = min(model.pixelWidth, model.pixelHeight) / 100
+        let latitude = min(89.999, max(-89.999, c.latitude))
+        let east = surfacePoint(latitude: latitude, longitude: c.longitude + h) - surfacePoint(latitude: latitude, longitude: c.longitude - h)
+        let north = surfacePoint(latitude: latitude + h, longitude: c.longitude) - surfacePoint(latitude: latitude - h, longitude: c.longitude)
+        let n = east.cross(north).normalized
+        return n.length.isFinite && n.dot(p) > 0 ? n : ellipsoid.normal(at: p)
+    }
+
+    /// What the ray from `state`'s spacecraft along body-fixed `direction` sees on the terrain,
+    /// with the illumination and viewing angles on the terrain's normal; nil when it misses.
+    public func view(from state: Trajectory.State, direction: Vector3) -> SurfaceView? {
+        guard !models.isEmpty else { return ellipsoid.view(from: state, direction: direction) }
+        guard let (p, _) = intersect(origin: state.position, direction: direction) else { return nil }
+        return ellipsoid.view(of: p, from: state, normal: normal(at: p))
+    }
+
+    /// The models that may apply within a longitude/latitude box (their extent meets it).
+    public static func meeting(_ models: [ShapeModel], west: Double, east: Double, south: Double, north: Double) -> [ShapeModel] {
+        models.filter { model in
+            guard model.south <= north, model.north >= south else { return false }
+            if model.east - model.west >= 360 - 1e-9 { return true }
+            return [-360.0, 0, 360].contains { shift in model.west + shift <= east && model.east + shift >= west }
+        }
     }
 
     /// Where the ray `origin + s·direction` first meets the terrain, and the model that holds the
