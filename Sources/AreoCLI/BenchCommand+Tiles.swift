@@ -63,7 +63,7 @@ extension BenchCommand {
                     let grid = MapGrid(projection: set.projection, scale: set.cellSize(zoom: zoom), minX: first.bounds.minX, maxY: first.bounds.maxY,
                                        width: (c1 - c0 + 1) * 256, height: (r1 - r0 + 1) * 256)
                     let source = ProductService.MosaicSource(
-                        observationID: observation, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID), dataStamp: entry.dataStamp)
+                        observationID: observation, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID, shapeModels: entry.shapeModelIDs), dataStamp: entry.dataStamp + "|" + entry.inputsDigest)
                     let planes = try await ProductService(database: database, logger: logger).layerPlanes(
                         bands: bands, grid: grid, sources: [source], memo: InputsMemo())
                     let png = work.appendingPathComponent("composite.png")

@@ -1,3 +1,4 @@
+import AreoProducts
 import AreoServer
 import AreoArchive
 import ArgumentParser
@@ -37,6 +38,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Memory for fragments read for recent tiles (neighbouring tiles share framelets), e.g. 256M; 0 turns it off (default 256M).")
     var fragmentMemory = "256M"
 
+    @Option(help: "An estimated rotation-mechanism offset beyond this many degrees (either sign) is an anomaly for operations (default 0.3).")
+    var mechanismOffsetLimit: Double = 0.3
+
     func run() async throws {
         LoggingSetup.once
         let logger = common.makeLogger()
@@ -46,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         guard rateLimit.isFinite, (0...1_000_000).contains(rateLimit) else { throw ValidationError("--rate-limit is 0…1000000 requests per second") }
         guard (0...10_000).contains(coldRenders) else { throw ValidationError("--cold-renders is 0…10000") }
+        guard mechanismOffsetLimit.isFinite, (0...180).contains(mechanismOffsetLimit) else { throw ValidationError("--mechanism-offset-limit is 0…180 degrees") }
         var configuration = ServerConfiguration(
             host: CommonOptions.resolve(host, env: "AREO_HOST") ?? "127.0.0.1",
             port: port ?? CommonOptions.resolve(nil, env: "AREO_PORT").flatMap(Int.init) ?? 8080,
@@ -58,6 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.requestBurst = max(1, 2 * rateLimit)
         configuration.coldRendersPerClient = coldRenders
         configuration.fragmentMemoryBytes = fragmentMemory == "0" ? 0 : try Self.bytes(fragmentMemory)
+        configuration.corrections.mechanismOffsetLimitDegrees = mechanismOffsetLimit
         let database = Database(location: session.location, logger: logger)
         let (app, _) = try await AreoServer.makeApplication(
             configuration: configuration, database: database, migrations: migrations, logger: logger)

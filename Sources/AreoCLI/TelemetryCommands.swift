@@ -112,7 +112,7 @@ struct HousekeepingCommand: AsyncParsableCommand {
 /// `areo report completeness|health|anomalies`
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Reports for the operations team.", subcommands: [Completeness.self, Health.self, AnomaliesReport.self])
+        commandName: "report", abstract: "Reports for the operations team.", subcommands: [Completeness.self, Health.self, AnomaliesReport.self, Mechanism.self])
 
     struct Completeness: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Completeness per observation, compared with its plan.")
@@ -160,6 +160,36 @@ struct ReportCommand: AsyncParsableCommand {
             }
             if let pending = report.commandsPending { print("  commands pending at end of day: \(Int(pending))") }
             printAnomalies(report.violations)
+        }
+    }
+
+    struct Mechanism: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The rotation mechanism's estimated offsets over observation time, with their evidence and drift (ICD §8).")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Only this observation.") var observation: Int?
+        @Option(help: "An offset beyond this many degrees is flagged (default 0.3, as `serve`).") var limit: Double = 0.3
+        @Flag var json = false
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            guard limit.isFinite, (0...180).contains(limit) else { throw ValidationError("--limit is 0…180 degrees") }
+            let observation = self.observation
+            let records = try await DatabaseSession.withDatabase(common, logger: logger) { database in
+                try await ObservationCorrectionsRepository(database: database, logger: logger).history(observationID: observation, publicOnly: false, limit: 100_000)
+            }
+            let report = MechanismReport(records: records, limitDegrees: limit)
+            if json { try printJSON(report); return }
+            print("\(report.estimates.count) estimate\(report.estimates.count == 1 ? "" : "s"); limit ±\(limit)°"
+                + (report.driftDegreesPerDay.map { String(format: "; drift %+.5f°/day", $0) } ?? ""))
+            for row in report.estimates {
+                let offset = String(format: "%+.4f°", row.offsetDegrees) + (row.uncertaintyDegrees.map { String(format: " ± %.4f°", $0) } ?? "")
+                let fringing = [row.fringingBeforePixels, row.fringingAfterPixels].map { $0.map { String(format: "%.3f", $0) } ?? "-" }.joined(separator: " → ")
+                print("  observation \(row.observationID) sclk \(String(format: "%.1f", row.observationStartSCLK)): \(offset), fringing \(fringing) px"
+                    + (row.beyondLimit ? "  BEYOND LIMIT" : "") + (row.reason.map { "  (\($0))" } ?? "")
+                    + (row.straylightEpsilon.map { String(format: ", straylight ε %+.3f", $0) } ?? ""))
+            }
         }
     }
 

@@ -98,14 +98,15 @@ extension ProductDelivery {
 
     /// The render of a tile from exactly `sources`: stores it with what regeneration needs.
     func tileWork(_ request: TileRequest, sources: [ObservationCatalog.Entry], key: String, publicOnly: Bool) -> RenderScheduler.Work {
-        let (database, logger, cache, memo) = (self.database, self.logger, self.cache, self.inputsMemo)
+        let (database, logger, cache, memo, policy) = (self.database, self.logger, self.cache, self.inputsMemo, configuration.corrections)
         let mosaicSources = sources.compactMap { entry -> ProductService.MosaicSource? in
             guard let kernelID = entry.kernelID, let calibrationID = entry.calibrationID else { return nil }
-            return .init(observationID: entry.observationID, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID), dataStamp: entry.dataStamp)
+            return .init(observationID: entry.observationID, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID, shapeModels: entry.shapeModelIDs),
+                         dataStamp: entry.dataStamp + "|" + entry.inputsDigest)
         }
         return { progress in
             if let hit = await cache.lookup(key) { return RenderResult(products: [key: .init(entry: hit.entry, path: hit.path, bytes: nil)], rendered: false) }
-            let file = try await ProductService(database: database, logger: logger).tile(request, sources: mosaicSources, memo: memo) {
+            let file = try await ProductService(database: database, logger: logger, corrections: policy).tile(request, sources: mosaicSources, memo: memo) {
                 progress.update(done: $0, total: $1)
             }
             var attributes = [

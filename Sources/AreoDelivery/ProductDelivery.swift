@@ -40,10 +40,15 @@ public final class ProductDelivery: Sendable {
         public var maximumMosaicPixels: Int
         /// Memory for the fragments read for recent tiles; 0: off.
         public var fragmentMemoryBytes: Int
+        /// When an observation's estimated corrections are anomalies.
+        public var corrections: CorrectionPolicy
 
-        public init(neighbours: Int = 4, regenerateRecent: Int = 32, maximumMosaicPixels: Int = 25_000_000, fragmentMemoryBytes: Int = 256 << 20) {
+        public init(
+            neighbours: Int = 4, regenerateRecent: Int = 32, maximumMosaicPixels: Int = 25_000_000, fragmentMemoryBytes: Int = 256 << 20,
+            corrections: CorrectionPolicy = .init()
+        ) {
             (self.neighbours, self.regenerateRecent, self.maximumMosaicPixels) = (neighbours, regenerateRecent, maximumMosaicPixels)
-            self.fragmentMemoryBytes = fragmentMemoryBytes
+            (self.fragmentMemoryBytes, self.corrections) = (fragmentMemoryBytes, corrections)
         }
     }
 
@@ -171,14 +176,14 @@ public final class ProductDelivery: Sendable {
         let renderKey = Self.key(request, entry: entry, served: request.format.rawValue)
         let result = try await scheduler.render(
             key: renderKey, product: request.fileName, priority: priority, isPublic: entry.isPublic(),
-            work: renderWork(request, entry: entry, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID)))
+            work: renderWork(request, entry: entry, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID, shapeModels: entry.shapeModelIDs)))
         guard let product = result.products[key] else { throw DeliveryError.unavailable("the render did not make \(servedFormat)") }
         return Served(entry: product.entry, path: product.path, bytes: product.bytes, fromCache: false)
     }
 
     /// The render of `request` with exactly the inputs of `entry`: stores every file it makes.
     func renderWork(_ request: ProductRequest, entry: ObservationCatalog.Entry, provenance: ProductProvenance) -> RenderScheduler.Work {
-        let (database, logger, cache) = (self.database, self.logger, self.cache)
+        let (database, logger, cache, policy) = (self.database, self.logger, self.cache, configuration.corrections)
         return { progress in
             let key = Self.key(request, entry: entry, served: request.format.rawValue)
             let labelKey = Self.key(request, entry: entry, served: "xml")
@@ -189,15 +194,17 @@ public final class ProductDelivery: Sendable {
                 if let label = await cache.lookup(labelKey) { products[labelKey] = .init(entry: label.entry, path: label.path, bytes: nil) }
                 return RenderResult(products: products, rendered: false)
             }
-            let file = try await ProductService(database: database, logger: logger).product(request, pinned: provenance) { done, total in
+            let file = try await ProductService(database: database, logger: logger, corrections: policy).product(request, pinned: provenance) { done, total in
                 progress.update(done: done, total: total)
             }
             var attributes = [
                 "observation": String(request.observationID), "kind": request.kind.rawValue, "bands": request.bands.map(\.name).joined(separator: ","),
                 "scale": String(request.scale), "format": request.format.rawValue, "kernel": provenance.kernelID,
                 "calibration": provenance.calibrationID, "software": provenance.softwareVersion, "data": entry.dataStamp,
-                "file": request.fileName, "inputs": entry.inputsDigest,
+                "file": request.fileName, "inputs": entry.inputsDigest, "shape_models": file.provenance.shapeModelList,
             ]
+            if let offset = file.provenance.mechanismOffsetText { attributes["mechanism_offset"] = offset }
+            if let epsilon = file.provenance.straylightEpsilonText { attributes["straylight_epsilon"] = epsilon }
             if let quality = try? JSONEncoder().encode(file.quality) { attributes["quality"] = String(decoding: quality, as: UTF8.self) }
             var outputs = [(key, file.mediaType, file.bytes, attributes)]
             if let label = file.label {
@@ -236,7 +243,7 @@ public final class ProductDelivery: Sendable {
             guard cache.peek(key) == nil else { continue }
             jobs.append(scheduler.submit(
                 key: key, product: request.fileName, priority: priority, owner: owner, isPublic: entry.isPublic(),
-                work: renderWork(request, entry: entry, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID))))
+                work: renderWork(request, entry: entry, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID, shapeModels: entry.shapeModelIDs))))
         }
         return jobs
     }
@@ -274,7 +281,7 @@ public final class ProductDelivery: Sendable {
             scheduler.submit(
                 key: Self.key(request, entry: current, served: request.format.rawValue), product: request.fileName, priority: .regeneration,
                 owner: "regeneration", isPublic: current.isPublic(),
-                work: renderWork(request, entry: current, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID)))
+                work: renderWork(request, entry: current, provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID, shapeModels: current.shapeModelIDs)))
             metrics.regenerations.increment()
             requeued += 1
         }
@@ -307,19 +314,19 @@ public final class ProductDelivery: Sendable {
         let covering = try await ObservationCatalog(database: database, logger: logger).search(query).entries
             .filter { $0.kernelID != nil && $0.calibrationID != nil && $0.dataStamp.hasPrefix("f0.") == false && $0.bands.contains { request.bands.map(\.name).contains($0) } }
         guard !covering.isEmpty else { throw DeliveryError.notFound("no observation covers that region with those bands") }
-        let sources = covering.map { ProductService.MosaicSource(observationID: $0.observationID, provenance: ProductProvenance(kernelID: $0.kernelID!, calibrationID: $0.calibrationID!)) }
-        let identity = ["mosaic-v1", request.fileName, areoVersion] + covering.map { "\($0.observationID):\($0.kernelID!):\($0.calibrationID!):\($0.dataStamp)" }
+        let sources = covering.map { ProductService.MosaicSource(observationID: $0.observationID, provenance: $0.provenance!, dataStamp: $0.dataStamp + "|" + $0.inputsDigest) }
+        let identity = ["mosaic-v1", request.fileName, areoVersion] + covering.map { "\($0.observationID):\($0.kernelID!):\($0.calibrationID!):\($0.dataStamp):\($0.inputsDigest)" }
         let key = String(ProductCache.sha256(Data(identity.joined(separator: "|").utf8)).prefix(40))
         if let hit = await cache.lookup(key) {
             metrics.cacheHits.increment()
             return Served(entry: hit.entry, path: hit.path, bytes: nil, fromCache: true)
         }
         metrics.cacheMisses.increment()
-        let (database, logger, cache, limit) = (self.database, self.logger, self.cache, configuration.maximumMosaicPixels)
+        let (database, logger, cache, limit, policy) = (self.database, self.logger, self.cache, configuration.maximumMosaicPixels, configuration.corrections)
         let everyonePublic = covering.allSatisfy { $0.isPublic() }
         let result = try await scheduler.render(key: key, product: request.fileName, priority: priority, isPublic: everyonePublic) { progress in
             if let hit = await cache.lookup(key) { return RenderResult(products: [key: .init(entry: hit.entry, path: hit.path, bytes: nil)], rendered: false) }
-            let file = try await ProductService(database: database, logger: logger).regionMosaic(request, sources: sources, maximumPixels: limit) {
+            let file = try await ProductService(database: database, logger: logger, corrections: policy).regionMosaic(request, sources: sources, maximumPixels: limit) {
                 progress.update(done: $0, total: $1)
             }
             return try await Self.store(file, key: key, in: cache,

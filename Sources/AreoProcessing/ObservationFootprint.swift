@@ -4,8 +4,8 @@ import AreoTelemetry
 /// Where an observation lies on Mars, from geometry alone (no calibration, no pixels): the hull
 /// of what its first, middle and last framelets of every band see.
 public enum ObservationFootprint {
-    /// The footprint, or nil when no framelet sees Mars with this kernel.
-    public static func footprint(of framelets: [FrameletReference], trajectory: Trajectory, camera: CameraModel) -> GeographicFootprint? {
+    /// The footprint, or nil when no framelet sees Mars with this kernel; on `terrain` when given.
+    public static func footprint(of framelets: [FrameletReference], trajectory: Trajectory, camera: CameraModel, terrain: Terrain? = nil) -> GeographicFootprint? {
         var chosen: [FrameletReference] = []
         for band in Set(framelets.compactMap(\.header.band)) {
             let ofBand = framelets.filter { $0.header.band == band }.sorted { $0.header.frameletIndex < $1.header.frameletIndex }
@@ -15,7 +15,7 @@ public enum ObservationFootprint {
         var points: [PlanetocentricCoordinates] = []
         var centre: PlanetocentricCoordinates? = nil
         for reference in chosen.sorted(by: { $0.exposureStart < $1.exposureStart }) {
-            let view = ObservationProcessor.camera(for: reference, trajectory: trajectory, camera: camera)
+            let view = ObservationProcessor.camera(for: reference, trajectory: trajectory, camera: camera, terrain: terrain)
             for (c, r) in Footprint.orderedOutline(view, pointsPerSide: 4) {
                 if let seen = view.view(sample: c, line: r) { points.append(seen.coordinates) }
             }

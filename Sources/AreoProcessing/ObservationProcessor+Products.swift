@@ -19,8 +19,25 @@ extension ObservationProcessor {
         public var missingFraction = 0.0
         public var saturatedSamples = 0
         public var interpolatedSamples = 0
+        /// Mean straylight removed per sample, I/F, per band (ICD §9; absent where none was).
+        public var straylightRemoved: [String: Double] = [:]
 
         public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case frameletMisregistration, bandMisregistration, saturatedFraction, missingFraction, saturatedSamples, interpolatedSamples, straylightRemoved
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            frameletMisregistration = try c.decodeIfPresent([String: Double].self, forKey: .frameletMisregistration) ?? [:]
+            bandMisregistration = try c.decodeIfPresent([String: Double].self, forKey: .bandMisregistration) ?? [:]
+            saturatedFraction = try c.decodeIfPresent(Double.self, forKey: .saturatedFraction) ?? 0
+            missingFraction = try c.decodeIfPresent(Double.self, forKey: .missingFraction) ?? 0
+            saturatedSamples = try c.decodeIfPresent(Int.self, forKey: .saturatedSamples) ?? 0
+            interpolatedSamples = try c.decodeIfPresent(Int.self, forKey: .interpolatedSamples) ?? 0
+            straylightRemoved = try c.decodeIfPresent([String: Double].self, forKey: .straylightRemoved) ?? [:]
+        }
     }
 
     /// Renders `request` from the observation's `framelets`, loading payloads as needed.
@@ -55,6 +72,7 @@ extension ObservationProcessor {
         quality.frameletMisregistration[band.name] = measured.frameletMisregistration
         quality.saturatedSamples += measured.saturatedSamples
         quality.interpolatedSamples += measured.interpolatedSamples
+        if measured.straylightRemoved > 0 { quality.straylightRemoved[band.name] = measured.straylightRemoved }
         return mosaic
     }
 

@@ -224,6 +224,8 @@ public struct ObservationProcessor: Sendable {
         public var interpolatedSamples: Int
         public var missingFraction: Double
         public var saturatedFraction: Double
+        /// Mean straylight removed per sample over the band's framelets, I/F.
+        public var straylightRemoved: Double = 0
     }
 
     /// Projects and mosaics the framelets of one band onto `grid`, loading each payload through
@@ -238,7 +240,7 @@ public struct ObservationProcessor: Sendable {
         builder.nodeSpacing = nodeSpacing(on: grid)
         var previous: ProjectedFramelet? = nil
         var offsets: [Double] = []
-        var saturatedSamples = 0, interpolatedSamples = 0
+        var saturatedSamples = 0, interpolatedSamples = 0, straylightRemoved = 0.0
         let mine = framelets.filter({ $0.header.band == band }).sorted(by: { $0.header.frameletIndex < $1.header.frameletIndex })
         typealias Prepared = (calibrated: CalibratedFramelet, camera: FrameletCamera)
         @Sendable func prepare(_ index: Int) async throws -> Prepared {
@@ -262,6 +264,7 @@ public struct ObservationProcessor: Sendable {
                 guard let (calibrated, framelet) = ready.removeValue(forKey: index) else { break }
                 saturatedSamples += calibrated.saturatedCount
                 interpolatedSamples += calibrated.interpolatedCount
+                straylightRemoved += calibrated.straylightRemoved
                 let projected = builder.add(calibrated, camera: framelet)
                 if let projected, let before = previous {
                     let columns = max(projected.columns.lowerBound, before.columns.lowerBound)..<min(projected.columns.upperBound, before.columns.upperBound)
@@ -280,6 +283,7 @@ public struct ObservationProcessor: Sendable {
         let median = offsets.isEmpty ? nil : offsets.sorted()[offsets.count / 2]
         return (mosaic, MosaicQuality(
             frameletMisregistration: median, frameletPairsMeasured: offsets.count, saturatedSamples: saturatedSamples,
-            interpolatedSamples: interpolatedSamples, missingFraction: mosaic.missingFraction, saturatedFraction: mosaic.saturatedFraction))
+            interpolatedSamples: interpolatedSamples, missingFraction: mosaic.missingFraction, saturatedFraction: mosaic.saturatedFraction,
+            straylightRemoved: straylightRemoved / Double(max(1, mine.count))))
     }
 }

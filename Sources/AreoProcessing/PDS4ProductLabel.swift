@@ -61,6 +61,8 @@ public struct PDS4ProductLabel: Sendable {
             "start": Self.iso(startTime), "stop": Self.iso(stopTime), "creation": Self.iso(creation),
             "observation_id": String(request.observationID), "kernel_id": provenance.kernelID,
             "calibration_id": provenance.calibrationID, "software": provenance.softwareVersion,
+            "shape_models": provenance.shapeModels.isEmpty ? "none" : provenance.shapeModelList,
+            "mechanism_offset": provenance.mechanismOffsetText ?? "0", "straylight_epsilon": provenance.straylightEpsilonText ?? "none",
             "file_name": dataFileName, "md5": md5, "unit": raster.unit,
             "missing": Self.decimal(ProductRaster.SpecialConstant.missing), "saturated": Self.decimal(ProductRaster.SpecialConstant.saturated),
             "band_names": request.bands.map(\.name).joined(separator: ", "),
@@ -129,7 +131,7 @@ public struct PDS4ProductLabel: Sendable {
             <product_class>Product_Observational</product_class>
           </Identification_Area>
           <Observation_Area>
-            <comment>Made by Areo {{software}} on demand from the archived telemetry with geometry kernel {{kernel_id}} and calibration set {{calibration_id}}.</comment>
+            <comment>Made by Areo {{software}} on demand from the archived telemetry with geometry kernel {{kernel_id}}, calibration set {{calibration_id}} and shape models {{shape_models}}; mechanism offset {{mechanism_offset}} deg, straylight epsilon {{straylight_epsilon}}.</comment>
             <Time_Coordinates>
               <start_date_time>{{start}}</start_date_time>
               <stop_date_time>{{stop}}</stop_date_time>
@@ -156,6 +158,9 @@ public struct PDS4ProductLabel: Sendable {
               <areo:observation_id xmlns:areo="urn:areo:mission">{{observation_id}}</areo:observation_id>
               <areo:geometry_kernel_id xmlns:areo="urn:areo:mission">{{kernel_id}}</areo:geometry_kernel_id>
               <areo:calibration_set_id xmlns:areo="urn:areo:mission">{{calibration_id}}</areo:calibration_set_id>
+              <areo:shape_model_ids xmlns:areo="urn:areo:mission">{{shape_models}}</areo:shape_model_ids>
+              <areo:mechanism_offset_deg xmlns:areo="urn:areo:mission">{{mechanism_offset}}</areo:mechanism_offset_deg>
+              <areo:straylight_epsilon xmlns:areo="urn:areo:mission">{{straylight_epsilon}}</areo:straylight_epsilon>
               <areo:bands xmlns:areo="urn:areo:mission">{{band_names}}</areo:bands>
             </Mission_Area>
         {{cart}}  </Observation_Area>

@@ -1,3 +1,4 @@
+import Foundation
 import AreoTelemetry
 
 /// What a product is (issue: products identified by observation, kind, band or composite, scale
@@ -62,13 +63,28 @@ public struct ProductProvenance: Sendable, Hashable, Codable {
     public var kernelID: String
     public var calibrationID: String
     public var softwareVersion: String
+    /// The shape models the observation's rays met (ICD §11; empty: the ellipsoid).
+    public var shapeModels: [String]
+    /// The mechanism offset and straylight factor applied (nil: not yet resolved).
+    public var corrections: ObservationCorrections?
 
-    public init(kernelID: String, calibrationID: String, softwareVersion: String = areoVersion) {
+    public init(
+        kernelID: String, calibrationID: String, shapeModels: [String] = [], corrections: ObservationCorrections? = nil,
+        softwareVersion: String = areoVersion
+    ) {
         self.kernelID = kernelID
         self.calibrationID = calibrationID
+        self.shapeModels = shapeModels
+        self.corrections = corrections
         self.softwareVersion = softwareVersion
     }
+
+    /// The provenance as attributes and headers carry it: shape models comma-separated ("" none),
+    /// the offset in degrees and ε ("none" when nothing was exposed).
+    public var shapeModelList: String { shapeModels.joined(separator: ",") }
+    public var mechanismOffsetText: String? { corrections.map { String(format: "%.5f", $0.mechanismOffsetDegrees) } }
+    public var straylightEpsilonText: String? { corrections.map { $0.straylightEpsilon.map { String(format: "%.4f", $0) } ?? "none" } }
 }
 
 /// Areo's processing software version (part of every product's identity).
-public let areoVersion = "0.4.0"
+public let areoVersion = "0.5.0"

@@ -16,10 +16,13 @@ import Synchronization
 public struct ProductService: Sendable {
     public let database: Database
     let logger: Logger
+    /// When the corrections estimated from an observation are anomalies for operations.
+    public let corrections: CorrectionPolicy
 
-    public init(database: Database, logger: Logger) {
+    public init(database: Database, logger: Logger, corrections: CorrectionPolicy = .init()) {
         self.database = database
         self.logger = logger
+        self.corrections = corrections
     }
 
     /// An encoded product.
@@ -46,11 +49,13 @@ public struct ProductService: Sendable {
         public var framelets: [FrameletReference]
     }
 
-    /// Resolves the inputs of `observationID`.
+    /// Resolves the inputs of `observationID`: what applies now, the shape models that meet it
+    /// (as the catalogue resolved them), and its corrections (estimated once per set of inputs,
+    /// see ``corrections(observationID:inputsKey:startSCLK:provenance:processor:framelets:)``).
     /// - Throws: ``ProcessingError`` naming what is missing (no such observation, no kernel
     ///   covering it, no calibration, no instrument, no complete fragment).
-    /// - Parameter pinned: the kernel and calibration set to use instead of those that apply now
-    ///   (the server keys its cache by them and renders exactly what it keyed).
+    /// - Parameter pinned: the kernel, calibration set and shape models to use instead of those
+    ///   that apply now (the server keys its cache by them and renders exactly what it keyed).
     public func inputs(observationID: Int, pinned: ProductProvenance? = nil) async throws -> Inputs {
         let repository = InputRepository(database: database, logger: logger)
         guard var applicable = try await repository.applicable(observationID: observationID) else {
@@ -71,15 +76,29 @@ public struct ProductService: Sendable {
         let archive = InputRepository(database: database, logger: logger)
         async let loadedKernel = archive.kernel(kernelID)
         async let loadedInstrument = archive.latestInstrument()
+        async let loadedEntry = ObservationCatalog(database: database, logger: logger).entry(observationID: observationID)
         var framelets = try await FragmentRepository(database: database, logger: logger).completeFramelets(observationID: observationID)
             .filter { $0.isProcessable() }
         let calibration = try await archive.calibration(calibrationID, rows: Self.calibrationRows(of: framelets))
-        let (kernel, instrument) = try await (loadedKernel, loadedInstrument)
+        let (kernel, instrument, entry) = try await (loadedKernel, loadedInstrument, loadedEntry)
         framelets = framelets.filter { $0.isProcessable(on: instrument) }
         guard !framelets.isEmpty else { throw ProcessingError(.noCompleteFragment, "observation \(observationID) has no complete fragment yet") }
-        return Inputs(
-            processor: ObservationProcessor(instrument: instrument, kernel: kernel, calibration: calibration),
-            provenance: ProductProvenance(kernelID: kernelID, calibrationID: calibrationID), framelets: framelets)
+        let shapeModelIDs = pinned?.shapeModels ?? entry?.shapeModelIDs ?? []
+        let terrain = shapeModelIDs.isEmpty ? nil : Terrain(models: try await ShapeModelRepository(database: database, logger: logger).models(shapeModelIDs))
+        let base = ObservationProcessor(instrument: instrument, kernel: kernel, calibration: calibration, terrain: terrain)
+        var provenance = ProductProvenance(kernelID: kernelID, calibrationID: calibrationID, shapeModels: shapeModelIDs)
+        let inputsKey = [kernelID, calibrationID, shapeModelIDs.joined(separator: ","), entry?.inputsDigest ?? "", entry?.dataStamp ?? "", areoVersion]
+            .joined(separator: "|")
+        var corrections = ObservationCorrections.none
+        if let known = pinned?.corrections {
+            corrections = known
+        } else {
+            corrections = try await self.corrections(
+                observationID: observationID, inputsKey: inputsKey, startSCLK: applicable.startSCLK, provenance: provenance,
+                processor: base, framelets: framelets).corrections
+        }
+        provenance.corrections = corrections
+        return Inputs(processor: base.with(corrections), provenance: provenance, framelets: framelets)
     }
 
     /// Renders and encodes `request`.
@@ -131,6 +150,9 @@ public struct ProductService: Sendable {
                 bounds: rendered.raster.grid?.geographicBounds)
             pds4.versionID = versionID
             label = pds4.render()
+        }
+        if let removed = rendered.quality.straylightRemoved.values.max(), removed > 0 {
+            logger.debug("straylight removed", metadata: ["product": "\(request.fileName)", "iof": "\(removed)"])
         }
         logger.info("product rendered", metadata: [
             "product": "\(request.fileName)", "kernel": "\(inputs.provenance.kernelID)", "calibration": "\(inputs.provenance.calibrationID)",

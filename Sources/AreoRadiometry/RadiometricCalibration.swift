@@ -19,8 +19,10 @@ public struct CalibratedFramelet: Sendable {
     /// I/F, row-major; NaN where ``Flags/missing``.
     public var iof: [Float]
     public var flags: [Flags]
-    /// The straylight removed, I/F per sample (nil when none was).
+    /// The straylight removed per unit amplitude, I/F per sample (kept only when asked for).
     public var straylightIoF: [Float]? = nil
+    /// The mean straylight removed, I/F per sample (0 when none was).
+    public var straylightRemoved: Double = 0
     public var saturatedCount: Int { flags.count { $0.contains(.saturated) } }
     public var interpolatedCount: Int { flags.count { $0.contains(.interpolated) } }
     public var missingCount: Int { flags.count { $0.contains(.missing) } }
@@ -83,6 +85,7 @@ public struct RadiometricCalibrator: Sendable {
         let strayDN = Float(straylight * exposureSeconds)
         var removed: [Float]? = keepStraylight && pattern != nil ? [Float](repeating: 0, count: count) : nil
         let emptyPattern: [Float] = []
+        var removedSum = 0.0
         var flags = [CalibratedFramelet.Flags](repeating: [], count: count)
         var iof = [Float](unsafeUninitializedCapacity: count) { iof, initialized in
             dn.withUnsafeBufferPointer { dn in
@@ -117,6 +120,7 @@ public struct RadiometricCalibrator: Sendable {
                             // What unit amplitude adds, in I/F (for the estimator), and what is removed.
                             if removed != nil, flat > 0 { removed![index] = stray * Float(exposureSeconds) / flat * gain }
                             bias += strayDN * stray
+                            if flat > 0 { removedSum += Double(strayDN * stray / flat * gain) }
                         }
                         if bad != 0 {
                             flags[index] = .interpolated
@@ -151,6 +155,7 @@ public struct RadiometricCalibrator: Sendable {
                 iof[index] = .nan
             }
         }
-        return CalibratedFramelet(lines: lines, samples: samples, iof: iof, flags: flags, straylightIoF: removed)
+        return CalibratedFramelet(
+            lines: lines, samples: samples, iof: iof, flags: flags, straylightIoF: removed, straylightRemoved: removedSum / Double(max(1, count)))
     }
 }

@@ -52,7 +52,7 @@ public enum AreoServer {
         return await ProductDelivery(
             database: database, cache: cache, scheduler: scheduler, metrics: metrics,
             configuration: .init(neighbours: configuration.prefetchNeighbours, maximumMosaicPixels: configuration.maximumMosaicPixels,
-                                 fragmentMemoryBytes: configuration.fragmentMemoryBytes), logger: logger)
+                                 fragmentMemoryBytes: configuration.fragmentMemoryBytes, corrections: configuration.corrections), logger: logger)
     }
 
     /// The routes and middleware (docs/openapi.yaml describes every route).
@@ -75,7 +75,8 @@ public enum AreoServer {
         DemoPage(delivery: delivery).addRoutes(to: router)
         let v1 = router.group("/v1")
         let uploads = URL(fileURLWithPath: configuration.uploadDirectory)
-        TelemetryController(database: database, delivery: delivery, maximumUploadBytes: configuration.maximumUploadBytes, uploadDirectory: uploads).addRoutes(to: v1)
+        TelemetryController(database: database, delivery: delivery, maximumUploadBytes: configuration.maximumUploadBytes, uploadDirectory: uploads,
+                            corrections: configuration.corrections).addRoutes(to: v1)
         InputsController(database: database, delivery: delivery, uploadDirectory: uploads).addRoutes(to: v1)
         ObservationController(database: database, delivery: delivery, limits: limits).addRoutes(to: v1)
         DeliveryController(delivery: delivery).addRoutes(to: v1, root: router)

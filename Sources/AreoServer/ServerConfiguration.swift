@@ -1,3 +1,4 @@
+import AreoProducts
 import AreoTelemetry
 import AreoGeometry
 import Foundation
@@ -34,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var coldTilesPerClient = 32
     /// Memory for the fragments read for recent tiles (`--fragment-memory`); 0: off.
     public var fragmentMemoryBytes = 256 << 20
+    /// When estimated corrections are anomalies (`--mechanism-offset-limit`).
+    public var corrections = CorrectionPolicy()
     /// Where Leaflet is installed (Debian's `libjs-leaflet`), served under `/static/leaflet/`.
     public var leafletDirectory = "/usr/share/javascript/leaflet"
     /// How often the catalogue is polled while loads cannot be heard (LISTEN lost).

@@ -64,7 +64,13 @@ import Testing
                     shared.expected.withLock { $0.append(now) }
                     shared.returned.add(1, ordering: .releasing)
                     logger.info("load returned", metadata: ["load": "\(name)", "inputs": "\(now)"])
-                    try await Task.sleep(for: .milliseconds(400))
+                    // Until a request made after this load has been answered (a render with new
+                    // inputs estimates the observation's corrections first: seconds in a debug build).
+                    let returned = shared.returned.load(ordering: .acquiring)
+                    let deadline = ContinuousClock.now + .seconds(120)
+                    while !shared.observed.withLock({ $0.contains { $0.0 == returned } }), ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
                 }
                 // Until a request made after the last load has been answered (renders may be slow).
                 let deadline = ContinuousClock.now + .seconds(120)

@@ -40,8 +40,17 @@ public struct ObservationCatalog: Sendable {
         public var dataStamp: String
         public var footprint: GeographicFootprint?
         /// The content digests of the applicable kernel and calibration set (`kernel/calibration`,
-        /// 16 hex digits each): a same-id replacement changes it, and so every product key.
+        /// 16 hex digits each), then of the shape models that meet the observation
+        /// (`/dem+dem…`): a same-id replacement or a new model changes it, and so every product key.
         public var inputsDigest: String = ""
+        /// The shape models that meet the observation (ICD §11; which applies is decided point by point).
+        public var shapeModelIDs: [String] = []
+
+        /// The inputs a product of it is made with now (nil until a kernel and a calibration set apply).
+        public var provenance: ProductProvenance? {
+            guard let kernelID, let calibrationID else { return nil }
+            return ProductProvenance(kernelID: kernelID, calibrationID: calibrationID, shapeModels: shapeModelIDs)
+        }
 
         /// Whether the public may see it now (``Embargo``: planned, and no embargo or one that has passed).
         public func isPublic(at now: Date = Date()) -> Bool { Embargo.isPublic(planned: planned, embargoUntil: embargoUntil, at: now) }
@@ -233,6 +242,8 @@ public struct ObservationCatalog: Sendable {
         }
         let comparisons = try await Reports(database: database, logger: logger).comparisons(observationIDs: ids)
         let inputs = InputRepository(database: database, logger: logger)
+        let shapeModels = ShapeModelRepository(database: database, logger: logger)
+        let heldModels = try await shapeModels.list()
         for id in ids {
             guard let applicable = applicable[id], let comparison = comparisons[id] else { continue }
             let plan = comparison.plan
@@ -247,26 +258,37 @@ public struct ObservationCatalog: Sendable {
                 kernelID: applicable.kernelID, calibrationID: applicable.calibrationID, dataStamp: stamp)
             entry.inputsDigest = "\(applicable.kernelID.flatMap { kernelDigests[$0] } ?? "")/\(applicable.calibrationID.flatMap { calibrationDigests[$0] } ?? "")"
             let before = previous[id]
+            if let kernelID = applicable.kernelID {
+                if kernels[kernelID] == nil { kernels[kernelID] = Trajectory(kernel: try await inputs.kernel(kernelID)) }
+                let trajectory = kernels[kernelID]!
+                entry.startUTC = GroundTime.date(t: trajectory.t(sclk: entry.startSCLK))
+                entry.endUTC = GroundTime.date(t: trajectory.t(sclk: entry.endSCLK))
+                if heldModels.isEmpty, let before, before.kernel == kernelID, before.digest == entry.inputsDigest, before.stamp == stamp, let kept = before.footprint {
+                    entry.footprint = kept
+                } else if let instrument {
+                    var framelets = comparison.arrivals.filter { $0.status == .complete }
+                        .map { FrameletReference(header: $0.header, exposureStart: $0.correctedStart) }
+                    if framelets.isEmpty, let plan { framelets = ObservationFootprint.plannedFramelets(plan) }
+                    let camera = CameraModel(instrument: instrument)
+                    entry.footprint = ObservationFootprint.footprint(of: framelets, trajectory: trajectory, camera: camera)
+                    // The shape models meeting the ellipsoid's footprint; the footprint then on the terrain.
+                    if let onEllipsoid = entry.footprint {
+                        let meeting = shapeModels.meeting(onEllipsoid, among: heldModels)
+                        if !meeting.isEmpty {
+                            entry.shapeModelIDs = meeting.map(\.demID)
+                            entry.inputsDigest += "/" + meeting.map { String($0.sha256.prefix(16)) }.joined(separator: "+")
+                            let terrain = Terrain(models: try await shapeModels.models(entry.shapeModelIDs))
+                            entry.footprint = ObservationFootprint.footprint(of: framelets, trajectory: trajectory, camera: camera, terrain: terrain) ?? onEllipsoid
+                        }
+                    }
+                }
+            }
             // A change of what applies (not the first kernel or calibration: nothing could be made before).
             if let before, before.kernel != nil, before.calibration != nil,
                before.kernel != entry.kernelID || before.calibration != entry.calibrationID || before.digest != entry.inputsDigest {
                 report.inputsChanged.append(id)
             }
             if before?.stamp != stamp, before != nil { report.dataChanged.append(id) }
-            if let kernelID = applicable.kernelID {
-                if kernels[kernelID] == nil { kernels[kernelID] = Trajectory(kernel: try await inputs.kernel(kernelID)) }
-                let trajectory = kernels[kernelID]!
-                entry.startUTC = GroundTime.date(t: trajectory.t(sclk: entry.startSCLK))
-                entry.endUTC = GroundTime.date(t: trajectory.t(sclk: entry.endSCLK))
-                if let before, before.kernel == kernelID, before.digest == entry.inputsDigest, before.stamp == stamp, let kept = before.footprint {
-                    entry.footprint = kept
-                } else if let instrument {
-                    var framelets = comparison.arrivals.filter { $0.status == .complete }
-                        .map { FrameletReference(header: $0.header, exposureStart: $0.correctedStart) }
-                    if framelets.isEmpty, let plan { framelets = ObservationFootprint.plannedFramelets(plan) }
-                    entry.footprint = ObservationFootprint.footprint(of: framelets, trajectory: trajectory, camera: CameraModel(instrument: instrument))
-                }
-            }
             rows.append(entry)
         }
     }
@@ -312,6 +334,21 @@ public struct ObservationCatalog: Sendable {
             """)
     }
 
+    /// The observations a shape model can affect: those whose box meets its extent (grown by
+    /// ``ShapeModelRepository/meetingMargin``, at its longitudes and shifted by ±360°), and those it met before.
+    public func scope(shapeModel model: ShapeModelRepository.Stored) async throws -> Scope {
+        let m = ShapeModelRepository.meetingMargin
+        let (south, north) = (model.south - m, model.north + m)
+        let boxes: [SQLFragment] = [-360.0, 0, 360].map { shift in
+            "bbox && box(point(\(model.west - m + shift), \(south)), point(\(model.east + m + shift), \(north)))"
+        }
+        let query: SQLFragment = """
+            SELECT observation_id FROM observation_catalog
+            WHERE \(model.demID) = ANY(shape_model_ids) OR \(SQLFragment.joined(boxes, separator: " OR "))
+            """
+        return try await observations(query.query)
+    }
+
     private func observations(_ query: PostgresQuery) async throws -> Scope {
         var ids = Set<Int>()
         for try await id in try await database.client.query(query, logger: logger).decode(Int.self) { ids.insert(id) }
@@ -326,18 +363,18 @@ public struct ObservationCatalog: Sendable {
             """
             INSERT INTO observation_catalog (observation_id, planned, status, target, bands, embargo_until, start_sclk, end_sclk,
                 start_utc, end_utc, first_ert_us, last_ert_us, kernel_id, calibration_id, data_stamp, footprint, bbox,
-                centre_latitude, centre_longitude, inputs_digest, changed_at)
+                centre_latitude, centre_longitude, inputs_digest, shape_model_ids, changed_at)
             VALUES (\(e.observationID), \(e.planned), \(e.status), \(e.target), \(e.bands), \(e.embargoUntil), \(e.startSCLK), \(e.endSCLK),
                 \(e.startUTC), \(e.endUTC), \(e.firstERT.map { Int64($0.timeIntervalSince1970 * 1e6) }), \(e.lastERT.map { Int64($0.timeIntervalSince1970 * 1e6) }),
                 \(e.kernelID), \(e.calibrationID), \(e.dataStamp), \(footprint)::jsonb, \(box)::box,
-                \(centre?.latitude), \(centre?.longitude), \(e.inputsDigest), now())
+                \(centre?.latitude), \(centre?.longitude), \(e.inputsDigest), \(e.shapeModelIDs), now())
             ON CONFLICT (observation_id) DO UPDATE SET planned = EXCLUDED.planned, status = EXCLUDED.status, target = EXCLUDED.target,
                 bands = EXCLUDED.bands, embargo_until = EXCLUDED.embargo_until, start_sclk = EXCLUDED.start_sclk,
                 end_sclk = EXCLUDED.end_sclk, start_utc = EXCLUDED.start_utc, end_utc = EXCLUDED.end_utc,
                 first_ert_us = EXCLUDED.first_ert_us, last_ert_us = EXCLUDED.last_ert_us, kernel_id = EXCLUDED.kernel_id,
                 calibration_id = EXCLUDED.calibration_id, data_stamp = EXCLUDED.data_stamp, footprint = EXCLUDED.footprint,
                 bbox = EXCLUDED.bbox, centre_latitude = EXCLUDED.centre_latitude, centre_longitude = EXCLUDED.centre_longitude,
-                inputs_digest = EXCLUDED.inputs_digest,
+                inputs_digest = EXCLUDED.inputs_digest, shape_model_ids = EXCLUDED.shape_model_ids,
                 changed_at = CASE WHEN observation_catalog.kernel_id IS DISTINCT FROM EXCLUDED.kernel_id
                                     OR observation_catalog.inputs_digest <> EXCLUDED.inputs_digest
                                     OR observation_catalog.calibration_id IS DISTINCT FROM EXCLUDED.calibration_id
@@ -349,17 +386,18 @@ public struct ObservationCatalog: Sendable {
 
     static let columns = """
         observation_id, planned, status, target, bands, embargo_until, start_sclk, end_sclk, start_utc, end_utc,
-        first_ert_us, last_ert_us, kernel_id, calibration_id, data_stamp, footprint::text, inputs_digest
+        first_ert_us, last_ert_us, kernel_id, calibration_id, data_stamp, footprint::text, inputs_digest, shape_model_ids
         """
 
-    typealias Row = (Int, Bool, String, String?, [String], Date?, Double, Double, Date?, Date?, Int64?, Int64?, String?, String?, String, String?, String)
+    typealias Row = (Int, Bool, String, String?, [String], Date?, Double, Double, Date?, Date?, Int64?, Int64?, String?, String?, String, String?, String, [String])
 
     static func entry(_ r: Row) throws -> Entry {
         Entry(
             observationID: r.0, planned: r.1, status: r.2, target: r.3, bands: r.4, embargoUntil: r.5, startSCLK: r.6, endSCLK: r.7,
             startUTC: r.8, endUTC: r.9, firstERT: r.10.map { Date(timeIntervalSince1970: Double($0) / 1e6) },
             lastERT: r.11.map { Date(timeIntervalSince1970: Double($0) / 1e6) }, kernelID: r.12, calibrationID: r.13, dataStamp: r.14,
-            footprint: try r.15.map { try JSONDecoder().decode(GeographicFootprint.self, from: Data($0.utf8)) }, inputsDigest: r.16)
+            footprint: try r.15.map { try JSONDecoder().decode(GeographicFootprint.self, from: Data($0.utf8)) }, inputsDigest: r.16,
+            shapeModelIDs: r.17)
     }
 
     /// One observation's entry, nil when unknown.

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// Shape models (ICD §11): validated from their GeoTIFF and side file, stored whole with the
 /// SHA-256 of both (the one writer of `shape_models`), listed, and read back as models.
@@ -80,5 +81,89 @@ public struct ShapeModelRepository: Sendable {
                                  width: width, height: height, sha256: sha, sourceFile: file))
         }
         return models
+    }
+
+    /// How far (degrees) beyond an observation's footprint box a model is still taken to meet it:
+    /// relief displaces the ground seen 10° off nadir by well under a kilometre, a few hundredths of a degree.
+    public static let meetingMargin = 0.25
+
+    /// The models (id and content digest) whose extent meets the box grown by ``meetingMargin``,
+    /// by id. The table holds tens of models, not the archive's millions of rows: read whole.
+    public func meeting(_ footprint: GeographicFootprint, among held: [Stored]) -> [Stored] {
+        let m = Self.meetingMargin
+        return held.filter { model in
+            guard model.south <= footprint.north + m, model.north >= footprint.south - m else { return false }
+            if model.east - model.west >= 360 - 1e-9 || footprint.east - footprint.west >= 360 { return true }
+            return [-360.0, 0, 360].contains { shift in model.west + shift <= footprint.east + m && model.east + shift >= footprint.west - m }
+        }.sorted { $0.demID < $1.demID }
+    }
+
+    /// The models `ids` read from their stored GeoTIFF and side file (each parsed once per
+    /// content digest in this process, ``ShapeModelMemory``).
+    /// - Throws: ``ProcessingError`` `inputReplaced` when one is no longer held.
+    public func models(_ ids: [String]) async throws -> [ShapeModel] {
+        guard !ids.isEmpty else { return [] }
+        var digests: [String: String] = [:]
+        for try await (id, digest) in try await database.client.query(
+            "SELECT dem_id, content_sha256 FROM shape_models WHERE dem_id = ANY(\(ids))", logger: logger
+        ).decode((String, String).self) { digests[id] = digest }
+        var models: [ShapeModel] = []
+        for id in ids.sorted() {
+            guard let digest = digests[id] else { throw ProcessingError(.inputReplaced, "shape model \(id) is no longer held") }
+            if let known = Self.memory.model(digest) { models.append(known); continue }
+            var stored: (ByteBuffer, String)? = nil
+            for try await row in try await database.client.query(
+                "SELECT geotiff, side::text FROM shape_models WHERE dem_id = \(id) AND content_sha256 = \(digest)", logger: logger
+            ).decode((ByteBuffer, String).self) { stored = row }
+            guard let (geotiff, side) = stored else { throw ProcessingError(.inputReplaced, "shape model \(id) was replaced while it was read") }
+            let model = try Self.parse(geotiff: Array(geotiff.readableBytesView), side: Data(side.utf8), name: id)
+            Self.memory.remember(model, digest: digest)
+            models.append(model)
+        }
+        return models
+    }
+
+    /// A stored model parsed as it was loaded (libtiff reads files: a private temporary copy).
+    static func parse(geotiff: [UInt8], side: Data, name: String) throws -> ShapeModel {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("areo-dem-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("\(name).dem.tif").path
+        try Data(geotiff).write(to: URL(fileURLWithPath: path))
+        try side.write(to: URL(fileURLWithPath: path + ".json"))
+        return try ShapeModelFile.read(path: path)
+    }
+
+    /// Parsed models by content digest, shared by every repository in the process (a model's
+    /// content never changes under its digest).
+    public static let memory = ShapeModelMemory(budgetBytes: 1 << 30)
+}
+
+/// Shape models parsed from the archive, by content digest, least recently used out beyond a
+/// byte budget.
+public final class ShapeModelMemory: Sendable {
+    public let budgetBytes: Int
+    private let state = Mutex((tick: UInt64(0), bytes: 0, entries: [String: (model: ShapeModel, used: UInt64)]()))
+
+    public init(budgetBytes: Int) { self.budgetBytes = budgetBytes }
+
+    public func model(_ digest: String) -> ShapeModel? {
+        state.withLock { s in
+            guard let hit = s.entries[digest] else { return nil }
+            s.tick += 1
+            s.entries[digest] = (hit.model, s.tick)
+            return hit.model
+        }
+    }
+
+    public func remember(_ model: ShapeModel, digest: String) {
+        state.withLock { s in
+            s.tick += 1
+            if s.entries.updateValue((model, s.tick), forKey: digest) == nil { s.bytes += model.radii.count * 4 }
+            for (key, entry) in s.entries.sorted(by: { $0.value.used < $1.value.used }) where s.bytes > budgetBytes && key != digest {
+                s.bytes -= entry.model.radii.count * 4
+                s.entries[key] = nil
+            }
+        }
     }
 }

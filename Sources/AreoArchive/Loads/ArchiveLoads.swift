@@ -112,11 +112,11 @@ public struct ArchiveLoads: Sendable {
 
     /// Loads a shape model (ICD §11) from `path` (`NAME.dem.tif`, its side file beside it); one
     /// already held under its id with other content is refused (``InputConflict``) unless
-    /// `replace`. Products are not yet drawn on terrain (issue 17), so no observation's catalogue
-    /// row changes.
+    /// `replace`. The observations it can affect are recomputed: those whose box it meets and
+    /// those it met before (a replacement may move it).
     public func shapeModel(path: String, file: String, replace: Bool = false) async throws -> Loaded<ShapeModelRepository.Stored> {
-        try await load { try await ShapeModelRepository(database: database, logger: logger).load(path: path, file: file, replace: replace) } scope: { _, _ in
-            .none
+        try await load { try await ShapeModelRepository(database: database, logger: logger).load(path: path, file: file, replace: replace) } scope: {
+            try await $0.scope(shapeModel: $1)
         }
     }
 

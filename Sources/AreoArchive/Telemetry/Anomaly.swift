@@ -27,6 +27,10 @@ public struct Anomaly: Sendable, Equatable, Codable {
         case planSpansClockWrap = "plan_spans_clock_wrap"
         /// Saturated samples found when an observation was processed (ICD §4, §9).
         case saturation = "saturation"
+        /// The rotation mechanism's estimated offset is beyond the configured limit (ICD §8).
+        case mechanismOffset = "mechanism_offset"
+        /// Straylight removed from an observation is a large part of its signal (ICD §9).
+        case straylight = "straylight"
 
         /// Kinds recomputed whenever an observation's completeness is evaluated.
         static let observationLevel: [Kind] = [.fragmentMissing, .fragmentUnexpected, .fragmentIncomplete, .fragmentCorrupt, .headerMismatch]

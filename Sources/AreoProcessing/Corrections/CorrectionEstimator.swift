@@ -16,9 +16,10 @@ import Darwin
 ///   ground) with θ = commanded + δ, and its shift against the band nearest the principal point is
 ///   measured (sub-pixel, standardised values). A rotation about the boresight moves a band at row
 ///   offset Δy from the principal point sideways by δ·Δy, so the shifts vanish at the true δ. A
-///   coarse search over ±``searchHalfWidthDegrees`` (at half resolution) brackets the minimum of
-///   the summed squared shifts; Gauss–Newton steps with the shifts' derivative (by central
-///   differences) then fit δ, and the residual shifts give its standard deviation.
+///   coarse search over ±``searchHalfWidthDegrees`` (at a quarter of the resolution) brackets the
+///   minimum of the summed squared shifts; Gauss–Newton steps at full resolution with the shifts'
+///   derivative from the geometry (how far each band's ground moves on the grid per degree) then
+///   fit δ, and the residual shifts give its standard deviation.
 ///   An observation of one band measures consecutive framelets against each other instead.
 /// - **Straylight ε.** Overlapping framelets see one ground point at different detector rows,
 ///   where the pattern differs: with the nominal amplitude removed, the I/F left differs between
@@ -202,8 +203,8 @@ extension ObservationProcessor {
             estimate.reason = "no band or framelet overlap could be registered"
             return estimate
         }
-        // Coarse: at half resolution over the search range.
-        let coarse = Self.coarser(window, by: 2)
+        // Coarse: at a quarter of the resolution over the search range.
+        let coarse = Self.coarser(window, by: 4)
         let steps = Int((Self.searchHalfWidthDegrees / Self.searchStepDegrees).rounded())
         var best = (delta: 0.0, cost: Double.infinity)
         for k in -steps...steps {
@@ -212,46 +213,90 @@ extension ObservationProcessor {
             let measured = misregistration(delta: delta, calibrated: calibrated, grid: coarse)
             // Only measurements made at every step are comparable.
             guard !measured.isEmpty else { continue }
-            let value = cost(measured) * 4 / Double(measured.count)  // in full-resolution pixels², per measurement
+            let value = cost(measured) * 16 / Double(measured.count)  // in full-resolution pixels², per measurement
             estimate.search.append([delta, value])
             if value < best.cost { best = (delta, value) }
         }
-        // Fine: Gauss–Newton at full resolution from the coarse minimum.
-        let h = Self.searchStepDegrees / 2
+        // Fine: Gauss–Newton at full resolution from the coarse minimum, with the shifts'
+        // derivative from the geometry (how far each band's ground moves per degree).
+        let jacobian = misregistrationDerivative(references: Array(calibrated.keys), grid: window, labels: before.map(\.0))
+        let normal = jacobian.values.reduce(0) { $0 + $1.0 * $1.0 + $1.1 * $1.1 }
+        guard normal > 0 else {
+            estimate.reason = "the misregistration measured does not depend on the offset"
+            return estimate
+        }
         var delta = best.delta
         var current = delta == 0 ? before : misregistration(delta: delta, calibrated: calibrated, grid: window)
-        var jacobian: [String: (Double, Double)] = [:]
         for _ in 0..<3 {
             try Task.checkCancellation()
-            let plus = Dictionary(misregistration(delta: delta + h, calibrated: calibrated, grid: window).map { ($0.0, ($0.1, $0.2)) }, uniquingKeysWith: { a, _ in a })
-            let minus = Dictionary(misregistration(delta: delta - h, calibrated: calibrated, grid: window).map { ($0.0, ($0.1, $0.2)) }, uniquingKeysWith: { a, _ in a })
-            jacobian = [:]
-            for (label, _, _) in current {
-                guard let p = plus[label], let m = minus[label] else { continue }
-                jacobian[label] = ((p.0 - m.0) / (2 * h), (p.1 - m.1) / (2 * h))
-            }
-            let normal = jacobian.values.reduce(0) { $0 + $1.0 * $1.0 + $1.1 * $1.1 }
-            guard normal > 0 else { break }
             let gradient = current.reduce(0.0) { sum, m in
                 guard let j = jacobian[m.0] else { return sum }
                 return sum + j.0 * m.1 + j.1 * m.2
             }
-            let step = -gradient / normal
-            delta += max(-Self.searchStepDegrees, min(Self.searchStepDegrees, step))
+            let step = max(-Self.searchStepDegrees, min(Self.searchStepDegrees, -gradient / normal))
+            delta += step
             current = misregistration(delta: delta, calibrated: calibrated, grid: window)
-            if abs(step) < 1e-4 { break }
-        }
-        let normal = jacobian.values.reduce(0) { $0 + $1.0 * $1.0 + $1.1 * $1.1 }
-        guard normal > 0, abs(delta) <= Self.searchHalfWidthDegrees + Self.searchStepDegrees else {
-            estimate.reason = "the misregistration does not change with the offset (no texture where the bands overlap?)"
-            return estimate
+            if abs(step) < 0.002 { break }
         }
         let used = current.filter { jacobian[$0.0] != nil }
+        guard !used.isEmpty, abs(delta) <= Self.searchHalfWidthDegrees + Self.searchStepDegrees else {
+            estimate.reason = "the fit left the search range (no texture where the bands overlap?)"
+            return estimate
+        }
         let degreesOfFreedom = max(1, 2 * used.count - 1)
         estimate.offsetDegrees = delta
         estimate.uncertaintyDegrees = (cost(used) / Double(degreesOfFreedom)).squareRoot() / normal.squareRoot()
         estimate.fringingAfter = rms(current)
         return estimate
+    }
+
+    /// How each measured misregistration changes per degree of offset, from the geometry alone:
+    /// the ground seen by a band's samples moves on the grid as θ turns, and a band's shift
+    /// against the reference is the difference of their motions (pixels per degree).
+    func misregistrationDerivative(references: [FrameletReference], grid: MapGrid, labels: [String]) -> [String: (Double, Double)] {
+        let h = 0.01
+        func motion(_ reference: FrameletReference) -> (Double, Double)? {
+            let at = { (delta: Double) -> FrameletCamera in
+                self.with(ObservationCorrections(mechanismOffsetDegrees: delta)).camera(for: reference)
+            }
+            let (minus, plus) = (at(-h), at(h))
+            var sum = (0.0, 0.0), count = 0
+            for k in 0..<5 {
+                let (c, r) = (Double(minus.samples - 1) * (0.1 + 0.2 * Double(k)), Double(minus.lines - 1) / 2)
+                guard let a = minus.view(sample: c, line: r), let b = plus.view(sample: c, line: r) else { continue }
+                let (xa, ya) = grid.projection.forward(latitude: a.coordinates.latitude, longitude: a.coordinates.longitude)
+                let (xb, yb) = grid.projection.forward(latitude: b.coordinates.latitude, longitude: b.coordinates.longitude)
+                let (pa, pb) = (grid.pixel(x: xa, y: ya), grid.pixel(x: xb, y: yb))
+                sum = (sum.0 + (pb.0 - pa.0) / (2 * h), sum.1 + (pb.1 - pa.1) / (2 * h))
+                count += 1
+            }
+            return count > 0 ? (sum.0 / Double(count), sum.1 / Double(count)) : nil
+        }
+        var byBand: [Band: (Double, Double, Int)] = [:]
+        var byFramelet: [String: (Double, Double)] = [:]
+        for reference in references {
+            guard let band = reference.header.band, let m = motion(reference) else { continue }
+            let old = byBand[band] ?? (0, 0, 0)
+            byBand[band] = (old.0 + m.0, old.1 + m.1, old.2 + 1)
+            byFramelet["\(band.name) \(reference.header.frameletIndex)"] = m
+        }
+        var result: [String: (Double, Double)] = [:]
+        for label in labels {
+            if let slash = label.firstIndex(of: "/"), !label.contains(" ") {
+                // "RED/PAN": band against band.
+                guard let moving = Band(name: String(label[..<slash])), let fixed = Band(name: String(label[label.index(after: slash)...])),
+                      let m = byBand[moving], let f = byBand[fixed] else { continue }
+                result[label] = (m.0 / Double(m.2) - f.0 / Double(f.2), m.1 / Double(m.2) - f.1 / Double(f.2))
+            } else {
+                // "PAN 3/4": framelet 4 against framelet 3.
+                let parts = label.split(separator: " ")
+                guard parts.count == 2 else { continue }
+                let indices = parts[1].split(separator: "/")
+                guard indices.count == 2, let a = byFramelet["\(parts[0]) \(indices[0])"], let b = byFramelet["\(parts[0]) \(indices[1])"] else { continue }
+                result[label] = (b.0 - a.0, b.1 - a.1)
+            }
+        }
+        return result
     }
 
     // MARK: Straylight

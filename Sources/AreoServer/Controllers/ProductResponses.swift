@@ -26,6 +26,9 @@ enum ProductResponses {
         if let calibration = entry.attributes["calibration"] { headers[.areoCalibrationSet] = calibration }
         if let digests = entry.attributes["inputs"], !digests.isEmpty { headers[.areoInputsDigest] = digests }
         if let software = entry.attributes["software"] { headers[.areoSoftwareVersion] = software }
+        if let models = entry.attributes["shape_models"] { headers[.areoShapeModels] = models.isEmpty ? "none" : models }
+        if let offset = entry.attributes["mechanism_offset"] { headers[.areoMechanismOffset] = offset }
+        if let epsilon = entry.attributes["straylight_epsilon"] { headers[.areoStraylightEpsilon] = epsilon }
         if let observations = entry.attributes["observations"] { headers[.areoObservations] = observations }
         if let quality = entry.attributes["quality"] { headers[.areoQuality] = quality }
         if let file = entry.attributes["file"] { headers[.contentDisposition] = "inline; filename=\"\(file)\"" }
@@ -90,6 +93,12 @@ extension HTTPField.Name {
     /// The content digests (SHA-256, 16 hex digits) of the kernel and calibration set, `kernel/calibration`.
     static let areoInputsDigest = Self("Areo-Inputs-Digest")!
     static let areoSoftwareVersion = Self("Areo-Software-Version")!
+    /// The shape models the product's rays met (comma-separated; `none`: the ellipsoid).
+    static let areoShapeModels = Self("Areo-Shape-Models")!
+    /// The rotation mechanism's offset applied, degrees (ICD §8).
+    static let areoMechanismOffset = Self("Areo-Mechanism-Offset")!
+    /// The straylight factor ε applied (ICD §9; `none` when no framelet was exposed).
+    static let areoStraylightEpsilon = Self("Areo-Straylight-Epsilon")!
     /// `hit` or `miss`.
     static let areoCache = Self("Areo-Cache")!
     /// The observations a region mosaic is made of, bottom to top.

@@ -19,6 +19,8 @@ struct TelemetryController: Sendable {
     let maximumUploadBytes: Int
     /// Where uploads are spooled.
     let uploadDirectory: URL
+    /// The mechanism offset beyond which an estimate is an anomaly.
+    let corrections: CorrectionPolicy
 
     /// Uploads need the archivist role; telemetry queries and reports the team role (they
     /// would show embargoed observations).
@@ -58,6 +60,14 @@ struct TelemetryController: Sendable {
             let q = request.query
             return AnomalyList(anomalies: try await Reports(database: database, logger: context.logger).anomalies(
                 passID: try q.integer("pass", in: 0...Int(Int32.max)), observationID: try q.integer("observation", in: 0...Int(UInt32.max))))
+        }
+        group.get("/mechanism") { request, context in
+            try context.require(.team)
+            let q = request.query
+            let records = try await ObservationCorrectionsRepository(database: database, logger: context.logger).history(
+                sclk: try q.sclkRange(), observationID: try q.integer("observation", in: 0...Int(UInt32.max)), publicOnly: context.publicOnly,
+                limit: try q.integer("limit", in: 1...10_000) ?? 1_000, offset: try q.integer("offset", in: 0...Int(Int32.max)) ?? 0)
+            return try ProductResponses.json(encodable: MechanismReport(records: records, limitDegrees: corrections.mechanismOffsetLimitDegrees))
         }
         group.get("/clock/wraps") { request, context in
             guard let span = try request.query.timeRange("from", "to", maximumSpan: ClockService.maximumWrapSpan) else {

@@ -33,22 +33,3 @@ import Testing
         #expect(abs((estimate.straylight.epsilon ?? 9) - epsilon) <= 0.05)
     }
 }
-
-@testable import AreoProcessing
-@Suite struct TinyTerrainDiagnostics {
-    @Test func diagnose() async throws {
-        for (name, obs) in [("tiny-clean", 5300), ("tiny-clean", 5301)] {
-        let mission = try MissionFiles(name)
-        let framelets = mission.framelets(observation: UInt32(obs))
-        for models in [try mission.shapeModels()] {
-            let processor = try mission.processor(kernel: "reconstructed", terrain: Terrain(models: models))
-            let window = try processor.estimationWindow(framelets)
-            var calibrated: [FrameletReference: CalibratedFramelet] = [:]
-            for r in framelets { calibrated[r] = try processor.calibrate(r, payload: mission.fragments[r]!) }
-            for delta in [0, -0.0786] {
-                print(name, obs, models.count, delta, window.width, window.height, processor.misregistration(delta: delta, calibrated: calibrated, grid: window))
-            }
-        }
-    }
-}
-}
