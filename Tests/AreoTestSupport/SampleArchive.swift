@@ -6,6 +6,21 @@ import Foundation
 public enum SampleArchive {
     /// `../shared/samples/tiny-clean`: observation 5300 is embargoed until 2099, 5301 and 5302 are public.
     public static var tinyClean: URL { TestDatabase.samplesDirectory.appendingPathComponent("tiny-clean") }
+    /// `../shared/samples/tiny-terrain`: observation 5500 (embargoed until 2099) over terrain, with
+    /// shape models, straylight and a mechanism offset (`truth.json`).
+    public static var tinyTerrain: URL { TestDatabase.samplesDirectory.appendingPathComponent("tiny-terrain") }
+
+    /// Loads the mission's shape models (`dem/*.dem.tif`) as `areo dem load` does; the catalogue's refresh reports.
+    @discardableResult
+    public static func loadShapeModels(of mission: URL = tinyTerrain, into database: Database) async throws -> [ObservationCatalog.RefreshReport] {
+        let folder = mission.appendingPathComponent("dem")
+        var reports: [ObservationCatalog.RefreshReport] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).filter({ $0.hasSuffix(".dem.tif") }).sorted() {
+            reports.append(try await ArchiveLoads(database: database, logger: TestDatabase.logger)
+                .shapeModel(path: folder.appendingPathComponent(name).path, file: name).catalogue)
+        }
+        return reports
+    }
 
     /// The schema (if not yet applied), plans, the passes (those `passes` keeps), instrument,
     /// calibration set and one geometry kernel (`predicted` or `reconstructed`), each through
