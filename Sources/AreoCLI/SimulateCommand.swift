@@ -3,7 +3,7 @@ import AreoTelemetry
 import ArgumentParser
 import Foundation
 
-/// `areo simulate --out DIR [--seed N] [--instrument tiny|small|cassis] [--orbits N] [--observations N] [faults…]`
+/// `areo simulate --out DIR [--seed N] [--instrument tiny|small|cassis] [--orbits N] [--observations N] [--terrain] [faults…]`
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
@@ -34,6 +34,8 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "Every fault once (overrides the counts above).") var allFaults = false
     @Flag(inversion: .prefixedNo, help: "Write map-projected truth I/F (default: yes, except for cassis).") var truthMaps: Bool? = nil
     @Flag(help: "No progress output.") var quiet = false
+    @Flag(help: "Terrain and the CaSSIS corrections' inputs: shape models (dem/), 10° off nadir, mechanism offsets, straylight (truth in truth.json).")
+    var terrain = false
 
     func run() async throws {
         guard let preset = InstrumentPreset(rawValue: instrument) else { throw ValidationError("--instrument must be tiny, small or cassis") }
@@ -48,6 +50,7 @@ struct SimulateCommand: AsyncParsableCommand {
         options.observations = observations
         options.passes = passes
         options.truthMaps = truthMaps
+        options.terrain = terrain
         if allFaults {
             options.faults = .all
         } else {

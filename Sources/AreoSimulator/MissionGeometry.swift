@@ -28,6 +28,8 @@ public struct MissionGeometry: Sendable {
     public let solarLongitude: Double
     public let sunDistanceAU: Double
     let sunDirectionInertial: Vector3
+    /// The boresight's roll away from nadir about the along-track axis (CaSSIS looks 10° off nadir), degrees.
+    public var offNadirDegrees = 0.0
 
     public init(epoch: Double, altitude: Double = 400, inclinationDegrees: Double = 74, random: inout SeededRandom) {
         self.epoch = epoch
@@ -76,13 +78,14 @@ public struct MissionGeometry: Sendable {
     public func sun(at t: Double) -> Vector3 { toBody(sunDistanceAU * astronomicalUnitKM * sunDirectionInertial, at: t) }
 
     /// Nadir pointing: boresight (+Z) to the planet's centre, detector rows (+Y) along the
-    /// ground track, +X completing the right-handed frame.
+    /// ground track, +X completing the right-handed frame; then rolled ``offNadirDegrees`` about +Y.
     public func attitude(at t: Double) -> Quaternion {
         let r = position(at: t), v = velocity(at: t)
         let z = (-r).normalized
         let y = (v - v.dot(z) * z).normalized
         let x = y.cross(z)
-        return Quaternion(columns: x, y, z)
+        let nadir = Quaternion(columns: x, y, z)
+        return offNadirDegrees == 0 ? nadir : nadir * Quaternion(axis: Vector3(0, 1, 0), angle: offNadirDegrees * .pi / 180)
     }
 
     /// The exact state (the truth a reconstructed kernel samples).

@@ -63,6 +63,9 @@ extension MissionSimulator {
             try Data(Self.littleEndian(arrays.bias)).write(to: directory.appendingPathComponent(files.bias))
             try Data(Self.littleEndian(arrays.flat)).write(to: directory.appendingPathComponent(files.flat))
             try Data(arrays.bad).write(to: directory.appendingPathComponent(files.badPixels))
+            if let pattern = arrays.straylight, let file = files.straylight {
+                try Data(Self.littleEndian(pattern)).write(to: directory.appendingPathComponent(file))
+            }
         }
     }
 
@@ -81,13 +84,16 @@ extension MissionSimulator {
     /// The observation's fragments (every exposure and band), exposures in parallel.
     func makeFragments(
         _ observation: PlannedObservation, geometry: MissionGeometry, sclkOf: @escaping @Sendable (Double) -> Double,
-        tOf: @escaping @Sendable (Double) -> Double, calibration: CalibrationSet
+        tOf: @escaping @Sendable (Double) -> Double, calibration: CalibrationSet, scene: TerrainScene? = nil
     ) async throws -> [SimulatedFragment] {
         let plan = observation.plan
         let wrapCoarse = (plan.startSCLK / 65_536).rounded(.down) + 1
         let saturationCentre = observation.saturatedArea ? Ellipsoid.mars.surfacePoint(latitude: observation.centre.latitude, longitude: observation.centre.longitude) : nil
         let simulator = self
-        let looks = Dictionary(uniqueKeysWithValues: Band.allCases.map { ($0, self.looks(band: $0, rotationDegrees: plan.rotationDegrees)) })
+        // The mechanism's real angle: commanded + its offset (ICD §8).
+        let offset = scene?.mechanismOffsets[plan.observationID] ?? 0
+        let looks = Dictionary(uniqueKeysWithValues: Band.allCases.map { ($0, self.looks(band: $0, rotationDegrees: plan.rotationDegrees + offset)) })
+        let epsilon = scene?.straylightEpsilon[plan.observationID] ?? 0
         var fragments: [SimulatedFragment] = try await withThrowingTaskGroup(of: [SimulatedFragment].self) { group in
             let lanes = max(1, ProcessInfo.processInfo.activeProcessorCount)
             for lane in 0..<lanes {
@@ -104,7 +110,7 @@ extension MissionSimulator {
                             let samples = simulator.exposeBand(
                                 band, plan: plan, state: state, calibration: calibration, saturationCentre: saturationCentre,
                                 noiseSeed: simulator.options.seed &+ UInt64(plan.observationID) << 20 &+ UInt64(k) << 4 &+ UInt64(band.rawValue),
-                                looks: looks[band]!)
+                                looks: looks[band]!, terrain: scene?.terrain, straylightFactor: 1 + epsilon)
                             made.append(try simulator.encodeFragment(
                                 samples, band: band, plan: plan, framelet: k, startSCLK: startSCLK, wrapped: wrapped,
                                 compression: observation.compression, readyT: startT + Double(plan.exposureMicroseconds) / 1e6 + 0.01))
@@ -130,12 +136,13 @@ extension MissionSimulator {
     }
 
     /// One band's binned DN samples of one exposure (ICD §9 forward model). Every detector
-    /// pixel's ray meets the ellipsoid exactly; the smooth part of the albedo (colour units and
-    /// long texture octaves) is evaluated on nodes every 16 pixels and interpolated, the rest per
-    /// pixel.
+    /// pixel's ray meets the ellipsoid — or with `terrain` the shape models (ICD §11, i on the
+    /// terrain's normal) — exactly; the smooth part of the albedo (colour units and long texture
+    /// octaves) is evaluated on nodes every 16 pixels and interpolated, the rest per pixel. With a
+    /// straylight pattern in the band, `A(α)·straylightFactor·P·t_exp` is added (§9).
     func exposeBand(
         _ band: Band, plan: ObservationPlan, state: Trajectory.State, calibration: CalibrationSet, saturationCentre: Vector3?, noiseSeed: UInt64,
-        looks: [Vector3]
+        looks: [Vector3], terrain: Terrain? = nil, straylightFactor: Double = 1
     ) -> [UInt16] {
         let window = instrument.bands[Int(band.rawValue)].window
         let b = plan.binning, lines = window.rows / b, samples = window.cols / b
@@ -147,7 +154,21 @@ extension MissionSimulator {
         let saturationRadius = 0.3 * Double(cols) * 400 * instrument.detector.pixelPitchMM / instrument.detector.focalLengthMM
         // Nodes of the smooth albedo part, every 16 detector pixels (and the window's last pixel).
         let step = 16
-        let range = (state.position - (Ellipsoid.mars.intersect(origin: state.position, direction: state.attitude.rotate(looks[looks.count / 2])) ?? .zero)).length
+        // Where a ray meets the surface, starting near where its neighbour did.
+        var lastDistance: Double? = nil
+        func surface(_ direction: Vector3) -> Vector3? {
+            guard let terrain else { return Ellipsoid.mars.intersect(origin: state.position, direction: direction) }
+            guard let (p, _) = terrain.intersect(origin: state.position, direction: direction, near: lastDistance) else { return nil }
+            lastDistance = (p - state.position).length
+            return p
+        }
+        let boresight = state.attitude.rotate(Vector3(0, 0, 1))
+        let stray: (amplitude: Double, pattern: [Float])? = calibration.arrays[band]?.straylight.flatMap { pattern in
+            let alpha = boresight.angle(to: state.sun - state.position) * 180 / .pi
+            let amplitude = calibration.description.bands[band.name]?.expectedStraylight(alphaDegrees: alpha) ?? 0
+            return amplitude > 0 ? (amplitude * straylightFactor, pattern) : nil
+        }
+        let range = (state.position - (surface(state.attitude.rotate(looks[looks.count / 2])) ?? .zero)).length
         let nodeSpacingKM = Double(step) * range * instrument.detector.pixelPitchMM / instrument.detector.focalLengthMM
         let threshold = 20 * nodeSpacingKM
         let nodeXs = Array(stride(from: 0, to: window.cols - 1, by: step)) + [window.cols - 1]
@@ -155,7 +176,7 @@ extension MissionSimulator {
         var nodes = [(base: Double, detail: Double)](repeating: (0, 0), count: nodeXs.count * nodeYs.count)
         for (j, y) in nodeYs.enumerated() {
             for (i, x) in nodeXs.enumerated() {
-                if let p = Ellipsoid.mars.intersect(origin: state.position, direction: state.attitude.rotate(looks[y * window.cols + x])) {
+                if let p = surface(state.attitude.rotate(looks[y * window.cols + x])) {
                     nodes[j * nodeXs.count + i] = planet.coarseComponents(p, band: band, threshold: threshold)
                 }
             }
@@ -179,8 +200,8 @@ extension MissionSimulator {
                         let wx = c * b + dx, wy = r * b + dy
                         let direction = state.attitude.rotate(looks[wy * window.cols + wx])
                         var signal = 0.0
-                        if let p = Ellipsoid.mars.intersect(origin: state.position, direction: direction) {
-                            let n = Ellipsoid.mars.normal(at: p)
+                        if let p = surface(direction) {
+                            let n = terrain?.normal(at: p) ?? Ellipsoid.mars.normal(at: p)
                             let toSun = state.sun - p
                             let sunDistance = toSun.length
                             let cosI = n.dot(toSun) / sunDistance
@@ -193,6 +214,7 @@ extension MissionSimulator {
                         }
                         let pixel = (window.firstRow + wy) * cols + window.firstCol + wx
                         sum += Double(arrays.bias[pixel]) + Double(arrays.flat[pixel]) * signal
+                        if let stray { sum += stray.amplitude * Double(stray.pattern[pixel]) * tExp }
                     }
                 }
                 let value = sum / Double(b * b) + 1.2 * noise.gaussian()

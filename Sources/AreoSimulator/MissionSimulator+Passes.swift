@@ -104,7 +104,7 @@ extension MissionSimulator {
     /// The truth as map-projected I/F: per observation and band, float32 little-endian rows
     /// (north up) on a grid in the projection Areo chooses for the observation's centre, at the
     /// observation's ground sample distance; described in `truth.json` → `truth_maps`.
-    func writeTruthMaps(_ observations: [PlannedObservation], geometry: MissionGeometry, into directory: URL) throws -> [[String: Any]] {
+    func writeTruthMaps(_ observations: [PlannedObservation], geometry: MissionGeometry, terrain: Terrain? = nil, into directory: URL) throws -> [[String: Any]] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var entries: [[String: Any]] = []
         for observation in observations {
@@ -120,7 +120,7 @@ extension MissionSimulator {
                 for k in [0, plan.exposures - 1] {
                     let t = observation.startT + Double(k) * plan.intervalSeconds
                     let camera = FrameletCamera(
-                        state: geometry.state(at: t), camera: self.camera, rotationDegrees: plan.rotationDegrees, firstRow: window.firstRow,
+                        state: geometry.state(at: t), camera: self.camera, terrain: terrain, rotationDegrees: plan.rotationDegrees, firstRow: window.firstRow,
                         firstColumn: window.firstCol, binning: plan.binning, lines: window.rows / plan.binning, samples: window.cols / plan.binning)
                     for (c, r) in [(-0.5, -0.5), (Double(camera.samples) - 0.5, -0.5), (-0.5, Double(camera.lines) - 0.5), (Double(camera.samples) - 0.5, Double(camera.lines) - 0.5)] {
                         guard let seen = camera.view(sample: c, line: r) else { continue }
@@ -142,7 +142,13 @@ extension MissionSimulator {
                             for sx in 0..<b {
                                 let dx = ((Double(sx) + 0.5) / Double(b) - 0.5) * scale, dy = ((Double(sy) + 0.5) / Double(b) - 0.5) * scale
                                 let (lat, lon) = projection.inverse(x: x + dx, y: y + dy)
-                                sum += planet.iof(Ellipsoid.mars.surfacePoint(latitude: lat, longitude: lon), band: band, sun: sun)
+                                if let terrain {
+                                    // On the terrain: the point above (lat, lon), lit on its own normal.
+                                    let p = terrain.surfacePoint(latitude: lat, longitude: lon)
+                                    sum += planet.albedo(p, band: band) * max(terrain.normal(at: p).dot((sun - p).normalized), 0)
+                                } else {
+                                    sum += planet.iof(Ellipsoid.mars.surfacePoint(latitude: lat, longitude: lon), band: band, sun: sun)
+                                }
                             }
                         }
                         values[j * grid.width + i] = Float(sum / Double(b * b))

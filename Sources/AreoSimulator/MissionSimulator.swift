@@ -66,7 +66,8 @@ public struct MissionSimulator: Sendable {
         let clockStart = ContinuousClock.now
         var random = SeededRandom(seed: options.seed)
         let t0 = Self.missionEpoch + Double(options.seed % 1000) * 86_400
-        let geometry = MissionGeometry(epoch: t0, random: &random)
+        var geometry = MissionGeometry(epoch: t0, random: &random)
+        if options.terrain { geometry.offNadirDegrees = 10 }
         let duration = Double(max(1, options.orbits)) * geometry.period
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -108,7 +109,14 @@ public struct MissionSimulator: Sendable {
         let planLines = try observations.map { String(decoding: try lineEncoder.encode($0.plan), as: UTF8.self) }.joined(separator: "\n") + "\n"
         try Data(planLines.utf8).write(to: directory.appendingPathComponent("mission.plan.jsonl"))
         try encoder.encode(dictionary).write(to: directory.appendingPathComponent("hk-dictionary.json"))
-        let calibration = makeCalibration(random: &random)
+        var calibration = makeCalibration(random: &random)
+        var scene: TerrainScene? = nil
+        if options.terrain {
+            progress("writing shape models (dem/) and the corrections' truth")
+            let made = try makeTerrain(observations, geometry: geometry, random: &random, into: directory.appendingPathComponent("dem"))
+            addStraylight(to: &calibration, scene: made, geometry: geometry)
+            scene = made
+        }
         try write(calibration, into: directory.appendingPathComponent("calibration/cal-0001"))
         let geometryDirectory = directory.appendingPathComponent("geometry")
         try fm.createDirectory(at: geometryDirectory, withIntermediateDirectories: true)
@@ -134,7 +142,7 @@ public struct MissionSimulator: Sendable {
         for (number, observation) in observations.enumerated() {
             let observationStart = ContinuousClock.now
             progress("observation \(observation.plan.observationID) (\(number + 1)/\(observations.count)): \(observation.plan.exposures) exposures × 4 bands, \(observation.compression)")
-            let fragments = try await makeFragments(observation, geometry: geometry, sclkOf: sclk, tOf: tOf, calibration: calibration)
+            let fragments = try await makeFragments(observation, geometry: geometry, sclkOf: sclk, tOf: tOf, calibration: calibration, scene: scene)
             let spent = (ContinuousClock.now - observationStart).components
             observationSeconds.append(Double(spent.seconds) + Double(spent.attoseconds) / 1e18)
             for fragment in fragments {
@@ -187,12 +195,12 @@ public struct MissionSimulator: Sendable {
         var maps: [[String: Any]] = []
         if truthMaps {
             progress("writing map-projected truth I/F")
-            maps = try writeTruthMaps(observations, geometry: geometry, into: directory.appendingPathComponent("truth"))
+            maps = try writeTruthMaps(observations, geometry: geometry, terrain: scene?.terrain, into: directory.appendingPathComponent("truth"))
         }
         for observation in observations where observation.saturatedArea {
             injected.append(["kind": "saturated", "observation": Int(observation.plan.observationID)])
         }
-        let truth: [String: Any] = [
+        var truth: [String: Any] = [
             "seed": Int(options.seed), "instrument": options.instrument.rawValue,
             "observations": observations.map { o -> [String: Any] in
                 [
@@ -205,6 +213,7 @@ public struct MissionSimulator: Sendable {
             "kernels": ["predicted": ["timing_error_s": 0.02, "pointing_error_rad": 2e-4], "reconstructed": ["timing_error_s": 0, "pointing_error_rad": 0]],
             "truth_maps": maps,
         ]
+        if let scene { truth["terrain"] = Self.truth(of: scene) }
         try JSONSerialization.data(withJSONObject: truth, options: [.prettyPrinted, .sortedKeys]).write(to: directory.appendingPathComponent("truth.json"))
         let seconds = (ContinuousClock.now - clockStart).components
         return Summary(

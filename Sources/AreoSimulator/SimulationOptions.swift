@@ -9,6 +9,10 @@ public struct SimulationOptions: Sendable {
     /// whose maps are hundreds of megabytes).
     public var truthMaps: Bool? = nil
     public var faults = Faults()
+    /// The CaSSIS corrections' inputs (`--terrain`): relief with a global coarse and a local fine
+    /// shape model, a 10° off-nadir attitude, mechanism offsets drifting between observations,
+    /// straylight in some geometries with a random ε — each in the truth.
+    public var terrain = false
 
     public init() {}
 

@@ -22,12 +22,16 @@ import Testing
     struct Comparison { let medianRelativeError: Double; let offset: Double; let pixels: Int }
 
     static func compare(kernel: String, map: SimulatedMission.Truth.TruthMap, mission: MissionFiles) async throws -> Comparison {
-        let processor = try mission.processor(kernel: kernel)
+        try await compare(processor: try mission.processor(kernel: kernel), map: map, mission: mission, directory: SimulatedMission.directory)
+    }
+
+    /// `processor`'s mosaic of the map's band against the truth map (in `directory`).
+    static func compare(processor: ObservationProcessor, map: SimulatedMission.Truth.TruthMap, mission: MissionFiles, directory: URL) async throws -> Comparison {
         let framelets = mission.framelets(observation: UInt32(map.observation_id))
         let band = try #require(Band(name: map.band))
         let grid = try processor.grid(for: framelets, scale: map.scale_m)
         let (mosaic, _) = try await processor.mosaic(band: band, framelets: framelets, grid: grid) { mission.fragments[$0]! }
-        let bytes = try [UInt8](Data(contentsOf: SimulatedMission.directory.appendingPathComponent(map.file)))
+        let bytes = try [UInt8](Data(contentsOf: directory.appendingPathComponent(map.file)))
         let truth = (0..<(bytes.count / 4)).map { i in
             Float(bitPattern: UInt32(bytes[4 * i]) | UInt32(bytes[4 * i + 1]) << 8 | UInt32(bytes[4 * i + 2]) << 16 | UInt32(bytes[4 * i + 3]) << 24)
         }

@@ -32,6 +32,29 @@ enum SimulatedMission {
         return try await make(directory.appendingPathExtension("clean"), options: options)
     }
 
+    /// A mission with terrain and the corrections' inputs (`--terrain`), with truth maps.
+    static func terrain() async throws -> URL {
+        var options = SimulationOptions()
+        options.seed = 7
+        options.terrain = true
+        return try await make(directory.appendingPathExtension("terrain"), options: options)
+    }
+
+    /// The corrections' truth of a `--terrain` mission.
+    struct TerrainTruth: Decodable {
+        struct Terrain: Decodable {
+            let fine_model_observation: Int?
+            let mechanism_offsets_deg: [String: Double]
+            let straylight_epsilon: [String: Double]
+        }
+        let terrain: Terrain
+        let truth_maps: [Truth.TruthMap]
+    }
+
+    static func terrainTruth(_ directory: URL) throws -> TerrainTruth {
+        try JSONDecoder().decode(TerrainTruth.self, from: Data(contentsOf: directory.appendingPathComponent("truth.json")))
+    }
+
     static func make(_ directory: URL, options: SimulationOptions) async throws -> URL {
         try await Gate.shared.once(directory.path) {
             _ = try await MissionSimulator(options: options, dictionary: dictionary).run(into: directory)

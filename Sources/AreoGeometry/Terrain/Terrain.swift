@@ -88,7 +88,11 @@ public struct Terrain: Sendable {
 
     /// Where the ray `origin + s·direction` first meets the terrain, and the model that holds the
     /// point (nil: the ellipsoid); nil when the ray misses.
-    public func intersect(origin: Vector3, direction: Vector3) -> (point: Vector3, model: ShapeModel?)? {
+    ///
+    /// With `near` (a distance along the ray the surface is expected near, e.g. a neighbouring
+    /// ray's), the march starts half a kilometre before it when that point is above the terrain:
+    /// the same answer unless the ray meets terrain before there.
+    public func intersect(origin: Vector3, direction: Vector3, near: Double? = nil) -> (point: Vector3, model: ShapeModel?)? {
         guard !models.isEmpty else { return ellipsoid.intersect(origin: origin, direction: direction).map { ($0, nil) } }
         let d = direction.normalized
         guard d.length.isFinite, origin.length.isFinite else { return nil }
@@ -106,6 +110,10 @@ public struct Terrain: Sendable {
         }
         var h = height(s)
         guard h > 0 else { return (origin + s * d, surfaceRadius(at: origin + s * d).model) }  // starts inside the terrain
+        if let near, near.isFinite, near - 0.5 > s, near - 0.5 < exit {
+            let warm = height(near - 0.5)
+            if warm > 0 { (s, h) = (near - 0.5, warm) }
+        }
         for _ in 0..<100_000 {
             let step = max(minimumStep, 0.5 * h)
             let next = s + step
