@@ -128,9 +128,17 @@ public struct MosaicBuilder: Sendable {
         let step = nodeSpacing
         let nodeColumns = (box.columns.count + step - 1) / step + 1, nodeRows = (box.rows.count + step - 1) / step + 1
         var nodes = [(sample: Double, line: Double)?](repeating: nil, count: nodeColumns * nodeRows)
-        for nj in 0..<nodeRows {
-            for ni in 0..<nodeColumns {
-                nodes[nj * nodeColumns + ni] = exactSample(camera, box.columns.lowerBound + ni * step, box.rows.lowerBound + nj * step)
+        // The exact mapping at the nodes, rows of nodes in parallel (on terrain they are dense).
+        let (grid0, c0, r0) = (grid, box.columns.lowerBound, box.rows.lowerBound)
+        nodes.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let buffer = buffer
+            let chunks = min(nodeRows, 4 * (ComputeThreads.shared.threadCount + 1))
+            ComputeThreads.shared.perform(iterations: chunks) { chunk in
+                for nj in (nodeRows * chunk / chunks)..<(nodeRows * (chunk + 1) / chunks) {
+                    for ni in 0..<nodeColumns {
+                        buffer[nj * nodeColumns + ni] = Self.exactSample(grid0, camera, c0 + ni * step, r0 + nj * step)
+                    }
+                }
             }
         }
         let width = grid.width

@@ -199,12 +199,14 @@ public struct ObservationProcessor: Sendable {
     }
 
     /// Pixels between the nodes where the inverse mapping is evaluated exactly: 16 on the
-    /// ellipsoid (smooth), and on terrain at most half the finest model's pixel (the surface bends
-    /// at its pixels, so a linear interpolation across more would misplace the ground).
+    /// ellipsoid (smooth), and on terrain at most the finest model's pixel (the surface bends at
+    /// its pixel edges; between nodes a model pixel apart the interpolated ground moves by at most
+    /// a quarter of the slope change across a pixel times the parallax, hundredths of a pixel at
+    /// 10° off nadir).
     public func nodeSpacing(on grid: MapGrid) -> Int {
         guard let terrain else { return 16 }
         let finest = terrain.models.map(\.resolution).min() ?? .infinity
-        return max(1, min(16, Int(finest / grid.scale / 2)))
+        return max(1, min(16, Int(finest / grid.scale)))
     }
 
     /// Framelets prepared (loaded, decoded, calibrated) ahead of the one being resampled.

@@ -112,7 +112,9 @@ public struct ProductService: Sendable {
         _ request: ProductRequest, pinned: ProductProvenance? = nil, versionID: String = "1.0", dataFileName: String? = nil,
         progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }
     ) async throws -> ProductFile {
+        let started = ContinuousClock.now
         let inputs = try await inputs(observationID: request.observationID, pinned: pinned)
+        let resolved = ContinuousClock.now
         let fragments = FragmentRepository(database: database, logger: logger)
         let total = inputs.framelets.filter { request.bands.contains($0.header.band ?? .pan) }.count
         let loaded = LoadCounter()
@@ -136,7 +138,12 @@ public struct ProductService: Sendable {
                     dedupKey: "saturation:\(request.observationID):\(band.name)")
             })
         }
+        let made = ContinuousClock.now
         let bytes = try rendered.raster.encode(request.format)
+        logger.debug("product timing", metadata: [
+            "product": "\(request.fileName)", "inputs_s": "\(Self.seconds(resolved - started))", "render_s": "\(Self.seconds(made - resolved))",
+            "encode_s": "\(Self.seconds(ContinuousClock.now - made))",
+        ])
         var label: String? = nil
         if request.format == .dat {
             let starts = inputs.framelets.map(\.exposureStart)
@@ -159,6 +166,8 @@ public struct ProductService: Sendable {
         ])
         return ProductFile(request: request, provenance: inputs.provenance, bytes: bytes, label: label, quality: rendered.quality)
     }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     /// The detector rows each band's windows cover among `framelets` (what calibrating them needs).
     static func calibrationRows(of framelets: [FrameletReference]) -> [Band: Range<Int>] {

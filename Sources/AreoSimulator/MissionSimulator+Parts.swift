@@ -158,7 +158,8 @@ extension MissionSimulator {
         var lastDistance: Double? = nil
         func surface(_ direction: Vector3) -> Vector3? {
             guard let terrain else { return Ellipsoid.mars.intersect(origin: state.position, direction: direction) }
-            guard let (p, _) = terrain.intersect(origin: state.position, direction: direction, near: lastDistance) else { return nil }
+            // Neighbouring pixels' distances differ by metres: start 60 m before the last one's.
+            guard let (p, _) = terrain.intersect(origin: state.position, direction: direction, near: lastDistance, margin: 0.06) else { return nil }
             lastDistance = (p - state.position).length
             return p
         }

@@ -21,7 +21,8 @@ extension MissionSimulator {
 
     /// The global coarse model (0.25°, about 15 km) and a fine one (three ground samples) over the
     /// first observation away from the poles, written to `dem/` with side files; the offsets,
-    /// drifting from one observation to the next within ±0.3°; ε for every other observation.
+    /// drifting from one observation to the next within ±0.3°; ε for every other observation (the
+    /// only one when there is one).
     func makeTerrain(_ observations: [PlannedObservation], geometry: MissionGeometry, random: inout SeededRandom, into directory: URL) throws -> TerrainScene {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let fine = observations.first { abs($0.centre.latitude) < 60 }
@@ -80,7 +81,8 @@ extension MissionSimulator {
             drift += 0.12 * (random.unit() - 0.5)
             drift = max(-0.28, min(0.28, drift))
             offsets[observation.plan.observationID] = drift
-            if index % 2 == 1 { epsilon[observation.plan.observationID] = 0.6 * (random.unit() - 0.5) }
+            // Every other observation is exposed (the only one, when there is one).
+            if index % 2 == 1 || observations.count == 1 { epsilon[observation.plan.observationID] = 0.6 * (random.unit() - 0.5) }
             let state = geometry.state(at: observation.startT + Double(observation.plan.exposures) * observation.plan.intervalSeconds / 2)
             angles[observation.plan.observationID] = state.attitude.rotate(Vector3(0, 0, 1)).angle(to: state.sun - state.position) * 180 / .pi
         }

@@ -33,6 +33,15 @@ public struct FrameletCamera: Sendable {
         return ellipsoid.view(from: state, direction: direction)
     }
 
+    /// Where sample (c, r)'s ray meets the surface (the terrain when there is one), without the
+    /// illumination; nil when it misses.
+    public func ground(sample c: Double, line r: Double) -> Vector3? {
+        let (x, y) = CameraModel.detectorPoint(sample: c, line: r, firstColumn: firstColumn, firstRow: firstRow, binning: binning)
+        let direction = state.attitude.rotate(camera.lookDirection(x: x, y: y, rotationDegrees: rotationDegrees))
+        if let terrain { return terrain.intersect(origin: state.position, direction: direction)?.point }
+        return ellipsoid.intersect(origin: state.position, direction: direction)
+    }
+
     /// The surface point above (`latitude`, `longitude`): on the terrain when there is one.
     @inline(__always) public func surfacePoint(latitude: Double, longitude: Double) -> Vector3 {
         terrain?.surfacePoint(latitude: latitude, longitude: longitude) ?? ellipsoid.surfacePoint(latitude: latitude, longitude: longitude)

@@ -1,3 +1,5 @@
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -11,7 +13,8 @@ import Darwin
 /// step is half the ray's height above the terrain there (never less than a quarter of the finest
 /// model's pixel), so a ray cannot step over terrain of slopes up to about 60° whatever its angle,
 /// and steps are long high above the ground and short near it. The first step that ends below the
-/// terrain is then bisected to 1 mm. Where the ray leaves a model's data (its edge, a hole) the
+/// terrain brackets the surface, which is then found to 1 mm by regula falsi (the Illinois
+/// variant: a few evaluations where the surface is smooth, never leaving the bracket). Where the ray leaves a model's data (its edge, a hole) the
 /// surface there is the next applicable one, so edges are continuous where the models agree and
 /// never a place a ray can slip through.
 public struct Terrain: Sendable {
@@ -22,8 +25,10 @@ public struct Terrain: Sendable {
     /// The shortest step, kilometres.
     public let minimumStep: Double
 
+    /// - Parameter models: in any order; held finest first, ties newest first (the order in which
+    ///   the first with data at a point is the one that applies there).
     public init(models: [ShapeModel], ellipsoid: Ellipsoid = .mars) {
-        self.models = models
+        self.models = models.sorted { $0.resolution != $1.resolution ? $0.resolution < $1.resolution : $0.produced > $1.produced }
         self.ellipsoid = ellipsoid
         var low = ellipsoid.polarRadius, high = ellipsoid.equatorialRadius
         var finest = Double.infinity
@@ -40,17 +45,26 @@ public struct Terrain: Sendable {
     /// (nil: the ellipsoid).
     public func surfaceRadius(at p: Vector3) -> (radius: Double, model: ShapeModel?) {
         let coordinates = PlanetocentricCoordinates(p)
-        if let (model, radius) = ShapeModel.applicable(models, latitude: coordinates.latitude, longitude: coordinates.longitude) {
+        if let (model, radius) = applicable(latitude: coordinates.latitude, longitude: coordinates.longitude) {
             return (radius / 1000, model)
         }
         return (ellipsoid.surfacePoint(latitude: coordinates.latitude, longitude: coordinates.longitude).length, nil)
+    }
+
+    /// The model that applies at a point and its radius (metres), as ``ShapeModel/applicable(_:latitude:longitude:)``
+    /// decides: the first of ``models`` with data there.
+    @inline(__always) public func applicable(latitude: Double, longitude: Double) -> (model: ShapeModel, radius: Double)? {
+        for model in models {
+            if let radius = model.radius(latitude: latitude, longitude: longitude) { return (model, radius) }
+        }
+        return nil
     }
 
     /// The surface point above (`latitude`, `longitude`), body-fixed km: the applicable model's
     /// radius along the planetocentric direction, or the ellipsoid's point where none applies.
     public func surfacePoint(latitude: Double, longitude: Double) -> Vector3 {
         let onEllipsoid = ellipsoid.surfacePoint(latitude: latitude, longitude: longitude)
-        guard let (_, radius) = ShapeModel.applicable(models, latitude: latitude, longitude: longitude) else { return onEllipsoid }
+        guard let (_, radius) = applicable(latitude: latitude, longitude: longitude) else { return onEllipsoid }
         return radius / 1000 / onEllipsoid.length * onEllipsoid
     }
 
@@ -60,7 +74,7 @@ public struct Terrain: Sendable {
     /// surface's own slope there); the ellipsoid's normal where no model applies.
     public func normal(at p: Vector3) -> Vector3 {
         let c = PlanetocentricCoordinates(p)
-        guard let (model, _) = ShapeModel.applicable(models, latitude: c.latitude, longitude: c.longitude) else { return ellipsoid.normal(at: p) }
+        guard let (model, _) = applicable(latitude: c.latitude, longitude: c.longitude) else { return ellipsoid.normal(at: p) }
         let h = min(model.pixelWidth, model.pixelHeight) / 100
         let latitude = min(89.999, max(-89.999, c.latitude))
         let east = surfacePoint(latitude: latitude, longitude: c.longitude + h) - surfacePoint(latitude: latitude, longitude: c.longitude - h)
@@ -90,9 +104,9 @@ public struct Terrain: Sendable {
     /// point (nil: the ellipsoid); nil when the ray misses.
     ///
     /// With `near` (a distance along the ray the surface is expected near, e.g. a neighbouring
-    /// ray's), the march starts half a kilometre before it when that point is above the terrain:
+    /// ray's), the march starts `margin` km before it when that point is above the terrain:
     /// the same answer unless the ray meets terrain before there.
-    public func intersect(origin: Vector3, direction: Vector3, near: Double? = nil) -> (point: Vector3, model: ShapeModel?)? {
+    public func intersect(origin: Vector3, direction: Vector3, near: Double? = nil, margin: Double = 0.5) -> (point: Vector3, model: ShapeModel?)? {
         guard !models.isEmpty else { return ellipsoid.intersect(origin: origin, direction: direction).map { ($0, nil) } }
         let d = direction.normalized
         guard d.length.isFinite, origin.length.isFinite else { return nil }
@@ -110,9 +124,9 @@ public struct Terrain: Sendable {
         }
         var h = height(s)
         guard h > 0 else { return (origin + s * d, surfaceRadius(at: origin + s * d).model) }  // starts inside the terrain
-        if let near, near.isFinite, near - 0.5 > s, near - 0.5 < exit {
-            let warm = height(near - 0.5)
-            if warm > 0 { (s, h) = (near - 0.5, warm) }
+        if let near, near.isFinite, near - margin > s, near - margin < exit {
+            let warm = height(near - margin)
+            if warm > 0 { (s, h) = (near - margin, warm) }
         }
         for _ in 0..<100_000 {
             let step = max(minimumStep, 0.5 * h)
@@ -120,11 +134,23 @@ public struct Terrain: Sendable {
             guard next <= exit else { return nil }
             let hNext = height(next)
             if hNext <= 0 {
-                // Bisect [s, next]: h(s) > 0 ≥ h(next).
-                var (low, high) = (s, next)
-                while high - low > 1e-6 {
-                    let mid = (low + high) / 2
-                    if height(mid) > 0 { low = mid } else { high = mid }
+                // Regula falsi (Illinois) on [s, next]: h(s) > 0 ≥ h(next).
+                var (low, hLow, high, hHigh) = (s, h, next, hNext)
+                var side = 0
+                for _ in 0..<60 where high - low > 1e-6 {
+                    var mid = high - hHigh * (high - low) / (hHigh - hLow)
+                    if !(mid > low && mid < high) { mid = (low + high) / 2 }
+                    let hMid = height(mid)
+                    if hMid > 0 {
+                        (low, hLow) = (mid, hMid)
+                        if side == 1 { hHigh /= 2 }
+                        side = 1
+                    } else {
+                        (high, hHigh) = (mid, hMid)
+                        if side == -1 { hLow /= 2 }
+                        side = -1
+                        if hMid > -1e-6 { break }  // within 1 mm below the surface
+                    }
                 }
                 let p = origin + high * d
                 return (p, surfaceRadius(at: p).model)

@@ -1,6 +1,8 @@
+import AreoCompute
 import AreoGeometry
 import AreoRadiometry
 import AreoTelemetry
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -32,7 +34,7 @@ extension ObservationProcessor {
     public static let searchHalfWidthDegrees = 0.5
     public static let searchStepDegrees = 0.1
     /// Pairs of overlapping framelets compared per band for ε, at most.
-    public static let straylightPairsPerBand = 16
+    public static let straylightPairsPerBand = 6
 
     /// Estimates the corrections of the observation made of `framelets` (payloads through `payload`).
     public func estimateCorrections(framelets: [FrameletReference], payload: @escaping PayloadLoader) async throws -> CorrectionEstimate {
@@ -51,9 +53,22 @@ extension ObservationProcessor {
         for (a, b) in straylightPairs { wanted.insert(a); wanted.insert(b) }
         // Decoded once, calibrated with the nominal straylight removed, the removed I/F kept.
         var calibrated: [FrameletReference: CalibratedFramelet] = [:]
-        for reference in usable where wanted.contains(reference) {
-            try Task.checkCancellation()
-            calibrated[reference] = try base.calibrate(reference, payload: try await payload(reference), keepStraylight: exposure[reference] != nil)
+        // Side by side, a few at a time (each framelet's decoding is one core's work).
+        let needed = usable.filter { wanted.contains($0) }
+        try await withThrowingTaskGroup(of: (FrameletReference, CalibratedFramelet).self) { group in
+            var next = 0
+            func start() {
+                guard next < needed.count else { return }
+                let reference = needed[next]
+                next += 1
+                let keep = exposure[reference] != nil
+                group.addTask { (reference, try base.calibrate(reference, payload: try await payload(reference), keepStraylight: keep)) }
+            }
+            for _ in 0..<(ComputeThreads.shared.threadCount + 2) { start() }
+            while let (reference, framelet) = try await group.next() {
+                calibrated[reference] = framelet
+                start()
+            }
         }
         let mechanism = try mechanismOffset(calibrated: calibrated, window: window)
         let corrected = base.with(ObservationCorrections(mechanismOffsetDegrees: mechanism.offsetDegrees))
@@ -331,20 +346,24 @@ extension ObservationProcessor {
         // terrain, back into b) and bilinearly between them; the differences are averaged over each
         // cell, which leaves the smooth straylight and averages the texture's resampling error away.
         let cellColumns = 16, cellRows = 2
-        var differences: [(dI: Double, du: Double)] = []
-        for (a, b) in pairs {
-            guard let first = calibrated[a], let second = calibrated[b] else { continue }
+        // One pair's cell differences (pairs in parallel).
+        @Sendable func cells(_ a: FrameletReference, _ b: FrameletReference) -> [(dI: Double, du: Double)] {
+            guard let first = calibrated[a], let second = calibrated[b] else { return [] }
             let ca = camera(for: a), cb = camera(for: b)
             let amplitudeA = exposure[a] ?? 0, amplitudeB = exposure[b] ?? 0
             let nodeColumns = (first.samples - 1) / cellColumns + 1, nodeRows = (first.lines - 1) / cellRows + 1
             var nodes = [(Double, Double)?](repeating: nil, count: nodeColumns * nodeRows)
             for nj in 0..<nodeRows {
+                // Rows of a whose ground b does not see (most: the framelets overlap by a few lines) are skipped.
+                let middle = ca.ground(sample: Double(first.samples) / 2, line: Double(nj * cellRows)).flatMap { cb.sampleCoordinates(of: $0) }
+                guard let middle, middle.line > -Double(cellRows + 2), middle.line < Double(second.lines + cellRows + 2) else { continue }
                 for ni in 0..<nodeColumns {
-                    if let seen = ca.view(sample: Double(ni * cellColumns), line: Double(nj * cellRows)) {
-                        nodes[nj * nodeColumns + ni] = cb.sampleCoordinates(of: seen.point)
+                    if let seen = ca.ground(sample: Double(ni * cellColumns), line: Double(nj * cellRows)) {
+                        nodes[nj * nodeColumns + ni] = cb.sampleCoordinates(of: seen)
                     }
                 }
             }
+            var found: [(dI: Double, du: Double)] = []
             for nj in 0..<(nodeRows - 1) {
                 for ni in 0..<(nodeColumns - 1) {
                     guard let n00 = nodes[nj * nodeColumns + ni], let n01 = nodes[nj * nodeColumns + ni + 1],
@@ -366,10 +385,17 @@ extension ObservationProcessor {
                             count += 1
                         }
                     }
-                    if count >= cellColumns * cellRows / 2 { differences.append((sumI / Double(count), sumU / Double(count))) }
+                    if count >= cellColumns * cellRows / 2 { found.append((sumI / Double(count), sumU / Double(count))) }
                 }
             }
+            return found
         }
+        let perPair = Mutex([[(dI: Double, du: Double)]](repeating: [], count: pairs.count))
+        ComputeThreads.shared.perform(iterations: pairs.count) { k in
+            let found = cells(pairs[k].0, pairs[k].1)
+            perPair.withLock { $0[k] = found }
+        }
+        let differences = perPair.withLock { $0.flatMap { $0 } }
         // Robust least squares: ΔI = ε·Δu, points beyond 3 robust σ rejected, three times.
         var kept = differences
         var epsilon = 0.0, sigma = Double.infinity
