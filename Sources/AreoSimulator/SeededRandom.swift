@@ -1,3 +1,4 @@
+import AreoGeometry
 /// A small, fast, deterministic generator (SplitMix64): the same seed gives the same mission on
 /// every machine and Swift version (the standard library's generator is not specified).
 public struct SeededRandom: RandomNumberGenerator, Sendable {
@@ -45,3 +46,19 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// A spot in some cells of a lattice `cell` km apart (craters of albedo and of relief): for the
+/// cell holding `p`, nil when it has none (a hash above `occupancy`), else `p`'s distance from the
+/// spot's centre in units of its radius. The centre lies `margin` from the cell's faces, the radius
+/// is `radius.base + radius.span·u` cells (u a hash in [0, 1)).
+@inline(__always) func cellSpotDistance(
+    _ p: Vector3, cell: Double, seed s: UInt64, occupancy: Double, margin: Double, span: Double, radius: (base: Double, span: Double)
+) -> Double? {
+    let q = p / cell
+    let ix = Int64(floor(q.x)), iy = Int64(floor(q.y)), iz = Int64(floor(q.z))
+    guard latticeHash(ix, iy, iz, s) < occupancy else { return nil }
+    let centre = Vector3(
+        Double(ix) + margin + span * latticeHash(ix, iy, iz, s ^ 1), Double(iy) + margin + span * latticeHash(ix, iy, iz, s ^ 2),
+        Double(iz) + margin + span * latticeHash(ix, iy, iz, s ^ 3))
+    return (q - centre).length / (radius.base + radius.span * latticeHash(ix, iy, iz, s ^ 4))
+}

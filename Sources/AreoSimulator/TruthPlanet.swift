@@ -55,15 +55,7 @@ public struct TruthPlanet: Sendable {
 
     /// A crater-like spot factor (1 outside): cells of `cell` km, one spot in some of them.
     @inline(__always) func craters(_ p: Vector3, cell: Double, salt: UInt64) -> Double {
-        let q = p / cell
-        let ix = Int64(floor(q.x)), iy = Int64(floor(q.y)), iz = Int64(floor(q.z))
-        let s = seed ^ salt
-        guard latticeHash(ix, iy, iz, s) < 0.45 else { return 1 }
-        let centre = Vector3(
-            Double(ix) + 0.25 + 0.5 * latticeHash(ix, iy, iz, s ^ 1), Double(iy) + 0.25 + 0.5 * latticeHash(ix, iy, iz, s ^ 2),
-            Double(iz) + 0.25 + 0.5 * latticeHash(ix, iy, iz, s ^ 3))
-        let radius = 0.08 + 0.17 * latticeHash(ix, iy, iz, s ^ 4)
-        let d = (q - centre).length / radius
+        guard let d = cellSpotDistance(p, cell: cell, seed: seed ^ salt, occupancy: 0.45, margin: 0.25, span: 0.5, radius: (0.08, 0.17)) else { return 1 }
         if d < 0.75 { return 0.72 }
         if d < 1.0 { return 1.0 + 0.28 * sin((d - 0.75) / 0.25 * .pi) }
         return 1

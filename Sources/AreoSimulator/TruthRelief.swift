@@ -51,15 +51,8 @@ public struct TruthRelief: Sendable {
 
     /// A bowl of depth `depth` (metres) and a rim a fifth as high, in some cells of `cell` km.
     func crater(_ p: Vector3, cell: Double, depth: Double) -> Double {
-        let q = p / cell
-        let ix = Int64(floor(q.x)), iy = Int64(floor(q.y)), iz = Int64(floor(q.z))
-        let s = planet.seed ^ UInt64(cell * 1000)
-        guard latticeHash(ix, iy, iz, s) < 0.5 else { return 0 }
-        let centre = Vector3(
-            Double(ix) + 0.3 + 0.4 * latticeHash(ix, iy, iz, s ^ 1), Double(iy) + 0.3 + 0.4 * latticeHash(ix, iy, iz, s ^ 2),
-            Double(iz) + 0.3 + 0.4 * latticeHash(ix, iy, iz, s ^ 3))
-        let radius = 0.12 + 0.15 * latticeHash(ix, iy, iz, s ^ 4)
-        let d = (q - centre).length / radius
+        guard let d = cellSpotDistance(p, cell: cell, seed: planet.seed ^ UInt64(cell * 1000), occupancy: 0.5, margin: 0.3, span: 0.4, radius: (0.12, 0.15))
+        else { return 0 }
         if d < 1 { return -depth * (1 - d * d) + 0.2 * depth }
         if d < 1.6 { return 0.2 * depth * (1 - (d - 1) / 0.6) * (1 - (d - 1) / 0.6) }
         return 0
