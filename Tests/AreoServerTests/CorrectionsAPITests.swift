@@ -1,4 +1,5 @@
 import AreoArchive
+import AreoProducts
 import AreoServer
 import AreoTestSupport
 import Foundation
@@ -20,7 +21,11 @@ import Testing
     }
 
     @Test func shapeModelsRegenerateProductsAndTheMechanismIsReported() async throws {
-        try await DeliveryAPITests.withServer(neighbours: 0, load: { try await SampleArchive.load(SampleArchive.tinyTerrain, kernel: "reconstructed", into: $0) }) { client, database, _ in
+        // A limit below tiny-terrain's offset (−0.079°): its estimate is an anomaly for operations.
+        try await DeliveryAPITests.withServer(
+            neighbours: 0, configure: { $0.corrections.mechanismOffsetLimitDegrees = 0.05 },
+            load: { try await SampleArchive.load(SampleArchive.tinyTerrain, kernel: "reconstructed", into: $0) }
+        ) { client, database, _ in
             let team = try await ServerTestSupport.authorization(.team, database: database)
             let uri = "/v1/observations/5500/products/projected?band=PAN&scale=40&format=dat"
             var before: (etag: String, offset: Double)? = nil
@@ -61,18 +66,25 @@ import Testing
             try await client.execute(uri: "/v1/mechanism?observation=5500", method: .get, headers: team) { response in
                 #expect(response.status == .ok)
                 let body = try DeliveryAPITests.json(response.body)
-                #expect((body["limit_deg"] as? Double) == 0.3)
+                #expect((body["limit_deg"] as? Double) == 0.05)
                 let estimates = try #require(body["estimates"] as? [[String: Any]])
                 #expect(estimates.count >= 2 && estimates.count <= 3)
                 #expect(estimates.contains { ($0["shape_model_ids"] as? [String]) == [] })
                 let latest = try #require(estimates.last { ($0["shape_model_ids"] as? [String]) == ["hrsc-like-fine", "mola-like-coarse"] })
                 let offset = try #require(latest["offset_deg"] as? Double)
                 #expect(abs(offset - truth) <= 0.01)
-                #expect((latest["beyond_limit"] as? Bool) == false)
+                #expect((latest["beyond_limit"] as? Bool) == true)
                 let (fringingBefore, fringingAfter) = (latest["fringing_before_px"] as? Double ?? 0, latest["fringing_after_px"] as? Double ?? 9)
                 #expect(fringingAfter < fringingBefore && fringingAfter <= 0.25, "fringing \(fringingBefore) → \(fringingAfter)")
             }
             try await client.execute(uri: "/v1/mechanism?sclk_from=5", method: .get, headers: team) { #expect($0.status == .badRequest) }
+            try await client.execute(uri: "/v1/anomalies?observation=5500", method: .get, headers: team) { response in
+                let anomalies = try #require(try DeliveryAPITests.json(response.body)["anomalies"] as? [[String: Any]])
+                let mechanism = anomalies.filter { ($0["kind"] as? String) == "mechanism_offset" }
+                #expect(!mechanism.isEmpty, "an offset beyond the limit is an anomaly")
+                #expect((mechanism.first?["evidence"] as? [String: String])?["limit_deg"] == "0.05")
+                #expect(!anomalies.contains { ($0["kind"] as? String) == "straylight" }, "3.8 % removed is below the 5 % that makes an anomaly")
+            }
         }
     }
 }
