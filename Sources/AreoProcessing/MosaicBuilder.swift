@@ -292,6 +292,17 @@ public struct ProjectedFramelet: Sendable {
         guard columns.contains(i), rows.contains(j) else { return .nan }
         return values[(j - rows.lowerBound) * columns.count + i - columns.lowerBound]
     }
+
+    /// The offset that maps this framelet onto `reference` where their windows overlap
+    /// (``Registration/offset(reference:moving:columns:rows:minimumPixels:iterations:normalize:maximumPixels:)``);
+    /// nil without overlap or texture.
+    public func offset(onto reference: ProjectedFramelet, iterations: Int = 10, maximumPixels: Int = Registration.maximumPixels) -> (dx: Double, dy: Double, pixels: Int)? {
+        let columns = max(columns.lowerBound, reference.columns.lowerBound)..<min(columns.upperBound, reference.columns.upperBound)
+        let rows = max(rows.lowerBound, reference.rows.lowerBound)..<min(rows.upperBound, reference.rows.upperBound)
+        guard !columns.isEmpty, !rows.isEmpty else { return nil }
+        return Registration.offset(
+            reference: { reference[$0, $1] }, moving: { self[$0, $1] }, columns: columns, rows: rows, iterations: iterations, maximumPixels: maximumPixels)
+    }
 }
 
 /// Footprints of framelets and observations.

@@ -24,20 +24,6 @@ extension ObservationProcessor {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
-            case frameletMisregistration, bandMisregistration, saturatedFraction, missingFraction, saturatedSamples, interpolatedSamples, straylightRemoved
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            frameletMisregistration = try c.decodeIfPresent([String: Double].self, forKey: .frameletMisregistration) ?? [:]
-            bandMisregistration = try c.decodeIfPresent([String: Double].self, forKey: .bandMisregistration) ?? [:]
-            saturatedFraction = try c.decodeIfPresent(Double.self, forKey: .saturatedFraction) ?? 0
-            missingFraction = try c.decodeIfPresent(Double.self, forKey: .missingFraction) ?? 0
-            saturatedSamples = try c.decodeIfPresent(Int.self, forKey: .saturatedSamples) ?? 0
-            interpolatedSamples = try c.decodeIfPresent(Int.self, forKey: .interpolatedSamples) ?? 0
-            straylightRemoved = try c.decodeIfPresent([String: Double].self, forKey: .straylightRemoved) ?? [:]
-        }
     }
 
     /// Renders `request` from the observation's `framelets`, loading payloads as needed.

@@ -206,7 +206,7 @@ public struct ObservationProcessor: Sendable {
     public func nodeSpacing(on grid: MapGrid) -> Int {
         guard let terrain else { return 16 }
         let finest = terrain.models.map(\.resolution).min() ?? .infinity
-        return max(1, min(16, Int(finest / grid.scale)))
+        return max(1, Int(min(16, finest / grid.scale)))
     }
 
     /// Framelets prepared (loaded, decoded, calibrated) ahead of the one being resampled.
@@ -268,15 +268,8 @@ public struct ObservationProcessor: Sendable {
                 interpolatedSamples += calibrated.interpolatedCount
                 straylightRemoved += calibrated.straylightRemoved
                 let projected = builder.add(calibrated, camera: framelet)
-                if let projected, let before = previous {
-                    let columns = max(projected.columns.lowerBound, before.columns.lowerBound)..<min(projected.columns.upperBound, before.columns.upperBound)
-                    let rows = max(projected.rows.lowerBound, before.rows.lowerBound)..<min(projected.rows.upperBound, before.rows.upperBound)
-                    if !columns.isEmpty, !rows.isEmpty,
-                       let shift = Registration.offset(
-                           reference: { before[$0, $1] }, moving: { projected[$0, $1] }, columns: columns, rows: rows,
-                           maximumPixels: Self.frameletRegistrationPixels) {
-                        offsets.append((shift.dx * shift.dx + shift.dy * shift.dy).squareRoot())
-                    }
+                if let projected, let before = previous, let shift = projected.offset(onto: before, maximumPixels: Self.frameletRegistrationPixels) {
+                    offsets.append((shift.dx * shift.dx + shift.dy * shift.dy).squareRoot())
                 }
                 previous = projected
             }

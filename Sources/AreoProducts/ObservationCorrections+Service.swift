@@ -59,7 +59,7 @@ extension ProductService {
             flights[flightKey] = task
             return task
         }
-        return try await withTaskCancellationHandler { try await task.value } onCancel: {}
+        return try await task.value
     }
 
     /// Estimates running now, by observation and inputs.

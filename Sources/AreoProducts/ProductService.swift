@@ -158,9 +158,6 @@ public struct ProductService: Sendable {
             pds4.versionID = versionID
             label = pds4.render()
         }
-        if let removed = rendered.quality.straylightRemoved.values.max(), removed > 0 {
-            logger.debug("straylight removed", metadata: ["product": "\(request.fileName)", "iof": "\(removed)"])
-        }
         logger.info("product rendered", metadata: [
             "product": "\(request.fileName)", "kernel": "\(inputs.provenance.kernelID)", "calibration": "\(inputs.provenance.calibrationID)",
         ])

@@ -91,15 +91,6 @@ public struct Terrain: Sendable {
         return ellipsoid.view(of: p, from: state, normal: normal(at: p))
     }
 
-    /// The models that may apply within a longitude/latitude box (their extent meets it).
-    public static func meeting(_ models: [ShapeModel], west: Double, east: Double, south: Double, north: Double) -> [ShapeModel] {
-        models.filter { model in
-            guard model.south <= north, model.north >= south else { return false }
-            if model.east - model.west >= 360 - 1e-9 { return true }
-            return [-360.0, 0, 360].contains { shift in model.west + shift <= east && model.east + shift >= west }
-        }
-    }
-
     /// Where the ray `origin + s·direction` first meets the terrain, and the model that holds the
     /// point (nil: the ellipsoid); nil when the ray misses.
     ///

@@ -134,7 +134,7 @@ extension ObservationProcessor {
             for reference in references {
                 let projected = builder.add(calibrated[reference]!, camera: trial.camera(for: reference))
                 if byBand.count == 1, let projected, let (before, framelet) = previous,
-                   let shift = Self.shift(reference: { framelet[$0, $1] }, moving: { projected[$0, $1] }, projected, framelet, normalize: false) {
+                   let shift = projected.offset(onto: framelet, iterations: 20) {
                     measured.append(("\(band.name) \(before.header.frameletIndex)/\(reference.header.frameletIndex)", shift.dx, shift.dy))
                 }
                 if let projected { previous = (reference, projected) }
@@ -195,15 +195,6 @@ extension ObservationProcessor {
             }
         }
         return result
-    }
-
-    private static func shift(
-        reference: (Int, Int) -> Float, moving: (Int, Int) -> Float, _ a: ProjectedFramelet, _ b: ProjectedFramelet, normalize: Bool
-    ) -> (dx: Double, dy: Double, pixels: Int)? {
-        let columns = max(a.columns.lowerBound, b.columns.lowerBound)..<min(a.columns.upperBound, b.columns.upperBound)
-        let rows = max(a.rows.lowerBound, b.rows.lowerBound)..<min(a.rows.upperBound, b.rows.upperBound)
-        guard !columns.isEmpty, !rows.isEmpty else { return nil }
-        return Registration.offset(reference: reference, moving: moving, columns: columns, rows: rows, iterations: 20, normalize: normalize)
     }
 
     /// Coarse search, then Gauss–Newton on the misregistration vectors.
