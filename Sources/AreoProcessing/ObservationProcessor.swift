@@ -103,6 +103,11 @@ public struct ObservationProcessor: Sendable {
         ObservationProcessor(instrument: instrument, trajectory: trajectory, calibrator: calibrator, terrain: terrain, corrections: corrections)
     }
 
+    /// The same processor with another geometry kernel (what a refinement's result is checked with).
+    public func with(kernel: GeometryKernel) -> ObservationProcessor {
+        ObservationProcessor(instrument: instrument, trajectory: Trajectory(kernel: kernel), calibrator: calibrator, terrain: terrain, corrections: corrections)
+    }
+
     /// Ground time of a framelet's mid-exposure.
     public func midTime(_ reference: FrameletReference) -> Double {
         trajectory.t(sclk: reference.exposureStart + Double(reference.header.exposureDurationMicroseconds) / 2e6)

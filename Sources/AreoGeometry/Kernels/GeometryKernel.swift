@@ -50,6 +50,49 @@ public struct GeometryKernel: Sendable, Codable, Equatable {
     public var ephemeris: [EphemerisRecord]
     public var attitude: [AttitudeRecord]
     public var sun: [SunRecord]
+    /// A refined kernel's origin (ICD §12): the kernel it corrects and the control it used.
+    public var derivedFrom: Derivation?
+    /// A refined kernel's correction with its uncertainty and the residuals of its fit (ICD §12).
+    public var refinement: Refinement?
+
+    /// What a refined kernel was derived from (ICD §12 `derived_from`).
+    public struct Derivation: Sendable, Codable, Equatable {
+        public var kernelID: String
+        public var referenceMaps: [String]
+        public var observations: [Int]
+        public init(kernelID: String, referenceMaps: [String], observations: [Int]) {
+            (self.kernelID, self.referenceMaps, self.observations) = (kernelID, referenceMaps, observations)
+        }
+        enum CodingKeys: String, CodingKey { case kernelID = "kernel_id", referenceMaps = "reference_maps", observations }
+    }
+
+    /// The correction a refined kernel applies to its base kernel's records, with 1σ
+    /// uncertainties, and the residuals of the tie points after it.
+    public struct Refinement: Sendable, Codable, Equatable {
+        public var correction: GeometryCorrection
+        public var timeOffsetSigmaSeconds: Double
+        public var attitudeBiasSigmaDegrees: [Double]
+        public var attitudeBiasRateSigmaDegreesPerSecond: [Double]?
+        public var ties: Int
+        public var residualRMSPixels: Double
+        public var residualMedianPixels: Double
+        public init(correction: GeometryCorrection, timeOffsetSigmaSeconds: Double, attitudeBiasSigmaDegrees: [Double],
+                    attitudeBiasRateSigmaDegreesPerSecond: [Double]?, ties: Int, residualRMSPixels: Double, residualMedianPixels: Double) {
+            self.correction = correction
+            self.timeOffsetSigmaSeconds = timeOffsetSigmaSeconds
+            self.attitudeBiasSigmaDegrees = attitudeBiasSigmaDegrees
+            self.attitudeBiasRateSigmaDegreesPerSecond = attitudeBiasRateSigmaDegreesPerSecond
+            (self.ties, self.residualRMSPixels, self.residualMedianPixels) = (ties, residualRMSPixels, residualMedianPixels)
+        }
+        enum CodingKeys: String, CodingKey {
+            case correction, ties
+            case timeOffsetSigmaSeconds = "time_offset_sigma_s"
+            case attitudeBiasSigmaDegrees = "attitude_bias_sigma_deg"
+            case attitudeBiasRateSigmaDegreesPerSecond = "attitude_bias_rate_sigma_deg_per_s"
+            case residualRMSPixels = "residual_rms_px"
+            case residualMedianPixels = "residual_median_px"
+        }
+    }
 
     public init(
         kernelID: String, kind: Kind, produced: String, frame: String, coverageSCLK: [Double], clock: [ClockCorrelation.Point],
@@ -67,8 +110,9 @@ public struct GeometryKernel: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, produced, frame, clock, ephemeris, attitude, sun
+        case kind, produced, frame, clock, ephemeris, attitude, sun, refinement
         case kernelID = "kernel_id"
+        case derivedFrom = "derived_from"
         case coverageSCLK = "coverage_sclk"
     }
 
@@ -111,6 +155,16 @@ public struct GeometryKernel: Sendable, Codable, Equatable {
             rules.append("ICD §7: attitude record at t = \(bad.t) is not a unit quaternion [w, x, y, z]")
         }
         if let bad = sun.first(where: { $0.position.count != 3 }) { rules.append("ICD §7: sun record at t = \(bad.t) needs a 3-vector") }
+        if kind == .refined {
+            if let derivedFrom {
+                if derivedFrom.kernelID.isEmpty || derivedFrom.kernelID == kernelID { rules.append("ICD §12: derived_from.kernel_id must name another kernel") }
+            } else {
+                rules.append("ICD §12: a refined kernel names the kernel it was derived from (derived_from)")
+            }
+        } else if derivedFrom != nil {
+            rules.append("ICD §12: only a refined kernel has derived_from")
+        }
+        if let refinement, let rule = refinement.correction.violation { rules.append(rule) }
         return rules
     }
 

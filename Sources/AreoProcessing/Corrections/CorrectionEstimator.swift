@@ -93,7 +93,7 @@ extension ObservationProcessor {
     }
 
     /// The observation's ground sample distance at its centre, metres per pixel.
-    func groundSampleDistance(_ framelets: [FrameletReference]) throws -> Double {
+    public func groundSampleDistance(_ framelets: [FrameletReference]) throws -> Double {
         let centre = try centre(of: framelets)
         let view = camera(for: framelets[framelets.count / 2])
         let range = (centre.point - view.state.position).length * 1000
