@@ -9,6 +9,6 @@ struct Areo: AsyncParsableCommand {
         subcommands: [
             ProductCommand.self, SimulateCommand.self,
             ServeCommand.self, MigrateCommand.self, DatabaseCommand.self, IngestCommand.self, PlanCommand.self,
-            HousekeepingCommand.self, ReportCommand.self, PacketsCommand.self, FragmentsCommand.self, GeometryCommand.self, ClockCommand.self, InstrumentCommand.self, CalibrationCommand.self, ShapeModelCommand.self, ObservationCommand.self, TokenCommand.self, ExportCommand.self, BenchCommand.self,
+            HousekeepingCommand.self, ReportCommand.self, PacketsCommand.self, FragmentsCommand.self, GeometryCommand.self, ClockCommand.self, InstrumentCommand.self, CalibrationCommand.self, ShapeModelCommand.self, ReferenceMapCommand.self, ObservationCommand.self, TokenCommand.self, ExportCommand.self, BenchCommand.self,
         ])
 }

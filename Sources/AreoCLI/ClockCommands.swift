@@ -1,6 +1,7 @@
 import AreoProducts
 import AreoQuery
 import AreoGeometry
+import AreoProcessing
 import AreoArchive
 import AreoTelemetry
 import ArgumentParser
@@ -9,7 +10,7 @@ import Logging
 
 /// `areo geometry load KERNEL.json…`
 struct GeometryCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "geometry", abstract: "Geometry kernels (ICD §7).", subcommands: [Load.self])
+    static let configuration = CommandConfiguration(commandName: "geometry", abstract: "Geometry kernels (ICD §7) and their refinement (ICD §12).", subcommands: [Load.self, Refine.self, Refinements.self])
 
     struct Load: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Validate and store geometry kernels.")
@@ -34,6 +35,67 @@ struct GeometryCommand: AsyncParsableCommand {
             }
             for k in kernels { print("loaded \(k)") }
         }
+    }
+}
+
+extension GeometryCommand {
+    struct Refine: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Refine observations' geometry now against the reference map and overlapping trusted observations (ICD §12).")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Observation ids.") var observations: [Int]
+        @Flag var json = false
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            guard observations.allSatisfy({ (0...Int(UInt32.max)).contains($0) }) else { throw ValidationError("observation ids are 0…4294967295") }
+            let observations = self.observations
+            let records = try await DatabaseSession.withDatabase(common, logger: logger) { database in
+                let service = GeometryRefinementService(products: ProductService(database: database, logger: logger), logger: logger)
+                var records: [GeometryRefinementRepository.Record] = []
+                for id in observations { records.append(try await service.refine(observationID: id, trigger: .request)) }
+                return records
+            }
+            if json { try printJSON(records); return }
+            for r in records { print(RefinementText.line(r)) }
+            if records.contains(where: { !$0.accepted }) { throw ExitCode(2) }
+        }
+    }
+
+    struct Refinements: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The refinements tried, newest first, with their corrections or reasons.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Only this observation.") var observation: Int?
+        @Option(help: "At most this many (1…10000).") var limit = 100
+        @Flag var json = false
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            guard (1...10_000).contains(limit) else { throw ValidationError("--limit is 1…10000") }
+            let (observation, limit) = (self.observation, self.limit)
+            let records = try await DatabaseSession.withDatabase(common, logger: logger) {
+                try await GeometryRefinementRepository(database: $0, logger: logger).list(observationID: observation, limit: limit)
+            }
+            if json { try printJSON(records); return }
+            for r in records { print(RefinementText.line(r)) }
+        }
+    }
+}
+
+/// One refinement as a line of text.
+enum RefinementText {
+    static func line(_ r: GeometryRefinementRepository.Record) -> String {
+        let head = "observation \(r.observationID) from \(r.baseKernelID) (\(r.baseKernelKind)) against \(r.controls.joined(separator: ", ")): "
+        guard r.accepted, let c = r.result.correction else { return head + "REFUSED — \(r.reason ?? "?")" }
+        let degrees = 180 / Double.pi
+        return head + "\(r.refinedKernelID ?? "?")"
+            + String(format: "; Δt %+.4f ± %.4f s, bias X %+.5f° Y %+.5f°", c.timeOffsetSeconds, r.result.timeOffsetSigmaSeconds ?? 0,
+                     c.attitudeBias.x * degrees, c.attitudeBias.y * degrees)
+            + String(format: "; %d ties, residuals %.3f → %.3f px RMS (median %.3f), position 1σ %.3f px, shift before %.0f m",
+                     r.result.ties, r.result.residualRMSBeforePixels ?? 0, r.result.residualRMSAfterPixels ?? 0, r.result.residualMedianAfterPixels ?? 0,
+                     r.result.positionSigmaPixels ?? 0, r.result.shiftBeforeMetres ?? 0)
     }
 }
 

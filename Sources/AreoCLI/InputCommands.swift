@@ -117,3 +117,43 @@ struct ShapeModelCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `areo refmap load FILE.tif…`, `areo refmap list`
+struct ReferenceMapCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refmap", abstract: "Reference maps (ICD §12): GeoTIFF I/F orthoimages that geometry is refined against.", subcommands: [Load.self, List.self])
+
+    struct Load: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate and store NAME.tif with its side file NAME.tif.json.")
+        @OptionGroup var common: CommonOptions
+        @Argument var files: [String]
+        @Flag(help: "Replace a map held under the same id with other content.")
+        var replace = false
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            let (files, replace) = (self.files, self.replace)
+            for file in files {
+                let stored = try await DatabaseSession.withDatabase(common, logger: logger) { database in
+                    CatalogueRefresh.report(try await ArchiveLoads(database: database, logger: logger).referenceMap(path: file, file: (file as NSString).lastPathComponent, replace: replace))
+                }
+                print("\(stored.mapID): \(stored.band) I/F, \(stored.width) × \(stored.height) pixels at \(String(format: "%.1f", stored.resolution)) m (±\(stored.accuracy) m), \(String(format: "%.3f", stored.west))…\(String(format: "%.3f", stored.east))°E, \(String(format: "%.3f", stored.south))…\(String(format: "%.3f", stored.north))°N, sha256 \(stored.sha256.prefix(16))")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "The reference maps held, finest first.")
+        @OptionGroup var common: CommonOptions
+        @Flag var json = false
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            let maps = try await DatabaseSession.withDatabase(common, logger: logger) { try await ReferenceMapRepository(database: $0, logger: logger).list() }
+            if json { try printJSON(maps); return }
+            for m in maps { print("\(m.mapID)\t\(m.band)\t\(m.resolution) m\t±\(m.accuracy) m\t\(m.width)×\(m.height)\t\(m.west)…\(m.east)°E\t\(m.south)…\(m.north)°N\t\(m.sha256.prefix(16))") }
+        }
+    }
+}

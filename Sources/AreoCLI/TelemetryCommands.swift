@@ -112,7 +112,7 @@ struct HousekeepingCommand: AsyncParsableCommand {
 /// `areo report completeness|health|anomalies`
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Reports for the operations team.", subcommands: [Completeness.self, Health.self, AnomaliesReport.self, Mechanism.self])
+        commandName: "report", abstract: "Reports for the operations team.", subcommands: [Completeness.self, Health.self, AnomaliesReport.self, Mechanism.self, Timing.self])
 
     struct Completeness: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Completeness per observation, compared with its plan.")
@@ -189,6 +189,36 @@ struct ReportCommand: AsyncParsableCommand {
                 print("  observation \(row.observationID) sclk \(String(format: "%.1f", row.observationStartSCLK)): \(offset), fringing \(fringing) px"
                     + (row.beyondLimit ? "  BEYOND LIMIT" : "") + (row.reason.map { "  (\($0))" } ?? "")
                     + (row.straylightEpsilon.map { String(format: ", straylight ε %+.3f", $0) } ?? ""))
+            }
+        }
+    }
+
+    struct Timing: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The timing errors of the predicted kernels found by refinement, fitted over time, to offset future commands (ICD §12).")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "From, ISO 8601 UTC.") var from: String?
+        @Option(help: "To, ISO 8601 UTC.") var to: String?
+        @Flag var json = false
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            func time(_ text: String?, _ name: String) throws -> Double? {
+                guard let text else { return nil }
+                guard let date = GroundTime.parse(text) else { throw ValidationError("--\(name) is an ISO 8601 UTC time") }
+                return GroundTime.t(date: date)
+            }
+            let (from, to) = (try time(self.from, "from") ?? -1e15, try time(self.to, "to") ?? 1e15)
+            let report = TimingReport(try await DatabaseSession.withDatabase(common, logger: logger) {
+                try await GeometryRefinementRepository(database: $0, logger: logger).predictedTiming(fromT: from, toT: to)
+            })
+            if json { try printJSON(report); return }
+            if report.kernels.isEmpty { print("no predicted kernel has been refined") }
+            for fit in report.kernels {
+                print(String(format: "%@: offset %+.4f ± %.4f s at %@", fit.kernelID, fit.offsetSeconds, fit.offsetSigmaSeconds, fit.epochUTC)
+                    + (fit.driftSecondsPerDay.map { String(format: ", drift %+.5f s/day", $0) } ?? "") + " over \(fit.points.count) observation\(fit.points.count == 1 ? "" : "s")")
+                for p in fit.points { print(String(format: "  observation %d at %@: %+.4f ± %.4f s", p.observationID, p.utc, p.timeOffsetSeconds, p.sigmaSeconds)) }
             }
         }
     }

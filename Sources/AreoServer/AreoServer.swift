@@ -11,7 +11,8 @@ import ServiceLifecycle
 /// Builds Areo's HTTP application.
 public enum AreoServer {
     /// The application with its services: the database pool (runs first, stops last), the
-    /// render worker pool and the catalogue watcher that regenerates products after loads.
+    /// render worker pool, the catalogue watcher that regenerates products after loads, and
+    /// (unless turned off) the scheduler of automatic geometry refinements.
     ///
     /// - Parameters:
     ///   - configuration: where to listen, the cache, the worker pool.
@@ -26,10 +27,16 @@ public enum AreoServer {
     ) async throws -> (application: some ApplicationProtocol, delivery: ProductDelivery) {
         let delivery = try await makeDelivery(configuration: configuration, database: database, logger: logger)
         let router = makeRouter(configuration: configuration, database: database, delivery: delivery, migrations: migrations)
+        var services: [any Service] = [database, delivery.scheduler, CatalogueWatcher(delivery: delivery, logger: logger, interval: configuration.catalogPollInterval)]
+        if configuration.automaticRefinement {
+            let refinement = GeometryRefinementService(
+                products: ProductService(database: database, logger: logger, corrections: configuration.corrections), logger: logger)
+            services.append(RefinementScheduler(service: refinement, database: database, logger: logger, interval: configuration.catalogPollInterval))
+        }
         var app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "areo"),
-            services: [database, delivery.scheduler, CatalogueWatcher(delivery: delivery, logger: logger, interval: configuration.catalogPollInterval)],
+            services: services,
             logger: logger)
         // The schema is brought up to date once the pool runs and before the first request.
         // Every load refreshes the catalogue itself (ArchiveLoads), so only a migration — which
@@ -78,6 +85,9 @@ public enum AreoServer {
         TelemetryController(database: database, delivery: delivery, maximumUploadBytes: configuration.maximumUploadBytes, uploadDirectory: uploads,
                             corrections: configuration.corrections).addRoutes(to: v1)
         InputsController(database: database, delivery: delivery, uploadDirectory: uploads).addRoutes(to: v1)
+        GeometryController(database: database, delivery: delivery, refinement: GeometryRefinementService(
+            products: ProductService(database: database, logger: Logger(label: "areo.refinement"), corrections: configuration.corrections),
+            logger: Logger(label: "areo.refinement"))).addRoutes(to: v1)
         ObservationController(database: database, delivery: delivery, limits: limits).addRoutes(to: v1)
         DeliveryController(delivery: delivery).addRoutes(to: v1, root: router)
         ExportController(database: database, delivery: delivery, exportDirectory: URL(fileURLWithPath: configuration.exportDirectory)).addRoutes(to: v1)

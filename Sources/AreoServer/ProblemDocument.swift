@@ -79,6 +79,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as ShapeModelError {
             context.logger.warning("rejected shape model", metadata: ["error": "\(error)"])
             throw ProblemDocument(.unprocessableContent, error.description, title: "Input does not conform to the ICD", code: "icd_violation")
+        } catch let error as ReferenceMapError {
+            context.logger.warning("rejected reference map", metadata: ["error": "\(error)"])
+            throw ProblemDocument(.unprocessableContent, error.description, title: "Input does not conform to the ICD", code: "icd_violation")
         } catch let error as InputConflict {
             context.logger.warning("input conflicts with the archive", metadata: ["error": "\(error)"])
             throw ProblemDocument(.conflict, error.description, title: "Another input holds this id", code: "input_conflict")

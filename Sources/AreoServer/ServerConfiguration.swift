@@ -41,6 +41,9 @@ public struct ServerConfiguration: Sendable {
     public var leafletDirectory = "/usr/share/javascript/leaflet"
     /// How often the catalogue is polled while loads cannot be heard (LISTEN lost).
     public var catalogPollInterval: Duration = .seconds(2)
+    /// Whether geometry is refined automatically after observations complete and control arrives
+    /// (`--no-automatic-refinement` turns it off; on request it always runs).
+    public var automaticRefinement = true
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumUploadBytes: Int = 4 << 30,

@@ -338,13 +338,23 @@ public struct ObservationCatalog: Sendable {
     /// ``ShapeModelRepository/meetingMargin``, at its longitudes and shifted by ±360°), and those it met before.
     public func scope(shapeModel model: ShapeModelRepository.Stored) async throws -> Scope {
         let m = ShapeModelRepository.meetingMargin
-        let (south, north) = (model.south - m, model.north + m)
+        return try await meeting(west: model.west - m, east: model.east + m, south: model.south - m, north: model.north + m,
+                                 or: "\(model.demID) = ANY(shape_model_ids)")
+    }
+
+    /// The observations a reference map can be control for: those whose box meets its extent.
+    public func scope(referenceMap map: ReferenceMapRepository.Stored) async throws -> Scope {
+        try await meeting(west: map.west, east: map.east, south: map.south, north: map.north, or: "false")
+    }
+
+    /// The observations whose box meets the extent (at its longitudes and shifted by ±360°), or that `also` selects.
+    private func meeting(west: Double, east: Double, south: Double, north: Double, or also: SQLFragment) async throws -> Scope {
         let boxes: [SQLFragment] = [-360.0, 0, 360].map { shift in
-            "bbox && box(point(\(model.west - m + shift), \(south)), point(\(model.east + m + shift), \(north)))"
+            "bbox && box(point(\(west + shift), \(south)), point(\(east + shift), \(north)))"
         }
         let query: SQLFragment = """
             SELECT observation_id FROM observation_catalog
-            WHERE \(model.demID) = ANY(shape_model_ids) OR \(SQLFragment.joined(boxes, separator: " OR "))
+            WHERE \(also) OR \(SQLFragment.joined(boxes, separator: " OR "))
             """
         return try await observations(query.query)
     }

@@ -33,13 +33,14 @@ public struct ClockService: Sendable {
             guard try ContentIdentity.mustStore(kind: "geometry kernel", id: kernel.kernelID, stored: stored, loaded: digest, replace: replace) else { return }
             try await connection.query(
                 """
-                INSERT INTO geometry_kernels (kernel_id, kind, kind_rank, produced, coverage_start_sclk, coverage_end_sclk, clock, kernel, source_file, content_sha256)
+                INSERT INTO geometry_kernels (kernel_id, kind, kind_rank, produced, coverage_start_sclk, coverage_end_sclk, clock, kernel, source_file,
+                                              content_sha256, derived_from_kernel)
                 VALUES (\(kernel.kernelID), \(kernel.kind.rawValue), \(kernel.kind.rank), \(kernel.producedDate!),
-                        \(kernel.coverageSCLK[0]), \(kernel.coverageSCLK[1]), \(clock)::jsonb, \(body)::jsonb, \(file), \(digest))
+                        \(kernel.coverageSCLK[0]), \(kernel.coverageSCLK[1]), \(clock)::jsonb, \(body)::jsonb, \(file), \(digest), \(kernel.derivedFrom?.kernelID))
                 ON CONFLICT (kernel_id) DO UPDATE SET kind = EXCLUDED.kind, kind_rank = EXCLUDED.kind_rank, produced = EXCLUDED.produced,
                     coverage_start_sclk = EXCLUDED.coverage_start_sclk, coverage_end_sclk = EXCLUDED.coverage_end_sclk,
                     clock = EXCLUDED.clock, kernel = EXCLUDED.kernel, source_file = EXCLUDED.source_file,
-                    content_sha256 = EXCLUDED.content_sha256, loaded_at = now()
+                    content_sha256 = EXCLUDED.content_sha256, derived_from_kernel = EXCLUDED.derived_from_kernel, loaded_at = now()
                 """, logger: logger)
         }
         return kernel

@@ -16,6 +16,25 @@ extension InputRepository {
         throw ProcessingError(.inputReplaced, "geometry kernel \(id) vanished")
     }
 
+    /// What ranks a kernel: its kind, content digest and (refined) the kernel it was derived from.
+    public struct KernelIdentity: Sendable, Equatable {
+        public var kernelID: String
+        public var kind: GeometryKernel.Kind
+        public var sha256: String
+        public var derivedFrom: String?
+    }
+
+    /// The identities of the kernels `ids` held, by id.
+    public func kernelIdentities(_ ids: [String]) async throws -> [String: KernelIdentity] {
+        var result: [String: KernelIdentity] = [:]
+        for try await (id, kind, sha, derived) in try await database.client.query(
+            "SELECT kernel_id, kind, coalesce(content_sha256, ''), derived_from_kernel FROM geometry_kernels WHERE kernel_id = ANY(\(ids))", logger: logger
+        ).decode((String, String, String, String?).self) {
+            result[id] = KernelIdentity(kernelID: id, kind: GeometryKernel.Kind(rawValue: kind) ?? .predicted, sha256: sha, derivedFrom: derived)
+        }
+        return result
+    }
+
     /// The newest instrument description.
     public func latestInstrument() async throws -> InstrumentDescription {
         let rows = try await database.client.query("SELECT description::text FROM instruments ORDER BY id DESC LIMIT 1", logger: logger)

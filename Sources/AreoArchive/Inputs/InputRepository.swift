@@ -123,7 +123,8 @@ public struct InputRepository: Sendable {
     }
 
     /// The applicable kernel (the highest kind whose coverage contains the whole observation,
-    /// ties to the newest produced) and calibration set (the newest produced that applies from
+    /// ties to the newest produced — a refined kernel only while it was derived from the best
+    /// unrefined kernel there is, ICD §12) and calibration set (the newest produced that applies from
     /// the observation's start or earlier). The observation's span is its plan's, or, unplanned,
     /// that of the fragments that arrived. `nil` when the observation is unknown.
     public func applicable(observationID: Int) async throws -> Applicable? {
@@ -145,7 +146,11 @@ public struct InputRepository: Sendable {
                     FROM fragments WHERE observation_id = i.id AND p.observation_id IS NULL) f ON true)
             SELECT s.id, s.start, s.stop, k.kernel_id, c.calibration_id FROM spans s
             LEFT JOIN LATERAL (
+                SELECT kernel_id FROM geometry_kernels WHERE coverage_start_sclk <= s.start AND coverage_end_sclk >= s.stop AND kind <> 'refined'
+                ORDER BY kind_rank DESC, produced DESC LIMIT 1) u ON true
+            LEFT JOIN LATERAL (
                 SELECT kernel_id FROM geometry_kernels WHERE coverage_start_sclk <= s.start AND coverage_end_sclk >= s.stop
+                  AND (kind <> 'refined' OR derived_from_kernel = u.kernel_id)
                 ORDER BY kind_rank DESC, produced DESC LIMIT 1) k ON true
             LEFT JOIN LATERAL (
                 SELECT calibration_id FROM calibration_sets WHERE applies_from_sclk <= s.start

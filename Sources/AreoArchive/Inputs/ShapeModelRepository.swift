@@ -110,7 +110,7 @@ public struct ShapeModelRepository: Sendable {
         var models: [ShapeModel] = []
         for id in ids.sorted() {
             guard let digest = digests[id] else { throw ProcessingError(.inputReplaced, "shape model \(id) is no longer held") }
-            if let known = Self.memory.model(digest) { models.append(known); continue }
+            if let known = Self.memory.value(digest) { models.append(known); continue }
             var stored: (ByteBuffer, String)? = nil
             for try await row in try await database.client.query(
                 "SELECT geotiff, side::text FROM shape_models WHERE dem_id = \(id) AND content_sha256 = \(digest)", logger: logger
@@ -123,45 +123,54 @@ public struct ShapeModelRepository: Sendable {
         return models
     }
 
-    /// A stored model parsed as it was loaded (libtiff reads files: a private temporary copy).
+    /// A stored model parsed as it was loaded.
     static func parse(geotiff: [UInt8], side: Data, name: String) throws -> ShapeModel {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("areo-dem-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("\(name).dem.tif").path
-        try Data(geotiff).write(to: URL(fileURLWithPath: path))
-        try side.write(to: URL(fileURLWithPath: path + ".json"))
-        return try ShapeModelFile.read(path: path)
+        try StoredRaster.read(geotiff: geotiff, side: side, fileName: "\(name).dem.tif") { try ShapeModelFile.read(path: $0) }
     }
 
     /// Parsed models by content digest, shared by every repository in the process (a model's
     /// content never changes under its digest).
-    public static let memory = ShapeModelMemory(budgetBytes: 1 << 30)
+    public static let memory = ParsedInputMemory<ShapeModel>(budgetBytes: 1 << 30) { $0.radii.count * 4 }
 }
 
-/// Shape models parsed from the archive, by content digest, least recently used out beyond a
-/// byte budget.
-public final class ShapeModelMemory: Sendable {
+/// Rasters stored whole in the archive (shape models, reference maps) read back as they were
+/// loaded: libtiff reads files, so through a private temporary copy of the GeoTIFF and its side file.
+enum StoredRaster {
+    static func read<Value>(geotiff: [UInt8], side: Data, fileName: String, _ read: (String) throws -> Value) throws -> Value {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("areo-raster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent(fileName).path
+        try Data(geotiff).write(to: URL(fileURLWithPath: path))
+        try side.write(to: URL(fileURLWithPath: path + ".json"))
+        return try read(path)
+    }
+}
+
+/// Inputs parsed from the archive, by content digest, least recently used out beyond a byte
+/// budget (`cost` says what one holds).
+public final class ParsedInputMemory<Value: Sendable>: Sendable {
     public let budgetBytes: Int
-    private let state = Mutex((tick: UInt64(0), bytes: 0, entries: [String: (model: ShapeModel, used: UInt64)]()))
+    private let cost: @Sendable (Value) -> Int
+    private let state = Mutex((tick: UInt64(0), bytes: 0, entries: [String: (value: Value, used: UInt64)]()))
 
-    public init(budgetBytes: Int) { self.budgetBytes = budgetBytes }
+    public init(budgetBytes: Int, cost: @escaping @Sendable (Value) -> Int) { (self.budgetBytes, self.cost) = (budgetBytes, cost) }
 
-    public func model(_ digest: String) -> ShapeModel? {
+    public func value(_ digest: String) -> Value? {
         state.withLock { s in
             guard let hit = s.entries[digest] else { return nil }
             s.tick += 1
-            s.entries[digest] = (hit.model, s.tick)
-            return hit.model
+            s.entries[digest] = (hit.value, s.tick)
+            return hit.value
         }
     }
 
-    public func remember(_ model: ShapeModel, digest: String) {
+    public func remember(_ value: Value, digest: String) {
         state.withLock { s in
             s.tick += 1
-            if s.entries.updateValue((model, s.tick), forKey: digest) == nil { s.bytes += model.radii.count * 4 }
+            if s.entries.updateValue((value, s.tick), forKey: digest) == nil { s.bytes += cost(value) }
             for (key, entry) in s.entries.sorted(by: { $0.value.used < $1.value.used }) where s.bytes > budgetBytes && key != digest {
-                s.bytes -= entry.model.radii.count * 4
+                s.bytes -= cost(entry.value)
                 s.entries[key] = nil
             }
         }

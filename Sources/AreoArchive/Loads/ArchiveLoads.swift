@@ -7,7 +7,7 @@ import Logging
 
 /// The one way an input enters the archive, from the CLI and the API alike: pass files, plans,
 /// the housekeeping dictionary, instrument descriptions, calibration sets and geometry
-/// kernels. Each load stores its input (validated by its repository), then refreshes the
+/// kernels, shape models and reference maps. Each load stores its input (validated by its repository), then refreshes the
 /// catalogue rows of the observations that input can affect (``ObservationCatalog/Scope``: a
 /// pass's observations, a plan's, those a kernel's coverage or a calibration set's start
 /// reaches; all of them only for a new instrument), which bumps the catalogue generation and notifies every Areo process
@@ -117,6 +117,16 @@ public struct ArchiveLoads: Sendable {
     public func shapeModel(path: String, file: String, replace: Bool = false) async throws -> Loaded<ShapeModelRepository.Stored> {
         try await load { try await ShapeModelRepository(database: database, logger: logger).load(path: path, file: file, replace: replace) } scope: {
             try await $0.scope(shapeModel: $1)
+        }
+    }
+
+    /// Loads a reference map (ICD §12) from `path` (`NAME.tif`, its side file beside it); one
+    /// already held under its id with other content is refused (``InputConflict``) unless
+    /// `replace`. Products do not change; the observations it meets are refreshed, which notifies
+    /// the refinement scheduler that control arrived for them.
+    public func referenceMap(path: String, file: String, replace: Bool = false) async throws -> Loaded<ReferenceMapRepository.Stored> {
+        try await load { try await ReferenceMapRepository(database: database, logger: logger).load(path: path, file: file, replace: replace) } scope: {
+            try await $0.scope(referenceMap: $1)
         }
     }
 

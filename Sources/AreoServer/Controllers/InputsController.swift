@@ -55,26 +55,46 @@ struct InputsController: Sendable {
         group.post("/shape-models") { request, context in
             try context.require(.archivist)
             let replace = try request.query.choice("replace", of: ["true", "false"]) == "true"
-            let archive = try await Uploads.spool(request, name: "shape-model.tar", into: uploadDirectory, limit: Self.maximumCalibrationBytes, what: "a shape model archive")
-            let directory = uploadDirectory.appendingPathComponent("shape-model-\(UUID().uuidString)")
-            defer {
-                try? FileManager.default.removeItem(at: archive)
-                try? FileManager.default.removeItem(at: directory)
+            return try await self.rasterUpload(request, suffix: ".dem.tif", what: "shape model") { path, name in
+                let loaded = try await ArchiveLoads(database: database, logger: context.logger).shapeModel(path: path, file: name, replace: replace)
+                return try await self.loaded(["shape_model": loaded.input.demID], report: loaded.catalogue)
             }
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            try Uploads.untar(archive, into: directory)
-            let models = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.filter { $0.hasSuffix(".dem.tif") } ?? []
-            guard models.count == 1, let name = models.first else {
-                throw ProblemDocument(.unprocessableContent, "the archive must hold one NAME.dem.tif (with NAME.dem.tif.json beside it); it holds \(models.count)",
-                                      title: "Input does not conform to the ICD", code: "icd_violation")
+        }
+        // A reference map: a tar of NAME.tif and its side file NAME.tif.json (ICD §12).
+        group.post("/reference-maps") { request, context in
+            try context.require(.archivist)
+            let replace = try request.query.choice("replace", of: ["true", "false"]) == "true"
+            return try await self.rasterUpload(request, suffix: ".tif", what: "reference map") { path, name in
+                let loaded = try await ArchiveLoads(database: database, logger: context.logger).referenceMap(path: path, file: name, replace: replace)
+                return try await self.loaded(["reference_map": loaded.input.mapID], report: loaded.catalogue)
             }
-            let loaded = try await ArchiveLoads(database: database, logger: context.logger)
-                .shapeModel(path: directory.appendingPathComponent(name).path, file: name, replace: replace)
-            return try await self.loaded(["shape_model": loaded.input.demID], report: loaded.catalogue)
+        }
+        group.get("/reference-maps") { _, context in
+            try ProductResponses.json(encodable: ["reference_maps": try await ReferenceMapRepository(database: database, logger: context.logger).list()])
         }
         group.get("/shape-models") { _, context in
             try ProductResponses.json(encodable: ["shape_models": try await ShapeModelRepository(database: database, logger: context.logger).list()])
         }
+    }
+
+    /// Spools an uploaded tar holding one `NAME{suffix}` raster with its side file, and loads it.
+    func rasterUpload(
+        _ request: Request, suffix: String, what: String, load: (_ path: String, _ name: String) async throws -> Response
+    ) async throws -> Response {
+        let archive = try await Uploads.spool(request, name: "raster.tar", into: uploadDirectory, limit: Self.maximumCalibrationBytes, what: "a \(what) archive")
+        let directory = uploadDirectory.appendingPathComponent("raster-\(UUID().uuidString)")
+        defer {
+            try? FileManager.default.removeItem(at: archive)
+            try? FileManager.default.removeItem(at: directory)
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Uploads.untar(archive, into: directory)
+        let rasters = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.filter { $0.hasSuffix(suffix) } ?? []
+        guard rasters.count == 1, let name = rasters.first else {
+            throw ProblemDocument(.unprocessableContent, "the archive must hold one NAME\(suffix) (with NAME\(suffix).json beside it); it holds \(rasters.count)",
+                                  title: "Input does not conform to the ICD", code: "icd_violation")
+        }
+        return try await load(directory.appendingPathComponent(name).path, name)
     }
 
     /// Applies a load's change to this server's cache at once (other servers hear of it through

@@ -1,0 +1,41 @@
+import AreoArchive
+import AreoProducts
+import Logging
+import ServiceLifecycle
+
+/// Refines geometry automatically, at low priority (ICD §12): whenever the catalogue generation
+/// changes — an observation became complete, a kernel or a reference map arrived — it refines
+/// the observations ``GeometryRefinementRepository/candidates(after:limit:)`` finds, one at a
+/// time on the compute threads at background priority, so renders for users go first.
+public struct RefinementScheduler: Service {
+    let service: GeometryRefinementService
+    let database: Database
+    let logger: Logger
+    let interval: Duration
+
+    public init(service: GeometryRefinementService, database: Database, logger: Logger, interval: Duration = .seconds(2)) {
+        (self.service, self.database, self.logger, self.interval) = (service, database, logger, interval)
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            let catalog = ObservationCatalog(database: database, logger: logger)
+            var seen: Int64? = nil
+            while !Task.isCancelled {
+                do {
+                    let generation = try await catalog.generation()
+                    if generation != seen {
+                        seen = generation
+                        let done = try await Task(priority: .background) { try await service.refineCandidates() }.value
+                        if done > 0 { logger.info("automatic refinements", metadata: ["observations": "\(done)"]) }
+                    }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    if !Task.isCancelled { logger.warning("automatic refinement pass failed", metadata: ["error": "\(error)"]) }
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}
