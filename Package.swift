@@ -92,7 +92,7 @@ let package = Package(
         /// a time, encoded files with their labels.
         .target(
             name: "AreoProducts",
-            dependencies: ["AreoProcessing", "AreoArchive", "AreoTelemetry", "AreoGeometry", "AreoRadiometry",
+            dependencies: ["AreoProcessing", "AreoArchive", "AreoTelemetry", "AreoGeometry", "AreoRadiometry", "AreoCompute",
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio"),
@@ -312,7 +312,7 @@ let package = Package(
         .testTarget(
             name: "AreoServerTests",
             dependencies: [
-                "AreoServer", "AreoArchive", "AreoTestSupport", "AreoDelivery", "AreoExport", "AreoProducts",
+                "AreoServer", "AreoArchive", "AreoGeometry", "AreoTestSupport", "AreoDelivery", "AreoExport", "AreoProducts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
