@@ -3,7 +3,7 @@ import AreoTelemetry
 import ArgumentParser
 import Foundation
 
-/// `areo simulate --out DIR [--seed N] [--instrument tiny|small|cassis] [--orbits N] [--observations N] [--terrain] [faults…]`
+/// `areo simulate --out DIR [--seed N] [--instrument tiny|small|cassis] [--orbits N] [--observations N] [--terrain] [--reference-map] [faults…]`
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
@@ -36,6 +36,8 @@ struct SimulateCommand: AsyncParsableCommand {
     @Flag(help: "No progress output.") var quiet = false
     @Flag(help: "Terrain and the CaSSIS corrections' inputs: shape models (dem/), 10° off nadir, mechanism offsets, straylight (truth in truth.json).")
     var terrain = false
+    @Flag(help: "Geometry refinement's inputs: a reference map (refmap/) over the first observation, a second observation overlapping it, a predicted kernel about a kilometre off (truth in truth.json).")
+    var referenceMap = false
 
     func run() async throws {
         guard let preset = InstrumentPreset(rawValue: instrument) else { throw ValidationError("--instrument must be tiny, small or cassis") }
@@ -51,6 +53,7 @@ struct SimulateCommand: AsyncParsableCommand {
         options.passes = passes
         options.truthMaps = truthMaps
         options.terrain = terrain
+        options.referenceMap = referenceMap
         if allFaults {
             options.faults = .all
         } else {

@@ -75,6 +75,10 @@ public struct MissionSimulator: Sendable {
         // Observations on the day side, one poleward of 65° when the orbit allows, and timing.
         var observations = planObservations(geometry: geometry, t0: t0, duration: duration, random: &random)
         guard !observations.isEmpty else { throw SimulationError("no sunlit ground under the orbit: try another --seed or more --orbits") }
+        if options.referenceMap, let first = observations.first {
+            let id = (observations.map(\.plan.observationID).max() ?? first.plan.observationID) + 1
+            observations.insert(overlappingFollowUp(of: first, geometry: geometry, id: id), at: 1)
+        }
         // The clock: SCLK runs 3e-8 fast; with the wrap fault its origin puts a multiple of
         // 65 536 s in the middle of one observation.
         let rate = 1 + 3e-8
@@ -121,9 +125,10 @@ public struct MissionSimulator: Sendable {
         let geometryDirectory = directory.appendingPathComponent("geometry")
         try fm.createDirectory(at: geometryDirectory, withIntermediateDirectories: true)
         let (from, to) = (t0 - 60, t0 + duration + 600)
+        let (timingError, pointingError) = options.referenceMap ? (Self.referenceMapTimingError, Self.referenceMapPointingError) : (0.02, 2e-4)
         let predicted = geometry.kernel(
             id: "pred-\(options.seed)", kind: .predicted, produced: "2026-11-01T00:00:00Z", from: from, to: to, clock: clockPoints,
-            timingError: 0.02, pointingError: 2e-4)
+            timingError: timingError, pointingError: pointingError)
         let reconstructed = geometry.kernel(
             id: "recon-\(options.seed)", kind: .reconstructed, produced: "2026-11-05T00:00:00Z", from: from, to: to, clock: clockPoints)
         try encoder.encode(predicted).write(to: geometryDirectory.appendingPathComponent("predicted.json"))
@@ -139,26 +144,36 @@ public struct MissionSimulator: Sendable {
         }
         var fragmentCount = 0
         var observationSeconds: [Double] = []
+        var made: [SimulatedFragment] = []
         for (number, observation) in observations.enumerated() {
             let observationStart = ContinuousClock.now
             progress("observation \(observation.plan.observationID) (\(number + 1)/\(observations.count)): \(observation.plan.exposures) exposures × 4 bands, \(observation.compression)")
-            let fragments = try await makeFragments(observation, geometry: geometry, sclkOf: sclk, tOf: tOf, calibration: calibration, scene: scene)
+            made += try await makeFragments(observation, geometry: geometry, sclkOf: sclk, tOf: tOf, calibration: calibration, scene: scene)
             let spent = (ContinuousClock.now - observationStart).components
             observationSeconds.append(Double(spent.seconds) + Double(spent.attoseconds) / 1e18)
-            for fragment in fragments {
-                fragmentCount += 1
-                let segments = SpacePacket.segments(fragment.bytes)
-                for (index, segment) in segments.enumerated() {
-                    let generated = fragment.generatedT + Double(index) * 0.0005
-                    var stamp = SpacecraftClock(seconds: Self.roundToTicks(sclk(generated)))
-                    if fragment.wrapped { stamp = SpacecraftClock(coarse: stamp.coarse &+ 65_536, fine: stamp.fine) }
-                    let packet = SpacePacket.make(
-                        apid: SpacePacket.APID.science, flags: segment.flags, sequenceCount: nextSequence(SpacePacket.APID.science), sclk: stamp,
-                        serviceType: 200, serviceSubtype: 1, userData: segment.userData)
-                    records.append(Record(
-                        packet: packet, ertMicroseconds: Self.ert(generated), generatedT: generated,
-                        origin: (Int(fragment.header.observationID), Int(fragment.header.frameletIndex), Int(fragment.header.bandCode), index, segments.count)))
-                }
+        }
+        // One instrument sends one fragment at a time, whichever observation it belongs to
+        // (observations may overlap in time): each fragment's packets start when it is ready and
+        // the previous one has gone, and are numbered in that order.
+        made.sort { $0.generatedT < $1.generatedT }
+        var free = -Double.infinity
+        for index in made.indices {
+            made[index].generatedT = max(made[index].generatedT, free)
+            free = made[index].generatedT + Double((made[index].bytes.count + SpacePacket.maximumUserData - 1) / SpacePacket.maximumUserData) * 0.0005
+        }
+        for fragment in made {
+            fragmentCount += 1
+            let segments = SpacePacket.segments(fragment.bytes)
+            for (index, segment) in segments.enumerated() {
+                let generated = fragment.generatedT + Double(index) * 0.0005
+                var stamp = SpacecraftClock(seconds: Self.roundToTicks(sclk(generated)))
+                if fragment.wrapped { stamp = SpacecraftClock(coarse: stamp.coarse &+ 65_536, fine: stamp.fine) }
+                let packet = SpacePacket.make(
+                    apid: SpacePacket.APID.science, flags: segment.flags, sequenceCount: nextSequence(SpacePacket.APID.science), sclk: stamp,
+                    serviceType: 200, serviceSubtype: 1, userData: segment.userData)
+                records.append(Record(
+                    packet: packet, ertMicroseconds: Self.ert(generated), generatedT: generated,
+                    origin: (Int(fragment.header.observationID), Int(fragment.header.frameletIndex), Int(fragment.header.bandCode), index, segments.count)))
             }
         }
 
@@ -210,10 +225,17 @@ public struct MissionSimulator: Sendable {
                 ]
             },
             "injected": injected, "packets_total": records.count, "wrap_observation": wrapObservation.map { $0 as Any } ?? NSNull(),
-            "kernels": ["predicted": ["timing_error_s": 0.02, "pointing_error_rad": 2e-4], "reconstructed": ["timing_error_s": 0, "pointing_error_rad": 0]],
+            "kernels": ["predicted": ["timing_error_s": timingError, "pointing_error_rad": pointingError], "reconstructed": ["timing_error_s": 0, "pointing_error_rad": 0]],
             "truth_maps": maps,
         ]
         if let scene { truth["terrain"] = Self.truth(of: scene) }
+        if options.referenceMap, observations.count > 1 {
+            progress("writing the reference map (refmap/)")
+            var refinement = try writeReferenceMap(over: observations[0], geometry: geometry, terrain: scene?.terrain, into: directory.appendingPathComponent("refmap"))
+            refinement["overlapping_observation"] = Int(observations[1].plan.observationID)
+            refinement["uncontrolled_observations"] = observations.dropFirst(2).map { Int($0.plan.observationID) }
+            truth["refinement"] = refinement
+        }
         try JSONSerialization.data(withJSONObject: truth, options: [.prettyPrinted, .sortedKeys]).write(to: directory.appendingPathComponent("truth.json"))
         let seconds = (ContinuousClock.now - clockStart).components
         return Summary(

@@ -13,6 +13,10 @@ public struct SimulationOptions: Sendable {
     /// shape model, a 10° off-nadir attitude, mechanism offsets drifting between observations,
     /// straylight in some geometries with a random ε — each in the truth.
     public var terrain = false
+    /// Geometry refinement's inputs (`--reference-map`): a reference map over the first
+    /// observation, a second observation overlapping it, and a predicted kernel about a kilometre
+    /// off (ICD §12) — each in the truth.
+    public var referenceMap = false
 
     public init() {}
 

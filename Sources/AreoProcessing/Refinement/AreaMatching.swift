@@ -61,9 +61,11 @@ public enum AreaMatching {
     }
 
     /// The correlation of the moving window centred at (cx, cy), `half` pixels each side
-    /// (sampled every `step`), with the fixed image shifted by (dx, dy); nil when less than 60 %
-    /// of the moving window's data meets the fixed image's, or either has no contrast.
-    static func correlation(_ moving: Image, _ fixed: Image, cx: Int, cy: Int, halfX: Int, halfY: Int, step: Int, dx: Int, dy: Int) -> Double? {
+    /// (sampled every `step`), with the fixed image shifted by (dx, dy); nil when less than the
+    /// fraction `overlap` of the moving window's data meets the fixed image's, or either has no contrast.
+    static func correlation(
+        _ moving: Image, _ fixed: Image, cx: Int, cy: Int, halfX: Int, halfY: Int, step: Int, dx: Int, dy: Int, overlap: Double
+    ) -> Double? {
         var n = 0.0, sa = 0.0, sb = 0.0, saa = 0.0, sbb = 0.0, sab = 0.0, present = 0.0
         var y = cy - halfY
         while y <= cy + halfY {
@@ -79,8 +81,7 @@ public enum AreaMatching {
             }
             y += step
         }
-        // Most of the moving window's data must meet the fixed image's.
-        guard n >= max(16, present * 0.6) else { return nil }
+        guard n >= max(16, present * overlap) else { return nil }
         let va = saa - sa * sa / n, vb = sbb - sb * sb / n
         guard va > 0, vb > 0 else { return nil }
         return (sab - sa * sb / n) / (va * vb).squareRoot()
@@ -99,14 +100,14 @@ public enum AreaMatching {
     /// sub-pixel from a paraboloid through the peak and its neighbours; nil when the peak is on
     /// the edge of the search (the shift lies beyond it) or no correlation could be measured.
     static func bestShift(
-        _ moving: Image, _ fixed: Image, cx: Int, cy: Int, halfX: Int, halfY: Int, step: Int, around x0: Int, _ y0: Int, search: Int
+        _ moving: Image, _ fixed: Image, cx: Int, cy: Int, halfX: Int, halfY: Int, step: Int, around x0: Int, _ y0: Int, search: Int, overlap: Double
     ) -> Match? {
         let side = 2 * search + 1
         var scores = [Double](repeating: -.infinity, count: side * side)
         var best = (-Double.infinity, 0, 0)
         for j in -search...search {
             for i in -search...search {
-                guard let r = correlation(moving, fixed, cx: cx, cy: cy, halfX: halfX, halfY: halfY, step: step, dx: x0 + i, dy: y0 + j) else { continue }
+                guard let r = correlation(moving, fixed, cx: cx, cy: cy, halfX: halfX, halfY: halfY, step: step, dx: x0 + i, dy: y0 + j, overlap: overlap) else { continue }
                 scores[(j + search) * side + i + search] = r
                 if r > best.0 { best = (r, i, j) }
             }
@@ -144,8 +145,9 @@ public enum AreaMatching {
             let step = max(1, Int((Double(m.width * m.height) / 40_000).squareRoot()))
             let (x0, y0) = estimate.map { (Int(($0.dx * 2).rounded()), Int(($0.dy * 2).rounded())) } ?? (0, 0)
             let search = estimate == nil ? reach + 1 : 2
+            // Images of overlapping observations may share a fifth of their ground.
             guard let found = bestShift(m, f, cx: m.width / 2, cy: m.height / 2, halfX: m.width / 2, halfY: m.height / 2, step: step,
-                                        around: x0, y0, search: search) else { return nil }
+                                        around: x0, y0, search: search, overlap: 0.2) else { return nil }
             estimate = found
             if index == 0 { return found }
         }
@@ -200,7 +202,8 @@ public enum AreaMatching {
                 defer { cx += rules.spacing }
                 guard let c = contrast(moving, cx: cx, cy: cy, half: rules.half), c >= rules.minimumContrast else { continue }
                 textured += 1
-                guard let m = bestShift(moving, fixed, cx: cx, cy: cy, halfX: rules.half, halfY: rules.half, step: 1, around: x0, y0, search: rules.search),
+                // Most of a chip must meet the fixed image.
+                guard let m = bestShift(moving, fixed, cx: cx, cy: cy, halfX: rules.half, halfY: rules.half, step: 1, around: x0, y0, search: rules.search, overlap: 0.6),
                       m.score >= rules.minimumScore, m.distinctness >= rules.minimumDistinctness else { continue }
                 matches.append(ChipMatch(x: cx, y: cy, match: m))
             }

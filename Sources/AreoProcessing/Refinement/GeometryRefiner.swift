@@ -77,7 +77,7 @@ public struct RefinementResult: Sendable, Codable, Equatable {
 /// 4. Each match is a tie point: the detector position that saw the chip's centre with the current
 ///    geometry, and the ground point (on the terrain) where the control shows it.
 /// 5. ``RefinementSolver`` fits the time offset and attitude bias (and their rates when the ties
-///    span most of the observation and the rates come out significant).
+///    span most of the observation, the rates stand 5σ out and the residuals drop by a tenth).
 /// 6. The solution is refused when fewer than ``Rules/minimumTies`` tie points survive, their
 ///    residuals exceed ``Rules/maximumResidualControlPixels``, or the corrected position's 1σ
 ///    exceeds ``Rules/maximumPositionSigmaPixels``.
@@ -175,9 +175,6 @@ public struct GeometryRefiner: Sendable {
             }
             guard let overall = AreaMatching.overallShift(moving, fixed, maximum: Int((rules.maximumShiftMetres / scale).rounded(.up))) else { continue }
             let (matches, textured) = AreaMatching.chips(moving, fixed, around: overall, rules: rules.chips)
-            if ProcessInfo.processInfo.environment["AREO_DEBUG_REFINE"] != nil {
-                print("refine debug", moving.width, moving.height, moving.values.filter(\.isFinite).count, fixed.values.filter(\.isFinite).count, overall, matches.count, textured)
-            }
             result.texturedChips += textured
             shifts.append((overall.dx * overall.dx + overall.dy * overall.dy).squareRoot() * scale)
             var count = 0
@@ -215,8 +212,11 @@ public struct GeometryRefiner: Sendable {
         let duration = (cameras.map(\.state.t).max() ?? 0) - (cameras.map(\.state.t).min() ?? 0)
         if solution.kept.count >= rules.rateMinimumTies, duration > 0, let low = times.min(), let high = times.max(),
            (high - low) >= rules.rateSpanFraction * duration, let withRate = solver.solve(ties, withRate: true), let sigma = withRate.rateSigma {
+            // Neighbouring chips overlap, so their errors are not independent: a rate must stand
+            // out well beyond its formal σ and make the fit clearly better.
             let rate = withRate.correction.attitudeBiasRate
-            if abs(rate.x) > 3 * sigma.x || abs(rate.y) > 3 * sigma.y { solution = withRate }
+            let better = RefinementSolver.Solution.rms(withRate.residualsAfter) <= 0.9 * RefinementSolver.Solution.rms(solution.residualsAfter)
+            if (abs(rate.x) > 5 * sigma.x || abs(rate.y) > 5 * sigma.y) && better { solution = withRate }
         }
         result.withRate = solution.withRate
         result.ties = solution.kept.count
