@@ -87,4 +87,4 @@ public struct ProductProvenance: Sendable, Hashable, Codable {
 }
 
 /// Areo's processing software version (part of every product's identity).
-public let areoVersion = "0.5.0"
+public let areoVersion = "0.6.0"

@@ -92,34 +92,24 @@ public struct GeometryRefinementService: Sendable {
         guard let calibrationID = entry.calibrationID else {
             throw ProcessingError(.noCalibration, "no calibration set applies to observation \(observationID); load one with `areo calibration load`")
         }
-        let inputs = try await products.inputs(
-            observationID: observationID, pinned: ProductProvenance(kernelID: plan.base.kernelID, calibrationID: calibrationID, shapeModels: entry.shapeModelIDs))
-        var controls: [RefinementControl] = []
-        if let stored = plan.map {
-            controls.append(RefinementControl(.referenceMap(try await ReferenceMapRepository(database: database, logger: logger).map(stored))))
+        let base = try await InputRepository(database: database, logger: logger).kernel(plan.base.kernelID)
+        let trajectory = Trajectory(kernel: base)
+        let result: RefinementResult
+        if plan.map == nil && plan.observations.isEmpty {
+            // Nothing to match against: refused before anything is rendered.
+            result = .refused(GeometryRefiner.noControl)
+        } else {
+            result = try await match(plan, calibrationID: calibrationID)
         }
-        for other in plan.observations {
-            let otherInputs = try await products.inputs(observationID: other.observationID)
-            controls.append(RefinementControl(.observation(
-                id: other.observationID, processor: otherInputs.processor, framelets: otherInputs.framelets, payload: payloads(other.observationID))))
-        }
-        let bands = Set(inputs.framelets.compactMap(\.header.band))
-        let wanted: Band = {
-            if let stored = plan.map, let band = Band(name: stored.band), bands.contains(band) { return band }
-            return bands.contains(.pan) ? .pan : bands.sorted { $0.rawValue < $1.rawValue }.first ?? .pan
-        }()
-        let result = try await GeometryRefiner(processor: inputs.processor).refine(
-            framelets: inputs.framelets, band: wanted, controls: controls, payload: payloads(observationID))
         let repository = GeometryRefinementRepository(database: database, logger: logger)
         let id = try await repository.nextID()
-        let mid = (inputs.processor.trajectory.t(sclk: entry.startSCLK) + inputs.processor.trajectory.t(sclk: entry.endSCLK)) / 2
+        let mid = (trajectory.t(sclk: entry.startSCLK) + trajectory.t(sclk: entry.endSCLK)) / 2
         var record = GeometryRefinementRepository.Record(
             id: id, observationID: observationID, baseKernelID: plan.base.kernelID, baseKernelKind: plan.base.kind.rawValue, baseKernelSHA256: plan.base.sha256,
             controls: plan.controlNames, trigger: trigger, accepted: false, reason: result.reason, refinedKernelID: nil, observationMidT: mid,
             result: result, refinedAt: Date())
         if result.accepted, let correction = result.correction {
             let kernelID = "refined-\(observationID)-r\(id)"
-            let base = try await InputRepository(database: database, logger: logger).kernel(plan.base.kernelID)
             let kernel = correction.refinedKernel(
                 from: base, id: kernelID, produced: GroundTime.iso8601(Date()), coverage: [entry.startSCLK, entry.endSCLK],
                 derivedFrom: .init(kernelID: plan.base.kernelID, referenceMaps: plan.map.map { [$0.mapID] } ?? [], observations: plan.observations.map(\.observationID)),
@@ -146,6 +136,29 @@ public struct GeometryRefinementService: Sendable {
             "seconds": "\(ProductService.seconds(ContinuousClock.now - started))",
         ])
         return record
+    }
+
+    /// The observation (with its base kernel) matched against the plan's controls.
+    private func match(_ plan: Plan, calibrationID: String) async throws -> RefinementResult {
+        let observationID = plan.entry.observationID
+        let inputs = try await products.inputs(
+            observationID: observationID, pinned: ProductProvenance(kernelID: plan.base.kernelID, calibrationID: calibrationID, shapeModels: plan.entry.shapeModelIDs))
+        var controls: [RefinementControl] = []
+        if let stored = plan.map {
+            controls.append(RefinementControl(.referenceMap(try await ReferenceMapRepository(database: database, logger: logger).map(stored))))
+        }
+        for other in plan.observations {
+            let otherInputs = try await products.inputs(observationID: other.observationID)
+            controls.append(RefinementControl(.observation(
+                id: other.observationID, processor: otherInputs.processor, framelets: otherInputs.framelets, payload: payloads(other.observationID))))
+        }
+        let bands = Set(inputs.framelets.compactMap(\.header.band))
+        let wanted: Band = {
+            if let stored = plan.map, let band = Band(name: stored.band), bands.contains(band) { return band }
+            return bands.contains(.pan) ? .pan : bands.sorted { $0.rawValue < $1.rawValue }.first ?? .pan
+        }()
+        return try await GeometryRefiner(processor: inputs.processor).refine(
+            framelets: inputs.framelets, band: wanted, controls: controls, payload: payloads(observationID))
     }
 
     func payloads(_ observationID: Int) -> PayloadLoader {

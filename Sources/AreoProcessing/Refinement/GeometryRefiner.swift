@@ -54,6 +54,11 @@ public struct RefinementResult: Sendable, Codable, Equatable {
     public var cameraScale: Double
     public var withRate: Bool
 
+    /// A refusal decided before any matching.
+    public static func refused(_ reason: String) -> RefinementResult {
+        RefinementResult(accepted: false, reason: reason, ties: 0, rejectedTies: 0, texturedChips: 0, tiesPerControl: [:], matchingScale: 0, cameraScale: 0, withRate: false)
+    }
+
     enum CodingKeys: String, CodingKey {
         case accepted, reason, correction, covariance, ties
         case timeOffsetSigmaSeconds = "time_offset_sigma_s", attitudeBiasSigmaDegrees = "attitude_bias_sigma_deg"
@@ -97,6 +102,10 @@ public struct GeometryRefiner: Sendable {
 
     public let processor: ObservationProcessor
     public var rules = Rules()
+
+    /// Why an observation with nothing to match against is refused.
+    public static let noControl = "no control: no reference map meets the observation and no overlapping complete observation has refined or reconstructed geometry"
+
 
     public init(processor: ObservationProcessor) { self.processor = processor }
 
@@ -149,7 +158,7 @@ public struct GeometryRefiner: Sendable {
         var result = RefinementResult(
             accepted: false, ties: 0, rejectedTies: 0, texturedChips: 0, tiesPerControl: [:], matchingScale: scale, cameraScale: cameraScale, withRate: false)
         guard !controls.isEmpty else {
-            result.reason = "no control: no reference map covers the observation and no overlapping observation has refined or reconstructed geometry"
+            result.reason = Self.noControl
             return result
         }
         let (coarse, fine) = try matchingGrids(framelets: framelets, scale: scale, factor: factor)
