@@ -33,24 +33,27 @@ extension BenchCommand {
     /// Simulates one cassis observation, ingests it into a scratch database and runs `body` with
     /// the mission's directory, the database and the observation; removes both afterwards.
     static func withCassisArchive(
-        _ common: CommonOptions, hkDictionary: String, logger: Logger, terrain: Bool = false,
+        _ common: CommonOptions, hkDictionary: String, logger: Logger, terrain: Bool = false, referenceMap: Bool = false,
         _ body: (_ mission: URL, _ location: DatabaseLocation, _ observationID: Int) async throws -> Void
     ) async throws {
-        print(terrain ? "simulating a cassis observation over terrain (about 2–3 minutes: every ray meets the shape models) …" : "simulating a cassis observation …")
-        let (_, mission) = try await simulateCassis(seed: 1, hkDictionary: hkDictionary, keep: true, terrain: terrain)
+        print(terrain ? "simulating a cassis observation over terrain (about 2–3 minutes: every ray meets the shape models) …"
+              : referenceMap ? "simulating a cassis observation, an overlapping one and a reference map …" : "simulating a cassis observation …")
+        let (_, mission) = try await simulateCassis(seed: 1, hkDictionary: hkDictionary, keep: true, terrain: terrain, referenceMap: referenceMap)
         defer { try? FileManager.default.removeItem(at: mission) }
         let migrations = try common.loadMigrations()
         let session = try await DatabaseSession.open(common, logger: logger)
         defer { session.close() }
         try await withScratchDatabase(session, logger: logger) { location in
             print("ingesting it …")
-            try await body(mission, location, try await loadMission(mission, into: location, migrations: migrations, logger: logger))
+            try await body(mission, location, try await loadMission(
+                mission, into: location, migrations: migrations, kernel: referenceMap ? "predicted" : "reconstructed", logger: logger))
         }
     }
 
     /// Ingests a simulated mission (dictionary, plans, passes, instrument, calibration, the
-    /// reconstructed kernel) into `location`; returns its first observation.
-    static func loadMission(_ mission: URL, into location: DatabaseLocation, migrations: [Migration], logger: Logger) async throws -> Int {
+    /// reconstructed kernel, or `kernel`; shape models and reference maps when it has them) into
+    /// `location`; returns its first observation.
+    static func loadMission(_ mission: URL, into location: DatabaseLocation, migrations: [Migration], kernel: String = "reconstructed", logger: Logger) async throws -> Int {
         try await Database.withDatabase(location: location, logger: logger) { database -> Int in
             try await MigrationRunner(client: database.client, logger: logger).migrate(migrations)
             let loads = ArchiveLoads(database: database, logger: logger)
@@ -60,7 +63,11 @@ extension BenchCommand {
             _ = try await loads.passes(passes.map { mission.appendingPathComponent($0) })
             _ = try await loads.instrument(Data(contentsOf: mission.appendingPathComponent("instrument.json")), file: "instrument.json")
             _ = try await loads.calibration(directory: mission.appendingPathComponent("calibration/cal-0001"))
-            _ = try await loads.kernels([(Data(contentsOf: mission.appendingPathComponent("geometry/reconstructed.json")), "reconstructed.json")])
+            _ = try await loads.kernels([(Data(contentsOf: mission.appendingPathComponent("geometry/\(kernel).json")), "\(kernel).json")])
+            let maps = mission.appendingPathComponent("refmap")
+            for name in ((try? FileManager.default.contentsOfDirectory(atPath: maps.path)) ?? []).filter({ $0.hasSuffix(".tif") }).sorted() {
+                _ = try await loads.referenceMap(path: maps.appendingPathComponent(name).path, file: name)
+            }
             let dem = mission.appendingPathComponent("dem")
             for name in ((try? FileManager.default.contentsOfDirectory(atPath: dem.path)) ?? []).filter({ $0.hasSuffix(".dem.tif") }).sorted() {
                 _ = try await loads.shapeModel(path: dem.appendingPathComponent(name).path, file: name)
@@ -69,11 +76,12 @@ extension BenchCommand {
         }
     }
 
-    static func simulateCassis(seed: UInt64, hkDictionary: String, keep: Bool, terrain: Bool = false) async throws -> (MissionSimulator.Summary, URL) {
+    static func simulateCassis(seed: UInt64, hkDictionary: String, keep: Bool, terrain: Bool = false, referenceMap: Bool = false) async throws -> (MissionSimulator.Summary, URL) {
         guard let data = FileManager.default.contents(atPath: hkDictionary) else { throw ValidationError("cannot read \(hkDictionary) (--hk-dictionary)") }
         var options = SimulationOptions()
         (options.seed, options.instrument, options.observations, options.orbits, options.truthMaps) = (seed, .cassis, 1, 1, false)
         options.terrain = terrain
+        options.referenceMap = referenceMap
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("areo-bench-cassis-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.removeItem(at: directory)
         let summary = try await MissionSimulator(options: options, dictionary: try HousekeepingDictionary.decode(data)).run(into: directory)
@@ -217,6 +225,57 @@ extension BenchCommand {
             ], requireSuccess: true)
             let seconds = (ContinuousClock.now - start).seconds
             return Double(width * height) / seconds / 1e6
+        }
+    }
+}
+
+extension BenchCommand {
+    /// `areo bench refine`: a cassis observation with only its predicted kernel (about a
+    /// kilometre off) refined against a reference map at 5 camera pixels (ICD §12).
+    struct Refine: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "refine",
+            abstract: "Refine a cassis observation's predicted geometry against a reference map; print seconds (goal ≤ 10 s), residuals and the shift, beside gdalwarp over the same ground.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Housekeeping dictionary (ICD §5).") var hkDictionary = "../shared/icd/hk-dictionary.json"
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeBenchLogger()
+            try await BenchCommand.withCassisArchive(common, hkDictionary: hkDictionary, logger: logger, referenceMap: true) { mission, location, observationID in
+                try await Database.withDatabase(location: location, logger: logger) { database in
+                    let products = ProductService(database: database, logger: logger)
+                    // The observation's corrections (mechanism offset) are estimated once per inputs, before: not refinement's cost.
+                    let warm = ContinuousClock.now
+                    let inputs = try await products.inputs(observationID: observationID)
+                    let corrections = (ContinuousClock.now - warm).seconds
+                    let started = ContinuousClock.now
+                    let record = try await GeometryRefinementService(products: products, logger: logger).refine(observationID: observationID, trigger: .request)
+                    let seconds = (ContinuousClock.now - started).seconds
+                    let r = record.result
+                    print("cassis observation \(observationID): \(record.accepted ? "refined to \(record.refinedKernelID ?? "?")" : "REFUSED: \(record.reason ?? "?")")")
+                    print(String(format: "refinement: %.2f s (goal ≤ 10 s, ratio to goal %.2f) on %d cores; the corrections estimate before it %.2f s",
+                                 seconds, seconds / 10, ProcessInfo.processInfo.activeProcessorCount, corrections))
+                    print(String(format: "matching at %.1f m (camera %.2f m): %d textured chips, %d tie points kept, %d rejected; shift before %.0f m",
+                                 r.matchingScale, r.cameraScale, r.texturedChips, r.ties, r.rejectedTies, r.shiftBeforeMetres ?? .nan))
+                    if let c = r.correction {
+                        print(String(format: "correction: Δt %+.4f ± %.4f s, bias X %+.5f° Y %+.5f°; residuals %.3f → %.3f camera px RMS (median %.3f); position 1σ %.3f px",
+                                     c.timeOffsetSeconds, r.timeOffsetSigmaSeconds ?? .nan, c.attitudeBias.x * 180 / .pi, c.attitudeBias.y * 180 / .pi,
+                                     r.residualRMSBeforePixels ?? .nan, r.residualRMSAfterPixels ?? .nan, r.residualMedianAfterPixels ?? .nan, r.positionSigmaPixels ?? .nan))
+                    }
+                    if let truth = try? JSONSerialization.jsonObject(with: Data(contentsOf: mission.appendingPathComponent("truth.json"))) as? [String: Any],
+                       let kernels = truth["kernels"] as? [String: Any], let predicted = kernels["predicted"] as? [String: Any] {
+                        print("truth: the predicted orbit is \(predicted["timing_error_s"] ?? "?") s late and its pointing \(predicted["pointing_error_rad"] ?? "?") rad off about +X")
+                    }
+                    // The peer: gdalwarp resampling the observation's ground once, at the camera's scale.
+                    let grid = try inputs.processor.grid(for: inputs.framelets.filter { $0.header.band == .pan }, scale: max(1, r.cameraScale))
+                    if let gdal = try ProcessProduct.gdalwarpRate(width: grid.width, height: grid.height, work: mission) {
+                        let peerSeconds = Double(grid.width * grid.height) / gdal / 1e6
+                        print(String(format: "gdalwarp -r bilinear over the same ground at the camera's scale (peer, %d × %d): %.2f s; ratio refinement/gdalwarp %.1f",
+                                     grid.width, grid.height, peerSeconds, seconds / peerSeconds))
+                    }
+                }
+            }
         }
     }
 }

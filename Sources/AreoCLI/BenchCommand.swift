@@ -10,7 +10,7 @@ import Glibc
 
 /// `areo bench …`: speed and memory figures, each beside a peer measured in the same run.
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks (use a release build).", subcommands: [Ingest.self, Simulate.self, ProcessProduct.self, Serve.self, Archive.self, Tiles.self])
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks (use a release build).", subcommands: [Ingest.self, Simulate.self, ProcessProduct.self, Refine.self, Serve.self, Archive.self, Tiles.self])
 
     /// Ingest of a synthetic pass beside PostgreSQL's own COPY of the same packet bytes.
     struct Ingest: AsyncParsableCommand {
