@@ -40,6 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "An estimated rotation-mechanism offset beyond this many degrees (either sign) is an anomaly for operations (default 0.3).")
     var mechanismOffsetLimit: Double = 0.3
+    @Flag(inversion: .prefixedNo, help: "Refine predicted geometry automatically, at low priority, when observations complete and reference maps arrive (ICD §12; default yes).")
+    var automaticRefinement = true
 
     func run() async throws {
         LoggingSetup.once
@@ -64,6 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.coldRendersPerClient = coldRenders
         configuration.fragmentMemoryBytes = fragmentMemory == "0" ? 0 : try Self.bytes(fragmentMemory)
         configuration.corrections.mechanismOffsetLimitDegrees = mechanismOffsetLimit
+        configuration.automaticRefinement = automaticRefinement
         let database = Database(location: session.location, logger: logger)
         let (app, _) = try await AreoServer.makeApplication(
             configuration: configuration, database: database, migrations: migrations, logger: logger)

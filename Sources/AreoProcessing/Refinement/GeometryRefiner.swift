@@ -223,9 +223,9 @@ public struct GeometryRefiner: Sendable {
            (high - low) >= rules.rateSpanFraction * duration, let withRate = solver.solve(ties, withRate: true), let sigma = withRate.rateSigma {
             // Neighbouring chips overlap, so their errors are not independent: a rate must stand
             // out well beyond its formal σ and make the fit clearly better.
-            let rate = withRate.correction.attitudeBiasRate
+            let rate = solver.unknowns(withRate.correction, withRate: true)
             let better = RefinementSolver.Solution.rms(withRate.residualsAfter) <= 0.9 * RefinementSolver.Solution.rms(solution.residualsAfter)
-            if (abs(rate.x) > 5 * sigma.x || abs(rate.y) > 5 * sigma.y) && better { solution = withRate }
+            if (abs(rate[2]) > 5 * sigma.roll || abs(rate[3]) > 5 * sigma.pitch) && better { solution = withRate }
         }
         result.withRate = solution.withRate
         result.ties = solution.kept.count
@@ -237,8 +237,12 @@ public struct GeometryRefiner: Sendable {
         result.covariance = solution.covariance
         result.timeOffsetSigmaSeconds = solution.timeOffsetSigma
         let degrees = 180 / Double.pi
-        result.attitudeBiasSigmaDegrees = [solution.biasSigma.x * degrees, solution.biasSigma.y * degrees, 0]
-        result.attitudeBiasRateSigmaDegreesPerSecond = solution.rateSigma.map { [$0.x * degrees, $0.y * degrees, 0] }
+        // Per instrument axis: the roll's σ along its axis (the pitch is taken by the timing).
+        let axis = solver.alongTrack
+        result.attitudeBiasSigmaDegrees = [abs(axis.x), abs(axis.y), 0].map { $0 * solution.rollSigma * degrees }
+        result.attitudeBiasRateSigmaDegreesPerSecond = solution.rateSigma.map { s in
+            [0, 1].map { k in (pow(axis[k] * s.roll, 2) + pow(solver.acrossTrack[k] * s.pitch, 2)).squareRoot() * degrees } + [0]
+        }
         result.positionSigmaPixels = Self.positionSigma(solution, solver: solver)
         result.correction = solution.correction
         guard solution.kept.count >= rules.minimumTies else {
@@ -264,9 +268,8 @@ public struct GeometryRefiner: Sendable {
         guard let tie = solution.kept.sorted(by: { $0.framelet < $1.framelet }).dropFirst(solution.kept.count / 2).first,
               let r0 = solver.residual(tie, solution.correction) else { return nil }
         let n = solution.covariance.count
-        var p = [solution.correction.timeOffsetSeconds, solution.correction.attitudeBias.x, solution.correction.attitudeBias.y]
-        if n == 5 { p += [solution.correction.attitudeBiasRate.x, solution.correction.attitudeBiasRate.y] }
-        let steps = [1e-3, 1e-7, 1e-7, 1e-8, 1e-8]
+        let p = solver.unknowns(solution.correction, withRate: solution.withRate)
+        let steps = RefinementSolver.steps
         var jx = [Double](repeating: 0, count: n), jy = jx
         for k in 0..<n {
             var q = p

@@ -7,12 +7,15 @@ import Foundation
 /// The model is the collinearity of each tie's ground point, the spacecraft and the detector
 /// position: the residual of a tie is where its ground point is seen with the corrected geometry
 /// (back-projected into the framelet at its mid-exposure time) minus where it was seen, in
-/// samples. Unknowns: the time offset, the attitude bias about the instrument's X and Y axes and,
-/// when asked, their rates (the bias about +Z is the rotation mechanism's offset, estimated
-/// elsewhere). Gauss–Newton with a numerical Jacobian; weak priors (zero-mean, ``Priors``) make the
-/// one direction the images cannot tell apart — a timing error along track against a pitch bias,
-/// which move the ground alike — take the timing error, as predicted orbits err (ICD §12: "a timing
-/// error along track, a pointing bias across it"). Outliers are rejected robustly: residuals
+/// samples. Unknowns (ICD §12: "a timing error along track, a pointing bias across it"): the time
+/// offset, the roll — the attitude bias about the along-track axis, which moves the ground across
+/// track — and, when asked, the rates of roll and of pitch. A constant pitch (about the
+/// cross-track axis) moves the ground along track exactly as a timing error does, so the images
+/// cannot tell them apart: it is not an unknown, the timing takes it (its rate is a change of the
+/// timing error over the observation, which they can tell). The bias about +Z is the rotation
+/// mechanism's offset, estimated elsewhere. The along-track axis is the spacecraft's velocity in
+/// the instrument frame at the middle framelet. Gauss–Newton with a numerical Jacobian and weak
+/// zero-mean priors (``Priors``, for the normal equations' sake). Outliers are rejected robustly: residuals
 /// beyond about 4 σ (3.5 times the median residual) are dropped and the fit repeated. The
 /// covariance is σ̂²·N⁻¹ of the final normal matrix.
 public struct RefinementSolver: Sendable {
@@ -61,18 +64,27 @@ public struct RefinementSolver: Sendable {
     public let camera: CameraModel
     public let framelets: [Framelet]
     public var priors = Priors()
+    /// Unit axes in the instrument frame: along track (roll is about it) and across track (pitch).
+    public let alongTrack: Vector3
+    public let acrossTrack: Vector3
     /// Gauss–Newton iterations per robust round, and rounds of outlier rejection.
     public var iterations = 6
     public var rejectionRounds = 4
 
     public init(trajectory: Trajectory, camera: CameraModel, framelets: [Framelet]) {
         (self.trajectory, self.camera, self.framelets) = (trajectory, camera, framelets)
+        let middle = framelets.isEmpty ? 0 : framelets.map(\.midTime).sorted()[framelets.count / 2]
+        let state = trajectory.state(at: middle)
+        let v = state.attitude.conjugate.rotate(state.velocity)
+        let flat = Vector3(v.x, v.y, 0)
+        alongTrack = flat.length > 0 ? flat / flat.length : Vector3(0, 1, 0)
+        acrossTrack = Vector3(0, 0, 1).cross(alongTrack)
     }
 
     /// A solution.
     public struct Solution: Sendable {
         public var correction: GeometryCorrection
-        /// The unknowns' covariance (order: Δt, bias X, bias Y[, rate X, rate Y]), s and rad.
+        /// The unknowns' covariance (order: Δt, roll[, roll rate, pitch rate]), s and rad.
         public var covariance: [[Double]]
         public var withRate: Bool
         /// Ties kept (after outlier rejection) and dropped.
@@ -85,8 +97,10 @@ public struct RefinementSolver: Sendable {
         public var sigma: Double
 
         public var timeOffsetSigma: Double { covariance[0][0].squareRoot() }
-        public var biasSigma: (x: Double, y: Double) { (covariance[1][1].squareRoot(), covariance[2][2].squareRoot()) }
-        public var rateSigma: (x: Double, y: Double)? { withRate ? (covariance[3][3].squareRoot(), covariance[4][4].squareRoot()) : nil }
+        /// 1σ of the roll, rad.
+        public var rollSigma: Double { covariance[1][1].squareRoot() }
+        /// 1σ of the roll and pitch rates, rad/s.
+        public var rateSigma: (roll: Double, pitch: Double)? { withRate ? (covariance[2][2].squareRoot(), covariance[3][3].squareRoot()) : nil }
         public static func rms(_ r: [Double]) -> Double { r.isEmpty ? 0 : (r.map { $0 * $0 }.reduce(0, +) / Double(r.count)).squareRoot() }
         public static func median(_ r: [Double]) -> Double { r.isEmpty ? 0 : r.sorted()[r.count / 2] }
     }
@@ -94,8 +108,13 @@ public struct RefinementSolver: Sendable {
     /// The correction from the unknowns.
     func correction(_ p: [Double], epoch: Double) -> GeometryCorrection {
         GeometryCorrection(
-            timeOffsetSeconds: p[0], attitudeBias: Vector3(p[1], p[2], 0),
-            attitudeBiasRate: p.count > 3 ? Vector3(p[3], p[4], 0) : Vector3(0, 0, 0), epoch: epoch)
+            timeOffsetSeconds: p[0], attitudeBias: p[1] * alongTrack,
+            attitudeBiasRate: p.count > 2 ? p[2] * alongTrack + p[3] * acrossTrack : Vector3(0, 0, 0), epoch: epoch)
+    }
+
+    /// The unknowns of a correction (its roll, and rates, on this solver's axes).
+    func unknowns(_ c: GeometryCorrection, withRate: Bool) -> [Double] {
+        [c.timeOffsetSeconds, c.attitudeBias.dot(alongTrack)] + (withRate ? [c.attitudeBiasRate.dot(alongTrack), c.attitudeBiasRate.dot(acrossTrack)] : [])
     }
 
     /// Where `tie`'s ground point is seen with `correction`, minus where it was seen (samples).
@@ -111,11 +130,11 @@ public struct RefinementSolver: Sendable {
     /// Solves from `ties`; nil when fewer than three ties can be evaluated.
     public func solve(_ ties: [Tie], withRate: Bool = false) -> Solution? {
         let epoch = framelets.isEmpty ? 0 : (framelets.map(\.midTime).min()! + framelets.map(\.midTime).max()!) / 2
-        let count = withRate ? 5 : 3
-        let priorSigma = [priors.timeOffsetSeconds, priors.attitudeBiasRadians, priors.attitudeBiasRadians,
+        let count = withRate ? 4 : 2
+        let priorSigma = [priors.timeOffsetSeconds, priors.attitudeBiasRadians,
                           priors.attitudeBiasRateRadiansPerSecond, priors.attitudeBiasRateRadiansPerSecond].prefix(count)
         // Steps for the numerical derivatives: small against any plausible error.
-        let steps = [1e-3, 1e-7, 1e-7, 1e-8, 1e-8].prefix(count)
+        let steps = Self.steps.prefix(count)
         var kept = ties.filter { residual($0, .none) != nil }
         guard kept.count >= 3 else { return nil }
         var p = [Double](repeating: 0, count: count)
@@ -180,6 +199,9 @@ public struct RefinementSolver: Sendable {
             correction: fitted, covariance: inverse, withRate: withRate, kept: kept, rejected: rejected,
             residualsBefore: lengths(.none), residualsAfter: lengths(fitted), sigma: sigma)
     }
+
+    /// Steps of the numerical derivatives: Δt, roll, roll rate, pitch rate.
+    static let steps = [1e-3, 1e-7, 1e-8, 1e-8]
 
     /// Gaussian elimination with partial pivoting; nil when singular.
     static func solveLinear(_ a: [[Double]], _ b: [Double]) -> [Double]? {

@@ -51,8 +51,8 @@ import Testing
 
     @Test func recoversAKnownCorrectionExactlyWithoutNoise() throws {
         let scene = try Self.scene()
-        // Δt and a bias about the axis across track (X at the framelets' rotation; see the along-track test).
-        let truth = GeometryCorrection(timeOffsetSeconds: -0.3, attitudeBias: Vector3(0, 0.012 * Self.degree, 0))
+        // Δt and a roll (about the along-track axis: the ground moves across track).
+        let truth = GeometryCorrection(timeOffsetSeconds: -0.3, attitudeBias: 0.012 * Self.degree * scene.solver.alongTrack)
         let ties = Self.ties(scene, truth: truth)
         let solution = try #require(scene.solver.solve(ties))
         print("noise-free:", solution.correction, "after", RefinementSolver.Solution.rms(solution.residualsAfter))
@@ -60,12 +60,14 @@ import Testing
         #expect(RefinementSolver.Solution.rms(solution.residualsAfter) < 0.02)
         #expect(solution.rejected == 0)
         #expect(abs(solution.correction.timeOffsetSeconds - truth.timeOffsetSeconds) < 0.002)
-        #expect(abs(solution.correction.attitudeBias.y - truth.attitudeBias.y) < 1e-6)
+        #expect((solution.correction.attitudeBias - truth.attitudeBias).length < 1e-6)
     }
 
     @Test func noiseAndOutliersLeaveTheAnswerWithinItsUncertainty() throws {
         let scene = try Self.scene()
-        let truth = GeometryCorrection(timeOffsetSeconds: 0.4, attitudeBias: Vector3(0.01 * Self.degree, -0.015 * Self.degree, 0))
+        // A roll and a pitch: the pitch moves the ground along track like a timing error, which takes it.
+        let truth = GeometryCorrection(
+            timeOffsetSeconds: 0.4, attitudeBias: -0.015 * Self.degree * scene.solver.alongTrack + 0.01 * Self.degree * scene.solver.acrossTrack)
         let clean = Self.ties(scene, truth: truth)
         let noisy = Self.ties(scene, truth: truth, noise: 0.2, outlierEvery: 10)
         let solution = try #require(scene.solver.solve(noisy))
@@ -76,14 +78,16 @@ import Testing
         // Where the corrected geometry sees every clean tie's ground: within the noise's error of the mean.
         let errors = clean.compactMap { scene.solver.residual($0, solution.correction) }.map { ($0.0 * $0.0 + $0.1 * $0.1).squareRoot() }
         #expect(RefinementSolver.Solution.rms(errors) < 0.1, "\(RefinementSolver.Solution.rms(errors))")
-        // The bias across track is determined: within 3σ of the truth (the one along track is taken as timing).
-        #expect(abs(solution.correction.attitudeBias.y - truth.attitudeBias.y) <= 3 * solution.biasSigma.y, "\(solution.biasSigma)")
+        // The roll is determined: within 3σ of the truth.
+        let roll = solution.correction.attitudeBias.dot(scene.solver.alongTrack)
+        #expect(abs(roll - truth.attitudeBias.dot(scene.solver.alongTrack)) <= 3 * solution.rollSigma, "roll \(roll) σ \(solution.rollSigma)")
     }
 
     @Test func alongTrackPitchIsTakenAsTimingButTheGroundIsRight() throws {
         let scene = try Self.scene()
-        // Pure pitch: the images cannot tell it from a timing error; the priors give it to the timing.
-        for axis in [Vector3(1, 0, 0), Vector3(0, 1, 0)] {
+        // Pure pitch: the images cannot tell it from a timing error, which takes it; the ground is right.
+        // A bias about an instrument axis is some of each.
+        for axis in [scene.solver.acrossTrack, Vector3(1, 0, 0), Vector3(0, 1, 0)] {
             let truth = GeometryCorrection(timeOffsetSeconds: 0, attitudeBias: 0.03 * Self.degree * axis)
             let ties = Self.ties(scene, truth: truth)
             let solution = try #require(scene.solver.solve(ties))
@@ -94,14 +98,15 @@ import Testing
 
     @Test func aBiasRateIsRecoveredWhenAsked() throws {
         let scene = try Self.scene()
-        let truth = GeometryCorrection(timeOffsetSeconds: 0.1, attitudeBias: Vector3(0, 0.01 * Self.degree, 0), attitudeBiasRate: Vector3(0, 0.0004 * Self.degree, 0),
+        let along = scene.solver.alongTrack
+        let truth = GeometryCorrection(timeOffsetSeconds: 0.1, attitudeBias: 0.01 * Self.degree * along, attitudeBiasRate: 0.0004 * Self.degree * along,
                                        epoch: (scene.cameras.first!.state.t + scene.cameras.last!.state.t) / 2)
         let ties = Self.ties(scene, truth: truth, noise: 0.05)
         let without = try #require(scene.solver.solve(ties)), with = try #require(scene.solver.solve(ties, withRate: true))
         print("rate:", with.correction.attitudeBiasRate, "σ", with.rateSigma as Any, "rms without", RefinementSolver.Solution.rms(without.residualsAfter), "with", RefinementSolver.Solution.rms(with.residualsAfter))
         #expect(RefinementSolver.Solution.rms(with.residualsAfter) < RefinementSolver.Solution.rms(without.residualsAfter))
         let sigma = try #require(with.rateSigma)
-        #expect(abs(with.correction.attitudeBiasRate.y - truth.attitudeBiasRate.y) <= 3 * sigma.y + 1e-9)
+        #expect(abs(with.correction.attitudeBiasRate.dot(along) - truth.attitudeBiasRate.dot(along)) <= 3 * sigma.roll + 1e-9)
     }
 
     @Test func tooFewTiesSolveNothing() throws {
