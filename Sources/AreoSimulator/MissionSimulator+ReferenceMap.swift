@@ -34,22 +34,7 @@ extension MissionSimulator {
     func writeReferenceMap(over observation: PlannedObservation, geometry: MissionGeometry, terrain: Terrain?, into directory: URL) throws -> [String: Any] {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let plan = observation.plan
-        var (south, north, west, east) = (90.0, -90.0, 720.0, -720.0)
-        for k in [0, plan.exposures - 1] {
-            let state = geometry.state(at: observation.startT + Double(k) * plan.intervalSeconds)
-            for band in instrument.bands {
-                let w = band.window
-                for (x, y) in [(w.firstCol, w.firstRow), (w.firstCol + w.cols, w.firstRow), (w.firstCol, w.firstRow + w.rows), (w.firstCol + w.cols, w.firstRow + w.rows)] {
-                    let look = state.attitude.rotate(camera.lookDirection(x: Double(x), y: Double(y), rotationDegrees: plan.rotationDegrees))
-                    guard let p = Ellipsoid.mars.intersect(origin: state.position, direction: look) else { continue }
-                    let c = PlanetocentricCoordinates(p)
-                    var lon = c.longitude
-                    if lon - observation.centre.longitude > 180 { lon -= 360 }
-                    if observation.centre.longitude - lon > 180 { lon += 360 }
-                    (south, north, west, east) = (min(south, c.latitude), max(north, c.latitude), min(west, lon), max(east, lon))
-                }
-            }
-        }
+        var (south, north, west, east) = groundBox(of: observation, geometry: geometry, around: observation.centre.longitude)
         let metresPerDegree = Ellipsoid.mars.equatorialRadius * 1000 * .pi / 180
         let stretch = 1 / max(0.2, cos(observation.centre.latitude * .pi / 180))
         let margin = 2_000 / metresPerDegree

@@ -50,23 +50,7 @@ extension MissionSimulator {
         // The fine model: over the first observation between ±60°, its ground and a margin.
         if let fine {
             let plan = fine.plan
-            var (south, north, west, east) = (90.0, -90.0, 720.0, -720.0)
-            for k in [0, plan.exposures - 1] {
-                let state = geometry.state(at: fine.startT + Double(k) * plan.intervalSeconds)
-                for band in instrument.bands {
-                    let w = band.window
-                    for (x, y) in [(w.firstCol, w.firstRow), (w.firstCol + w.cols, w.firstRow), (w.firstCol, w.firstRow + w.rows), (w.firstCol + w.cols, w.firstRow + w.rows)] {
-                        let look = state.attitude.rotate(camera.lookDirection(x: Double(x), y: Double(y), rotationDegrees: plan.rotationDegrees))
-                        guard let p = Ellipsoid.mars.intersect(origin: state.position, direction: look) else { continue }
-                        let c = PlanetocentricCoordinates(p)
-                        var lon = c.longitude
-                        let reference = focus?.longitude ?? fine.centre.longitude
-                        if lon - reference > 180 { lon -= 360 }
-                        if reference - lon > 180 { lon += 360 }
-                        (south, north, west, east) = (min(south, c.latitude), max(north, c.latitude), min(west, lon), max(east, lon))
-                    }
-                }
-            }
+            let (south, north, west, east) = groundBox(of: fine, geometry: geometry, around: focus?.longitude ?? fine.centre.longitude)
             let gsd = 400 * instrument.detector.pixelPitchMM / instrument.detector.focalLengthMM * 1000
             let resolution = 3 * gsd
             let pixel = resolution / metresPerDegree
@@ -89,6 +73,29 @@ extension MissionSimulator {
         return TerrainScene(
             terrain: Terrain(models: models), models: written, mechanismOffsets: offsets, straylightEpsilon: epsilon, sunAngles: angles,
             fineObservation: fine?.plan.observationID)
+    }
+
+    /// The box (degrees) every band of `observation` sees on the ellipsoid at its first and last
+    /// exposure, longitudes within 180° of `reference`.
+    func groundBox(of observation: PlannedObservation, geometry: MissionGeometry, around reference: Double) -> (south: Double, north: Double, west: Double, east: Double) {
+        let plan = observation.plan
+        var (south, north, west, east) = (90.0, -90.0, 720.0, -720.0)
+        for k in [0, plan.exposures - 1] {
+            let state = geometry.state(at: observation.startT + Double(k) * plan.intervalSeconds)
+            for band in instrument.bands {
+                let w = band.window
+                for (x, y) in [(w.firstCol, w.firstRow), (w.firstCol + w.cols, w.firstRow), (w.firstCol, w.firstRow + w.rows), (w.firstCol + w.cols, w.firstRow + w.rows)] {
+                    let look = state.attitude.rotate(camera.lookDirection(x: Double(x), y: Double(y), rotationDegrees: plan.rotationDegrees))
+                    guard let p = Ellipsoid.mars.intersect(origin: state.position, direction: look) else { continue }
+                    let c = PlanetocentricCoordinates(p)
+                    var lon = c.longitude
+                    if lon - reference > 180 { lon -= 360 }
+                    if reference - lon > 180 { lon += 360 }
+                    (south, north, west, east) = (min(south, c.latitude), max(north, c.latitude), min(west, lon), max(east, lon))
+                }
+            }
+        }
+        return (south, north, west, east)
     }
 
     /// Straylight in the calibration set: per band a smooth pattern (brighter towards the last

@@ -70,19 +70,8 @@ public struct ShapeModel: Sendable {
     /// The radius at (`latitude`, `longitude`) in metres, bilinear between pixel centres; nil
     /// outside the model or where a neighbour is no data.
     public func radius(latitude: Double, longitude: Double) -> Double? {
-        guard latitude.isFinite, longitude.isFinite else { return nil }
-        var lon = longitude
-        while lon < west { lon += 360 }
-        while lon >= west + 360 { lon -= 360 }
-        // Continuous pixel coordinates with pixel centres at integers.
-        let x = (lon - west) / pixelWidth - 0.5, y = (north - latitude) / pixelHeight - 0.5
-        guard x >= 0, y >= 0, x <= Double(width - 1), y <= Double(height - 1) else { return nil }
-        let c0 = min(Int(x), width - 2), r0 = min(Int(y), height - 2)
-        let tx = x - Double(c0), ty = y - Double(r0)
-        let a = Double(radii[r0 * width + c0]), b = Double(radii[r0 * width + c0 + 1])
-        let c = Double(radii[(r0 + 1) * width + c0]), d = Double(radii[(r0 + 1) * width + c0 + 1])
-        let value = (a * (1 - tx) + b * tx) * (1 - ty) + (c * (1 - tx) + d * tx) * ty
-        return value.isFinite ? value : nil
+        GeographicGrid(width: width, height: height, west: west, north: north, pixelWidth: pixelWidth, pixelHeight: pixelHeight)
+            .bilinear(radii, latitude: latitude, longitude: longitude)
     }
 
     /// The model that applies at a point (ICD §11): the finest (`resolution_m` smallest) with

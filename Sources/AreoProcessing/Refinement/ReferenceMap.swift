@@ -65,17 +65,8 @@ public struct ReferenceMap: Sendable {
 
     /// I/F at (`latitude`, `longitude`), bilinear between pixel centres; nil outside or next to no data.
     public func value(latitude: Double, longitude: Double) -> Float? {
-        guard latitude.isFinite, longitude.isFinite else { return nil }
-        var lon = longitude
-        while lon < west { lon += 360 }
-        while lon >= west + 360 { lon -= 360 }
-        let x = (lon - west) / pixelWidth - 0.5, y = (north - latitude) / pixelHeight - 0.5
-        guard x >= 0, y >= 0, x <= Double(width - 1), y <= Double(height - 1) else { return nil }
-        let c0 = min(Int(x), width - 2), r0 = min(Int(y), height - 2)
-        let tx = Float(x - Double(c0)), ty = Float(y - Double(r0))
-        let k = r0 * width + c0
-        let value = (values[k] * (1 - tx) + values[k + 1] * tx) * (1 - ty) + (values[k + width] * (1 - tx) + values[k + width + 1] * tx) * ty
-        return value.isFinite ? value : nil
+        GeographicGrid(width: width, height: height, west: west, north: north, pixelWidth: pixelWidth, pixelHeight: pixelHeight)
+            .bilinear(values, latitude: latitude, longitude: longitude).map(Float.init)
     }
 }
 
