@@ -227,7 +227,7 @@ let package = Package(
         /// (`Fuzz/`, built by `scripts/fuzz`) and the regression tests. Pure layers only.
         .target(
             name: "AreoFuzzTargets",
-            dependencies: ["AreoTelemetry", "AreoCodecs", "AreoGeometry", "AreoRadiometry", "AreoQuery"],
+            dependencies: ["AreoTelemetry", "AreoCodecs", "AreoGeometry", "AreoRadiometry", "AreoQuery", "AreoProcessing"],
             path: "Tests/AreoFuzzTargets",
             swiftSettings: swiftSettings
         ),

@@ -46,3 +46,5 @@ CREATE TABLE geometry_refinements (
 );
 CREATE INDEX geometry_refinements_observation ON geometry_refinements (observation_id, refined_at DESC);
 CREATE INDEX geometry_refinements_attempt ON geometry_refinements (observation_id, base_kernel_sha256, controls_key);
+-- The automatic refinement looks only at what changed since its last pass.
+CREATE INDEX observation_catalog_changed ON observation_catalog (changed_at);

@@ -1,12 +1,15 @@
 import AreoArchive
 import AreoProducts
+import Foundation
 import Logging
 import ServiceLifecycle
 
 /// Refines geometry automatically, at low priority (ICD §12): whenever the catalogue generation
 /// changes — an observation became complete, a kernel or a reference map arrived — it refines
-/// the observations ``GeometryRefinementRepository/candidates(after:limit:)`` finds, one at a
-/// time on the compute threads at background priority, so renders for users go first.
+/// the observations touched since its previous pass that
+/// ``GeometryRefinementRepository/candidates(touchedSince:after:limit:)`` finds, one at a time on
+/// the compute threads at background priority, so renders for users go first. Starting up, it
+/// resumes from the last automatic refinement (everything, in a new archive).
 public struct RefinementScheduler: Service {
     let service: GeometryRefinementService
     let database: Database
@@ -20,13 +23,18 @@ public struct RefinementScheduler: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             let catalog = ObservationCatalog(database: database, logger: logger)
+            let refinements = GeometryRefinementRepository(database: database, logger: logger)
             var seen: Int64? = nil
+            var since: Date? = nil
             while !Task.isCancelled {
                 do {
                     let generation = try await catalog.generation()
                     if generation != seen {
-                        seen = generation
-                        let done = try await Task(priority: .background) { try await service.refineCandidates() }.value
+                        let clock = try await refinements.clock()
+                        let from = since ?? clock.lastAutomatic ?? .distantPast
+                        let done = try await Task(priority: .background) { try await service.refineCandidates(touchedSince: from) }.value
+                        // The next pass looks at what changes from this one's start on.
+                        (seen, since) = (generation, clock.now)
                         if done > 0 { logger.info("automatic refinements", metadata: ["observations": "\(done)"]) }
                     }
                 } catch is CancellationError {

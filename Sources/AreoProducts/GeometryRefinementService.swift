@@ -171,21 +171,22 @@ public struct GeometryRefinementService: Sendable {
         }
     }
 
-    /// Refines what ``GeometryRefinementRepository/candidates(after:limit:)`` finds, one at a time, in pages of `page`; an
-    /// observation whose plan was already tried with the same controls is skipped. Returns how
-    /// many were refined (accepted or refused).
-    public func refineCandidates(page: Int = 20) async throws -> Int {
+    /// Refines what ``GeometryRefinementRepository/candidates(touchedSince:after:limit:)`` finds
+    /// among the observations touched since `since`, one at a time, in pages of `page`; an
+    /// observation whose plan was already tried with the same controls, or that has no control, is
+    /// skipped. Returns how many were refined (accepted or refused).
+    public func refineCandidates(touchedSince since: Date, page: Int = 20) async throws -> Int {
         let repository = GeometryRefinementRepository(database: database, logger: logger)
         var after = 0, done = 0
         while true {
-            let ids = try await repository.candidates(after: after, limit: page)
+            let ids = try await repository.candidates(touchedSince: since, after: after, limit: page)
             for id in ids {
                 try Task.checkCancellation()
                 after = id
                 do {
                     let plan = try await plan(observationID: id)
-                    if try await repository.tried(observationID: id, baseKernelSHA256: plan.base.sha256, controls: plan.controlNames) { continue }
                     if plan.map == nil && plan.observations.isEmpty { continue }
+                    if try await repository.tried(observationID: id, baseKernelSHA256: plan.base.sha256, controls: plan.controlNames) { continue }
                     _ = try await refine(observationID: id, trigger: .automatic)
                     done += 1
                 } catch is CancellationError {

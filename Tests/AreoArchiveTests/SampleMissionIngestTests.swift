@@ -259,11 +259,29 @@ import Testing
             newer["produced"] = "2027-01-01T00:00:00Z"
             _ = try await clock.loadKernel(JSONSerialization.data(withJSONObject: newer), file: "newer.json")
             #expect(try await inputs.applicable(observationID: 5400)?.kernelID == "recon-newer")
-            newer["kernel_id"] = "refined-elsewhere"
-            newer["kind"] = "refined"
-            newer["coverage_sclk"] = [1.0, 2.0]
-            _ = try await clock.loadKernel(JSONSerialization.data(withJSONObject: newer), file: "elsewhere.json")
+            // ICD §12: a refined kernel ranks above reconstructed only while it was derived from
+            // the best unrefined kernel there is.
+            var refined = newer
+            refined["kind"] = "refined"
+            refined["derived_from"] = ["kernel_id": "recon-newer", "reference_maps": ["ctx"], "observations": [Int]()]
+            refined["kernel_id"] = "refined-elsewhere"
+            let coverage = newer["coverage_sclk"]!
+            refined["coverage_sclk"] = [1.0, 2.0]
+            _ = try await clock.loadKernel(JSONSerialization.data(withJSONObject: refined), file: "elsewhere.json")
             #expect(try await inputs.applicable(observationID: 5400)?.kernelID == "recon-newer")
+            refined["coverage_sclk"] = coverage
+            refined["kernel_id"] = "refined-here"
+            _ = try await clock.loadKernel(JSONSerialization.data(withJSONObject: refined), file: "here.json")
+            #expect(try await inputs.applicable(observationID: 5400)?.kernelID == "refined-here")
+            refined["kernel_id"] = "refined-stale"
+            refined["produced"] = "2027-02-01T00:00:00Z"
+            refined["derived_from"] = ["kernel_id": "predi-4", "reference_maps": ["ctx"], "observations": [Int]()]
+            _ = try await clock.loadKernel(JSONSerialization.data(withJSONObject: refined), file: "stale.json")
+            #expect(try await inputs.applicable(observationID: 5400)?.kernelID == "refined-here", "a newer refinement of a superseded kernel does not apply")
+            // Without derived_from a refined kernel breaks the ICD.
+            refined["derived_from"] = nil
+            refined["kernel_id"] = "refined-orphan"
+            #expect(throws: TelemetryError.self) { try GeometryKernel.parse(JSONSerialization.data(withJSONObject: refined), file: "orphan.json") }
 
             #expect(try await inputs.applicable(observationID: 5400)?.calibrationID == nil)
             _ = try await inputs.loadCalibration(directory: TestDatabase.samplesDirectory.appendingPathComponent("tiny-faults/calibration/cal-0001"))

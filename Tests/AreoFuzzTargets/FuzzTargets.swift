@@ -1,5 +1,6 @@
 import AreoCodecs
 import AreoGeometry
+import AreoProcessing
 import AreoQuery
 import AreoRadiometry
 import AreoTelemetry
@@ -28,16 +29,24 @@ public enum FuzzTargets {
         "geotiff": geotiff,
     ]
 
-    /// A shape model's GeoTIFF (ICD §11), read by libtiff from a file as an upload is, then checked
-    /// as a shape model.
+    /// A shape model's or reference map's GeoTIFF (ICD §11, §12), read by libtiff from a file as an
+    /// upload is, then checked as both (radius; I/F), and each read at points in and around it.
     @Sendable public static func geotiff(_ bytes: [UInt8]) {
         let path = NSTemporaryDirectory() + "areo-fuzz-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max)).dem.tif"
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
         defer { try? FileManager.default.removeItem(atPath: path) }
         guard let raster = try? GeoTIFF.readFloat32(path: path) else { return }
-        _ = try? ShapeModel(
+        let model = try? ShapeModel(
             id: "fuzz", produced: Date(), resolution: 100, width: raster.width, height: raster.height, west: raster.tiepoint.x,
             north: raster.tiepoint.y, pixelWidth: raster.pixelScale.x, pixelHeight: raster.pixelScale.y, values: raster.values, noData: raster.noData)
+        let map = try? ReferenceMap(
+            id: "fuzz", produced: Date(), resolution: 100, band: "PAN", accuracy: 2, width: raster.width, height: raster.height,
+            west: raster.tiepoint.x, north: raster.tiepoint.y, pixelWidth: raster.pixelScale.x, pixelHeight: raster.pixelScale.y,
+            values: raster.values, noData: raster.noData)
+        for (latitude, longitude) in [(raster.tiepoint.y, raster.tiepoint.x), (0.0, 0.0), (-90.0, 359.9), (.nan, 1e300)] {
+            _ = model?.radius(latitude: latitude, longitude: longitude)
+            _ = map?.value(latitude: latitude, longitude: longitude)
+        }
     }
 
     /// A pass file (ICD §2–3): records, damage, packets, and the fragments and housekeeping in them.

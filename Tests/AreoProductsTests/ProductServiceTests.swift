@@ -52,6 +52,7 @@ import Testing
             var refined = try GeometryKernel.parse(Data(contentsOf: Self.mission.appendingPathComponent("geometry/reconstructed.json")), file: "r")
             refined.kernelID = "refined-7"
             refined.kind = .refined
+            refined.derivedFrom = .init(kernelID: "recon-3", referenceMaps: [], observations: [])
             _ = try await clock.loadKernel(try JSONEncoder().encode(refined), file: "refined-7.json")
             let second = try await service.product(request)
             #expect(second.provenance.kernelID == "refined-7")

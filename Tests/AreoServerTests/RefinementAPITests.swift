@@ -156,6 +156,21 @@ import Testing
             // Nothing changed since: no second attempt.
             try await Task.sleep(for: .seconds(1))
             #expect(try await GeometryRefinementRepository(database: database, logger: TestDatabase.logger).list(observationID: 5500).count == 1)
+
+            // A reconstructed kernel arrives: it applies at once (the refined one was derived from
+            // the predicted), and the archive refines again from it on its own.
+            try await SampleArchive.loadKernel("reconstructed", of: SampleArchive.tinyTerrain, into: database)
+            #expect(try await Self.applicableKernel(database) == "recon-5")
+            var again: String? = nil
+            for _ in 0..<300 {
+                again = try await Self.applicableKernel(database)
+                if again?.hasPrefix("refined-5500-") == true { break }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            let refined = try #require(again)
+            #expect(refined != applied)
+            #expect(try await InputRepository(database: database, logger: TestDatabase.logger).kernel(refined).derivedFrom?.kernelID == "recon-5")
+            _ = client
         }
     }
 }

@@ -90,24 +90,34 @@ public struct GeometryRefinementRepository: Sendable {
 
     /// Observations to refine automatically, after `after` in id order, at most `limit`: complete,
     /// with unrefined geometry applying that is predicted (or refined before: a newer unrefined
-    /// kernel arrived), and not tried from that kernel since control last arrived near them (a
-    /// reference map meeting them, or an overlapping observation with trusted geometry).
-    public func candidates(after: Int, limit: Int) async throws -> [Int] {
+    /// kernel arrived), among those touched since `since` — their catalogue row changed (arrived,
+    /// completed, a kernel applies) or a reference map meeting them arrived. The cost is that of
+    /// what changed, through the indexes on `changed_at` and the boxes, not of the archive.
+    public func candidates(touchedSince since: Date, after: Int, limit: Int) async throws -> [Int] {
         var ids: [Int] = []
         for try await id in try await database.client.query(
             """
-            SELECT c.observation_id FROM observation_catalog c JOIN geometry_kernels k ON k.kernel_id = c.kernel_id
+            WITH touched AS (
+                SELECT observation_id FROM observation_catalog WHERE changed_at > \(since)
+                UNION
+                SELECT c.observation_id FROM reference_maps m JOIN observation_catalog c
+                  ON c.bbox && box(point(m.west, m.south), point(m.east, m.north)) WHERE m.loaded_at > \(since))
+            SELECT c.observation_id FROM touched t JOIN observation_catalog c ON c.observation_id = t.observation_id
+            JOIN geometry_kernels k ON k.kernel_id = c.kernel_id
             WHERE c.observation_id > \(after) AND c.status = 'complete' AND k.kind <> 'refined'
               AND (k.kind = 'predicted' OR EXISTS (SELECT 1 FROM geometry_refinements r WHERE r.observation_id = c.observation_id AND r.accepted))
-              AND NOT EXISTS (
-                SELECT 1 FROM geometry_refinements r WHERE r.observation_id = c.observation_id AND r.base_kernel_sha256 = coalesce(k.content_sha256, '')
-                  AND r.refined_at >= coalesce((SELECT max(m.loaded_at) FROM reference_maps m
-                                                WHERE box(point(m.west, m.south), point(m.east, m.north)) && c.bbox), '-infinity')
-                  AND r.refined_at >= coalesce((SELECT max(o.changed_at) FROM observation_catalog o JOIN geometry_kernels ok ON ok.kernel_id = o.kernel_id
-                                                WHERE o.observation_id <> c.observation_id AND ok.kind <> 'predicted' AND o.bbox && c.bbox), '-infinity'))
             ORDER BY c.observation_id LIMIT \(max(1, limit))
             """, logger: logger).decode(Int.self) { ids.append(id) }
         return ids
+    }
+
+    /// The database's clock now, and when the last automatic refinement was tried (where a
+    /// scheduler starting up resumes: what changed since then).
+    public func clock() async throws -> (now: Date, lastAutomatic: Date?) {
+        for try await (now, last) in try await database.client.query(
+            "SELECT now(), (SELECT max(refined_at) FROM geometry_refinements WHERE trigger = 'automatic')", logger: logger
+        ).decode((Date, Date?).self) { return (now, last) }
+        throw StoreError(.queryFailed, "no time from the database")
     }
 
     /// The newest refinements first, at most `limit`, of one observation or of those `visible` admits.
