@@ -144,7 +144,9 @@ public enum AreaMatching {
         for (index, (m, f)) in levels.enumerated().reversed() {
             let step = max(1, Int((Double(m.width * m.height) / 40_000).squareRoot()))
             let (x0, y0) = estimate.map { (Int(($0.dx * 2).rounded()), Int(($0.dy * 2).rounded())) } ?? (0, 0)
-            let search = estimate == nil ? reach + 1 : 2
+            // At the coarsest level at most ±24 pixels (the pyramid stops at 32 pixels): a shift
+            // beyond is not searched (what a hostile scale would ask costs no more than this).
+            let search = estimate == nil ? min(reach + 1, 24) : 2
             // Images of overlapping observations may share a fifth of their ground.
             guard let found = bestShift(m, f, cx: m.width / 2, cy: m.height / 2, halfX: m.width / 2, halfY: m.height / 2, step: step,
                                         around: x0, y0, search: search, overlap: 0.2) else { return nil }

@@ -227,6 +227,12 @@ public struct GeometryRefiner: Sendable {
             let better = RefinementSolver.Solution.rms(withRate.residualsAfter) <= 0.9 * RefinementSolver.Solution.rms(solution.residualsAfter)
             if (abs(rate[2]) > 5 * sigma.roll || abs(rate[3]) > 5 * sigma.pitch) && better { solution = withRate }
         }
+        // A covariance that is not one (rounding in a near-singular system) determines nothing.
+        guard solution.covariance.joined().allSatisfy(\.isFinite), solution.covariance.indices.allSatisfy({ solution.covariance[$0][$0] >= 0 }) else {
+            result.ties = solution.kept.count
+            result.reason = "poorly constrained: the tie points do not determine the correction (the normal equations are near singular)"
+            return result
+        }
         result.withRate = solution.withRate
         result.ties = solution.kept.count
         result.rejectedTies = solution.rejected + (ties.count - solution.kept.count - solution.rejected)
