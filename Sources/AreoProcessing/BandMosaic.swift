@@ -11,8 +11,6 @@ public struct BandMosaic: Sendable {
     public let saturatedPixels: Int
     /// The builder's weight buffer, kept so a next band on the same grid can reuse it.
     var spareWeight: [Float] = []
-    /// The surface points at the grid's nodes, for the next band on the same grid.
-    var surfaceNodes: SurfaceNodes? = nil
 
     init(grid: MapGrid, iof: [Float], saturated: [Bool], coveredPixels: Int, saturatedPixels: Int, spareWeight: [Float] = []) {
         (self.grid, self.iof, self.saturated, self.coveredPixels, self.saturatedPixels, self.spareWeight) =
@@ -20,7 +18,7 @@ public struct BandMosaic: Sendable {
     }
 
     /// This mosaic's buffers as scratch for the next one (the mosaic is used up).
-    consuming func scratch() -> MosaicScratch { MosaicScratch(sum: iof, weight: spareWeight, saturated: saturated, surfaceNodes: surfaceNodes) }
+    consuming func scratch() -> MosaicScratch { MosaicScratch(sum: iof, weight: spareWeight, saturated: saturated) }
 
     /// Fraction of the grid with no value.
     public var missingFraction: Double { 1 - Double(coveredPixels) / Double(max(1, iof.count)) }

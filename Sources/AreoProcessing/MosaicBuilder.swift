@@ -21,8 +21,6 @@ public struct MosaicBuilder: Sendable {
     private var sum: [Float]
     private var weight: [Float]
     private var saturated: [Bool]
-    /// The surface points at the nodes, shared with the next band's builder through the scratch.
-    private var surfaceNodes: SurfaceNodes? = nil
 
     public init(grid: MapGrid) {
         self.init(grid: grid, scratch: nil)
@@ -33,9 +31,7 @@ public struct MosaicBuilder: Sendable {
     public init(grid: MapGrid, scratch: consuming MosaicScratch?) {
         self.grid = grid
         let count = grid.width * grid.height
-        var given = scratch.take()
-        if let nodes = given?.surfaceNodes, nodes.grid == grid { surfaceNodes = nodes }
-        if var scratch = given.take(), scratch.sum.count == count, scratch.weight.count == count, scratch.saturated.count == count {
+        if var scratch = scratch.take(), scratch.sum.count == count, scratch.weight.count == count, scratch.saturated.count == count {
             scratch.sum.withUnsafeMutableBufferPointer { sum in
             scratch.weight.withUnsafeMutableBufferPointer { weight in
             scratch.saturated.withUnsafeMutableBufferPointer { saturated in
@@ -130,22 +126,17 @@ public struct MosaicBuilder: Sendable {
         var own = ProjectedFramelet(columns: box.columns, rows: box.rows)
         let lines = framelet.lines, samples = framelet.samples
         let step = nodeSpacing
-        // Nodes on the grid's multiples of the spacing, so every framelet and band on this grid
-        // meets the same nodes and their surface points are found once (``SurfaceNodes``).
-        let ca = box.columns.lowerBound - box.columns.lowerBound % step, ra = box.rows.lowerBound - box.rows.lowerBound % step
-        let nodeColumns = (box.columns.upperBound - ca + step - 1) / step + 1, nodeRows = (box.rows.upperBound - ra + step - 1) / step + 1
-        if surfaceNodes?.step != step { surfaceNodes = SurfaceNodes(grid: grid, step: step) }
-        let surface = surfaceNodes!
+        let nodeColumns = (box.columns.count + step - 1) / step + 1, nodeRows = (box.rows.count + step - 1) / step + 1
         var nodes = [(sample: Double, line: Double)?](repeating: nil, count: nodeColumns * nodeRows)
-        // The exact mapping at the nodes, rows of nodes in parallel (on terrain they are dense);
-        // each chunk owns its rows of nodes.
+        // The exact mapping at the nodes, rows of nodes in parallel (on terrain they are dense).
+        let (grid0, c0, r0) = (grid, box.columns.lowerBound, box.rows.lowerBound)
         nodes.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let buffer = buffer
             let chunks = min(nodeRows, 4 * (ComputeThreads.shared.threadCount + 1))
             ComputeThreads.shared.perform(iterations: chunks) { chunk in
                 for nj in (nodeRows * chunk / chunks)..<(nodeRows * (chunk + 1) / chunks) {
                     for ni in 0..<nodeColumns {
-                        buffer[nj * nodeColumns + ni] = camera.sampleCoordinates(of: surface.point(ca / step + ni, ra / step + nj, camera: camera))
+                        buffer[nj * nodeColumns + ni] = Self.exactSample(grid0, camera, c0 + ni * step, r0 + nj * step)
                     }
                 }
             }
@@ -207,13 +198,13 @@ public struct MosaicBuilder: Sendable {
                     if anySaturated, flags[Int(rr + 0.5) * samples + Int(cc + 0.5)].contains(.saturated) { saturated[o] = true }
                 }
                 for j in rows {
-                    let nj = (j - ra) / step, fy = Double((j - ra) % step) / Double(step)
+                    let nj = (j - box.rows.lowerBound) / step, fy = Double((j - box.rows.lowerBound) % step) / Double(step)
                     let span = columnsOfRow(j)
                     var i = span.lowerBound
                     while i < span.upperBound {
                         // Within one node cell the mapping is linear along the row: step through it.
-                        let ni = (i - ca) / step
-                        let cellStart = ca + ni * step, cellEnd = min(span.upperBound, cellStart + step)
+                        let ni = (i - box.columns.lowerBound) / step
+                        let cellStart = box.columns.lowerBound + ni * step, cellEnd = min(span.upperBound, cellStart + step)
                         if let a = nodesCopy[nj * nodeColumns + ni], let b = nodesCopy[nj * nodeColumns + ni + 1],
                            let c = nodesCopy[(nj + 1) * nodeColumns + ni], let d = nodesCopy[(nj + 1) * nodeColumns + ni + 1] {
                             let left = (a.sample + (c.sample - a.sample) * fy, a.line + (c.line - a.line) * fy)
@@ -273,50 +264,7 @@ public struct MosaicBuilder: Sendable {
         let covered = counts.reduce(0) { $0 + $1.0 }, saturatedCount = counts.reduce(0) { $0 + $1.1 }
         var spare: [Float] = []
         swap(&spare, &weight)
-        var mosaic = BandMosaic(grid: grid, iof: iof, saturated: mask, coveredPixels: covered, saturatedPixels: saturatedCount, spareWeight: spare)
-        mosaic.surfaceNodes = surfaceNodes
-        return mosaic
-    }
-}
-
-/// The surface points (on the terrain, else the ellipsoid) seen at the nodes of one grid — one
-/// every `step` pixels on its multiples of `step` — each found once and shared by every framelet
-/// and band mosaicked on the grid in turn (a composite's bands meet the same nodes).
-///
-/// Safety (`@unchecked Sendable`): a builder computes its nodes with rows of nodes split between
-/// threads, so each node is read and written by one thread; builders on one grid run one after
-/// another (the composite's bands in turn), never at once.
-final class SurfaceNodes: @unchecked Sendable {
-    let grid: MapGrid
-    let step: Int
-    private let columns: Int, rows: Int
-    /// Body-fixed km; x NaN where not yet found. Raw memory: threads write different nodes at
-    /// once, which an array's exclusive access would not allow.
-    private let points: UnsafeMutablePointer<Vector3>
-
-    init(grid: MapGrid, step: Int) {
-        (self.grid, self.step) = (grid, step)
-        (columns, rows) = (grid.width / step + 3, grid.height / step + 3)
-        points = .allocate(capacity: columns * rows)
-        points.initialize(repeating: Vector3(.nan, 0, 0), count: columns * rows)
-    }
-
-    deinit { points.deallocate() }
-
-    /// The surface point of node (`ni`, `nj`) — grid pixel (`ni`·step, `nj`·step) — as `camera`'s surface has it.
-    @inline(__always) func point(_ ni: Int, _ nj: Int, camera: FrameletCamera) -> Vector3 {
-        guard ni >= 0, nj >= 0, ni < columns, nj < rows else { return Self.surface(grid, camera, ni * step, nj * step) }
-        let k = nj * columns + ni
-        if !points[k].x.isNaN { return points[k] }
-        let p = Self.surface(grid, camera, ni * step, nj * step)
-        points[k] = p
-        return p
-    }
-
-    @inline(__always) static func surface(_ grid: MapGrid, _ camera: FrameletCamera, _ i: Int, _ j: Int) -> Vector3 {
-        let (x, y) = grid.center(column: i, row: j)
-        let (lat, lon) = grid.projection.inverse(x: x, y: y)
-        return camera.surfacePoint(latitude: lat, longitude: lon)
+        return BandMosaic(grid: grid, iof: iof, saturated: mask, coveredPixels: covered, saturatedPixels: saturatedCount, spareWeight: spare)
     }
 }
 
@@ -325,7 +273,6 @@ public struct MosaicScratch: Sendable {
     var sum: [Float]
     var weight: [Float]
     var saturated: [Bool]
-    var surfaceNodes: SurfaceNodes? = nil
 }
 
 /// One framelet resampled onto a window of the grid (NaN where it does not reach).
