@@ -20,6 +20,9 @@ public struct RefinementScheduler: Service {
         (self.service, self.database, self.logger, self.interval) = (service, database, logger, interval)
     }
 
+    /// How far before a pass's start the next one looks (longer than a load's write transaction).
+    static let commitMargin: TimeInterval = 120
+
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             let catalog = ObservationCatalog(database: database, logger: logger)
@@ -31,10 +34,12 @@ public struct RefinementScheduler: Service {
                     let generation = try await catalog.generation()
                     if generation != seen {
                         let clock = try await refinements.clock()
-                        let from = since ?? clock.lastAutomatic ?? .distantPast
+                        let from = since ?? clock.lastAutomatic?.addingTimeInterval(-Self.commitMargin) ?? .distantPast
                         let done = try await Task(priority: .background) { try await service.refineCandidates(touchedSince: from) }.value
-                        // The next pass looks at what changes from this one's start on.
-                        (seen, since) = (generation, clock.now)
+                        // The next pass looks at what changes from shortly before this one's start on:
+                        // a row's `changed_at` (a map's `loaded_at`) is its transaction's start, which
+                        // may precede this pass while committing after it.
+                        (seen, since) = (generation, clock.now.addingTimeInterval(-Self.commitMargin))
                         if done > 0 { logger.info("automatic refinements", metadata: ["observations": "\(done)"]) }
                     }
                 } catch is CancellationError {
