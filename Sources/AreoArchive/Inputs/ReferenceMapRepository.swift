@@ -1,7 +1,6 @@
 import AreoGeometry
 import AreoProcessing
 import AreoTelemetry
-import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -56,15 +55,10 @@ public struct ReferenceMapRepository: Sendable {
     /// - Throws: ``ReferenceMapError`` naming the file and the rule; nothing is stored then.
     public func load(path: String, file: String, replace: Bool = false) async throws -> Stored {
         let map = try ReferenceMapFile.read(path: path)
-        let geotiff = try Data(contentsOf: URL(fileURLWithPath: path)), side = try Data(contentsOf: URL(fileURLWithPath: path + ".json"))
-        var hasher = SHA256()
-        hasher.update(data: geotiff)
-        hasher.update(data: side)
-        let digest = ContentIdentity.hex(hasher.finalize())
+        let (geotiff, sideJSON, digest) = try StoredRaster.content(path: path)
         let stored = Stored(
             mapID: map.id, produced: map.produced, resolution: map.resolution, band: map.band.name, accuracy: map.accuracy,
             west: map.west, east: map.east, south: map.south, north: map.north, width: map.width, height: map.height, sha256: digest, sourceFile: file)
-        let sideJSON = String(decoding: side, as: UTF8.self)
         let logger = self.logger
         try await database.client.inTransaction(logger: logger) { connection in
             try await connection.lockForReplacing("reference_map:\(map.id)", logger: logger)

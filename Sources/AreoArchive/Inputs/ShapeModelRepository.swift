@@ -39,15 +39,10 @@ public struct ShapeModelRepository: Sendable {
     /// - Throws: ``ShapeModelError`` naming the file and the rule; nothing is stored then.
     public func load(path: String, file: String, replace: Bool = false) async throws -> Stored {
         let model = try ShapeModelFile.read(path: path)
-        let geotiff = try Data(contentsOf: URL(fileURLWithPath: path)), side = try Data(contentsOf: URL(fileURLWithPath: path + ".json"))
-        var hasher = SHA256()
-        hasher.update(data: geotiff)
-        hasher.update(data: side)
-        let digest = ContentIdentity.hex(hasher.finalize())
+        let (geotiff, sideJSON, digest) = try StoredRaster.content(path: path)
         let stored = Stored(
             demID: model.id, produced: model.produced, resolution: model.resolution, west: model.west, east: model.east,
             south: model.south, north: model.north, width: model.width, height: model.height, sha256: digest, sourceFile: file)
-        let sideJSON = String(decoding: side, as: UTF8.self)
         let logger = self.logger
         try await database.client.inTransaction(logger: logger) { connection in
             try await connection.lockForReplacing("shape_model:\(model.id)", logger: logger)
@@ -136,6 +131,15 @@ public struct ShapeModelRepository: Sendable {
 /// Rasters stored whole in the archive (shape models, reference maps) read back as they were
 /// loaded: libtiff reads files, so through a private temporary copy of the GeoTIFF and its side file.
 enum StoredRaster {
+    /// A raster's GeoTIFF and side file as stored, and their content identity: the SHA-256 of both.
+    static func content(path: String) throws -> (geotiff: Data, side: String, sha256: String) {
+        let geotiff = try Data(contentsOf: URL(fileURLWithPath: path)), side = try Data(contentsOf: URL(fileURLWithPath: path + ".json"))
+        var hasher = SHA256()
+        hasher.update(data: geotiff)
+        hasher.update(data: side)
+        return (geotiff, String(decoding: side, as: UTF8.self), ContentIdentity.hex(hasher.finalize()))
+    }
+
     static func read<Value>(geotiff: [UInt8], side: Data, fileName: String, _ read: (String) throws -> Value) throws -> Value {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("areo-raster-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -88,7 +88,7 @@ struct InputsController: Sendable {
             try? FileManager.default.removeItem(at: directory)
         }
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try Uploads.untar(archive, into: directory)
+        try Uploads.untar(archive, into: directory, name: "\(what) archive")
         let rasters = (try? FileManager.default.contentsOfDirectory(atPath: directory.path))?.filter { $0.hasSuffix(suffix) } ?? []
         guard rasters.count == 1, let name = rasters.first else {
             throw ProblemDocument(.unprocessableContent, "the archive must hold one NAME\(suffix) (with NAME\(suffix).json beside it); it holds \(rasters.count)",

@@ -31,11 +31,11 @@ enum Uploads {
         return spool
     }
 
-    /// Unpacks a calibration set's ustar archive (``CalibrationArchive``) into `directory`.
+    /// Unpacks an uploaded ustar archive (``CalibrationArchive``) into `directory`; errors name it `name`.
     /// - Throws: ``TelemetryError`` (422) naming the offset and the rule broken.
-    static func untar(_ archive: URL, into directory: URL) throws {
+    static func untar(_ archive: URL, into directory: URL, name: String = "calibration archive") throws {
         let bytes = [UInt8](try Data(contentsOf: archive, options: .mappedIfSafe))
-        for member in try CalibrationArchive.members(of: bytes, file: "calibration archive") {
+        for member in try CalibrationArchive.members(of: bytes, file: name) {
             try Data(bytes[member.bytes]).write(to: directory.appendingPathComponent(member.name))
         }
     }
