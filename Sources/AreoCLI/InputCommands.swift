@@ -3,6 +3,8 @@ import AreoArchive
 import AreoProducts
 import AreoRadiometry
 import AreoTelemetry
+import AreoCompute
+import AreoProcessing
 import ArgumentParser
 import Foundation
 import Logging
@@ -57,7 +59,7 @@ struct CalibrationCommand: AsyncParsableCommand {
 
 /// `areo observation inputs ID`
 struct ObservationCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "observation", abstract: "Observations.", subcommands: [Inputs.self])
+    static let configuration = CommandConfiguration(commandName: "observation", abstract: "Observations.", subcommands: [Inputs.self, Corrections.self])
 
     struct Inputs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "The geometry kernel and calibration set that apply to an observation.")
@@ -75,6 +77,44 @@ struct ObservationCommand: AsyncParsableCommand {
             guard let applicable else { throw ValidationError("observation \(id) is neither planned nor received") }
             if json { try printJSON(applicable); return }
             print("observation \(id) (SCLK \(applicable.startSCLK) – \(applicable.endSCLK)): kernel \(applicable.kernelID ?? "none applies"), calibration \(applicable.calibrationID ?? "none applies")")
+        }
+    }
+}
+
+extension ObservationCommand {
+    /// `areo observation corrections OBS… | --all`: the corrections estimated now where none are
+    /// stored for the inputs that apply (what a server does in the background as observations complete).
+    struct Corrections: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Estimate observations' corrections (mechanism offset, straylight ε) now where none are stored for the inputs that apply; print them.")
+        @OptionGroup var common: CommonOptions
+        @Argument(help: "Observation ids.") var ids: [Int] = []
+        @Flag(help: "Every complete observation with a kernel and a calibration set.") var all = false
+
+        func validate() throws {
+            guard all != !ids.isEmpty else { throw ValidationError("name observations or give --all (not both)") }
+        }
+
+        func run() async throws {
+            LoggingSetup.once
+            let logger = common.makeLogger()
+            let (ids, all) = (self.ids, self.all)
+            try await DatabaseSession.withDatabase(common, logger: logger) { database in
+                let products = ProductService(database: database, logger: logger)
+                if all {
+                    let done = try await products.estimateCorrections(touchedSince: .distantPast)
+                    print("\(done) observation(s) have corrections for their current inputs")
+                    return
+                }
+                for id in ids {
+                    let inputs = try await withTaskExecutorPreference(ComputeThreads.shared) { try await products.inputs(observationID: id) }
+                    let c = inputs.provenance.corrections ?? .none
+                    print(String(format: "observation %d: mechanism offset %+.4f°, straylight ε %@ (kernel %@, calibration %@, shape models %@)",
+                                 id, c.mechanismOffsetDegrees, c.straylightEpsilon.map { String(format: "%+.3f", $0) } ?? "none exposed",
+                                 inputs.provenance.kernelID, inputs.provenance.calibrationID,
+                                 inputs.provenance.shapeModels.isEmpty ? "none" : inputs.provenance.shapeModels.joined(separator: ",")))
+                }
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ import AreoProcessing
 import AreoProducts
 import AreoArchive
 import AreoTelemetry
+import AreoCompute
 import ArgumentParser
 import Foundation
 import Logging
@@ -51,7 +52,10 @@ struct ProductCommand: AsyncParsableCommand {
             throw ValidationError("--out names the data file (e.g. product.dat); its label is written beside it as .xml")
         }
         let file = try await DatabaseSession.withDatabase(common, logger: logger) { database in
-            try await ProductService(database: database, logger: logger).product(request, dataFileName: dataName)
+            // On the compute threads, as a server's render is (here one per core), child tasks too.
+            try await withTaskExecutorPreference(ComputeThreads.shared) {
+                try await ProductService(database: database, logger: logger).product(request, dataFileName: dataName)
+            }
         }
         try Data(file.bytes).write(to: url, options: .atomic)
         if let label = file.label {

@@ -42,6 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
     var mechanismOffsetLimit: Double = 0.3
     @Flag(inversion: .prefixedNo, help: "Refine predicted geometry automatically, at low priority, when observations complete and reference maps arrive (ICD §12; default yes).")
     var automaticRefinement = true
+    @Flag(inversion: .prefixedNo, help: "Estimate each observation's corrections (mechanism offset, straylight) in the background as soon as it is complete or its inputs change, so its first product need not wait (default yes).")
+    var automaticCorrections = true
 
     func run() async throws {
         LoggingSetup.once
@@ -67,6 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.fragmentMemoryBytes = fragmentMemory == "0" ? 0 : try Self.bytes(fragmentMemory)
         configuration.corrections.mechanismOffsetLimitDegrees = mechanismOffsetLimit
         configuration.automaticRefinement = automaticRefinement
+        configuration.automaticCorrections = automaticCorrections
         let database = Database(location: session.location, logger: logger)
         let (app, _) = try await AreoServer.makeApplication(
             configuration: configuration, database: database, migrations: migrations, logger: logger)

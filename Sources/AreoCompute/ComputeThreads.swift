@@ -20,17 +20,30 @@ import Synchronization
 /// remains for the request path, and its threads run at a lower priority (``niceness``), so
 /// even on that core a request thread is scheduled first.
 public final class ComputeThreads: TaskExecutor, @unchecked Sendable {
-    /// The process's pool: `AREO_COMPUTE_THREADS` threads when set, else cores − 1 (at least 1).
-    public static let shared = ComputeThreads(threads: defaultThreadCount(), name: "areo-compute")
+    /// The process's pool: `AREO_COMPUTE_THREADS` threads when set, else cores − 1 (at least 1)
+    /// at a lower priority — or, in a process that serves no requests (``useEveryCore()``), one
+    /// thread per core at normal priority.
+    public static let shared = ComputeThreads(
+        threads: defaultThreadCount(), name: "areo-compute", niceness: servesNoRequests.load(ordering: .acquiring) ? 0 : niceness)
+
+    private static let servesNoRequests = Atomic<Bool>(false)
+
+    /// Declares that this process serves no requests (a command-line product, export or bench):
+    /// ``shared`` then keeps no core free for a request path and runs one thread per core at
+    /// normal priority. Call before the first use of ``shared``; the server never calls it.
+    public static func useEveryCore() {
+        servesNoRequests.store(true, ordering: .releasing)
+    }
 
     /// A thread for short blocking file work (the cache's writes, fsyncs, checksums and index),
     /// apart from ``shared`` so it never queues behind a render's CPU work, at normal priority.
     public static let io = ComputeThreads(threads: 1, name: "areo-io", niceness: 0)
 
-    /// The default size: one below the core count, at least one.
+    /// The default size: one below the core count, at least one (every core after ``useEveryCore()``).
     public static func defaultThreadCount(environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
         if let value = environment["AREO_COMPUTE_THREADS"], let n = Int(value), (1...256).contains(n) { return n }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount - 1)
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        return servesNoRequests.load(ordering: .acquiring) ? max(1, cores) : max(1, cores - 1)
     }
 
     /// How many threads the pool runs.

@@ -18,6 +18,8 @@ import AreoRadiometry
 public struct MosaicBuilder: Sendable {
     public let grid: MapGrid
     public var nodeSpacing = 16
+    /// Output columns resampled as one block, row after row (see ``add(_:camera:)``).
+    static let blockColumns = 256
     private var sum: [Float]
     private var weight: [Float]
     private var saturated: [Bool]
@@ -53,10 +55,9 @@ public struct MosaicBuilder: Sendable {
         } else {
             // Fresh memory: its pages are faulted in on every core at once.
             func zeroed<T: BitwiseCopyable & Sendable>(_ zero: T) -> [T] {
-                [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                LargeBuffers.array(count: count) { (buffer: UnsafeMutableBufferPointer<T>) in
                     nonisolated(unsafe) let buffer = buffer
                     ParallelChunks.forEach(count) { UnsafeMutableBufferPointer(rebasing: buffer[$0]).initialize(repeating: zero) }
-                    initialized = count
                 }
             }
             sum = zeroed(Float(0))
@@ -128,15 +129,65 @@ public struct MosaicBuilder: Sendable {
         let step = nodeSpacing
         let nodeColumns = (box.columns.count + step - 1) / step + 1, nodeRows = (box.rows.count + step - 1) / step + 1
         var nodes = [(sample: Double, line: Double)?](repeating: nil, count: nodeColumns * nodeRows)
-        // The exact mapping at the nodes, rows of nodes in parallel (on terrain they are dense).
+        // Each row is scanned only where the outline crosses it (rows `lo…hi`: the union of their spans).
+        let polygon = outline.contains { $0 == nil } ? [] : outline.map { $0! }
+        let columnsOfRows: @Sendable (Int, Int) -> Range<Int> = { (lo: Int, hi: Int) -> Range<Int> in
+            guard !polygon.isEmpty else { return box.columns }
+            let (yLow, yHigh) = (Double(lo), Double(hi))
+            var low = Double.infinity, high = -Double.infinity
+            for k in polygon.indices {
+                let p = polygon[k], q = polygon[(k + 1) % polygon.count]
+                if p.1 >= yLow - 1, p.1 <= yHigh + 1 { (low, high) = (min(low, p.0), max(high, p.0)) }
+                guard p.1 != q.1 else { continue }
+                if (p.1 - yLow) * (q.1 - yLow) <= 0 {
+                    let x = p.0 + (yLow - p.1) * (q.0 - p.0) / (q.1 - p.1)
+                    (low, high) = (min(low, x), max(high, x))
+                }
+                if hi != lo, (p.1 - yHigh) * (q.1 - yHigh) <= 0 {
+                    let x = p.0 + (yHigh - p.1) * (q.0 - p.0) / (q.1 - p.1)
+                    (low, high) = (min(low, x), max(high, x))
+                }
+            }
+            guard low.isFinite else { return box.columns.lowerBound..<box.columns.lowerBound }
+            let from = max(box.columns.lowerBound, Int((low - 2).rounded(.down))), to = min(box.columns.upperBound, Int((high + 3).rounded(.up)))
+            return from < to ? from..<to : box.columns.lowerBound..<box.columns.lowerBound
+        }
+        // The exact mapping at the nodes of the cells the rows' spans reach (a tilted framelet's
+        // box is mostly outside it), rows of nodes in parallel (on terrain they are dense). On a
+        // separable projection a node row shares its latitude and a node column its longitude,
+        // so the trigonometry is done once per row and column.
         let (grid0, c0, r0) = (grid, box.columns.lowerBound, box.rows.lowerBound)
+        let separable = grid.projection.isSeparable
+        let nodeLongitudes: [(longitude: Double, cos: Double, sin: Double)] = separable ? (0..<nodeColumns).map { ni in
+            let (x, y) = grid0.center(column: c0 + ni * step, row: r0)
+            let longitude = grid0.projection.inverse(x: x, y: y).longitude, lambda = longitude * .pi / 180
+            return (longitude, cos(lambda), sin(lambda))
+        } : []
         nodes.withUnsafeMutableBufferPointer { buffer in
             nonisolated(unsafe) let buffer = buffer
             let chunks = min(nodeRows, 4 * (ComputeThreads.shared.threadCount + 1))
             ComputeThreads.shared.perform(iterations: chunks) { chunk in
                 for nj in (nodeRows * chunk / chunks)..<(nodeRows * (chunk + 1) / chunks) {
-                    for ni in 0..<nodeColumns {
-                        buffer[nj * nodeColumns + ni] = Self.exactSample(grid0, camera, c0 + ni * step, r0 + nj * step)
+                    // The cells above and below this node row: the columns their pixel rows scan.
+                    let rowLow = max(r0, r0 + (nj - 1) * step), rowHigh = min(box.rows.upperBound - 1, r0 + (nj + 1) * step)
+                    let span = rowLow <= rowHigh ? columnsOfRows(rowLow, rowHigh) : box.columns.lowerBound..<box.columns.lowerBound
+                    guard !span.isEmpty else { continue }
+                    let first = max(0, (span.lowerBound - c0) / step - 1), last = min(nodeColumns - 1, (span.upperBound - 1 - c0) / step + 2)
+                    guard first <= last else { continue }
+                    if separable {
+                        let (x, y) = grid0.center(column: c0, row: r0 + nj * step)
+                        let latitude = grid0.projection.inverse(x: x, y: y).latitude, phi = latitude * .pi / 180
+                        let (cosPhi, sinPhi) = (cos(phi), sin(phi))
+                        for ni in first...last {
+                            let lon = nodeLongitudes[ni]
+                            let direction = Vector3(cosPhi * lon.cos, cosPhi * lon.sin, sinPhi)
+                            buffer[nj * nodeColumns + ni] = camera.sampleCoordinates(
+                                of: camera.surfacePoint(latitude: latitude, longitude: lon.longitude, direction: direction))
+                        }
+                    } else {
+                        for ni in first...last {
+                            buffer[nj * nodeColumns + ni] = Self.exactSample(grid0, camera, c0 + ni * step, r0 + nj * step)
+                        }
                     }
                 }
             }
@@ -148,24 +199,7 @@ public struct MosaicBuilder: Sendable {
         // the next strip.
         let strips = min(4 * (ComputeThreads.shared.threadCount + 1), max(1, box.rows.count / 32))
         let boxWidth = box.columns.count
-        // Each row is scanned only where the outline crosses it.
-        let polygon = outline.contains { $0 == nil } ? [] : outline.map { $0! }
-        let columnsOfRow: @Sendable (Int) -> Range<Int> = { (j: Int) -> Range<Int> in
-            guard !polygon.isEmpty else { return box.columns }
-            let y = Double(j)
-            var low = Double.infinity, high = -Double.infinity
-            for k in polygon.indices {
-                let p = polygon[k], q = polygon[(k + 1) % polygon.count]
-                if abs(p.1 - y) <= 1 { (low, high) = (min(low, p.0), max(high, p.0)) }
-                if (p.1 - y) * (q.1 - y) <= 0, p.1 != q.1 {
-                    let x = p.0 + (y - p.1) * (q.0 - p.0) / (q.1 - p.1)
-                    (low, high) = (min(low, x), max(high, x))
-                }
-            }
-            guard low.isFinite else { return box.columns.lowerBound..<box.columns.lowerBound }
-            let from = max(box.columns.lowerBound, Int((low - 2).rounded(.down))), to = min(box.columns.upperBound, Int((high + 3).rounded(.up)))
-            return from < to ? from..<to : box.columns.lowerBound..<box.columns.lowerBound
-        }
+        let columnsOfRow: @Sendable (Int) -> Range<Int> = { columnsOfRows($0, $0) }
         let anySaturated = framelet.flags.contains { $0.contains(.saturated) }
         framelet.iof.withUnsafeBufferPointer { iof in
         framelet.flags.withUnsafeBufferPointer { flags in
@@ -197,31 +231,40 @@ public struct MosaicBuilder: Sendable {
                     weight[o] += w
                     if anySaturated, flags[Int(rr + 0.5) * samples + Int(cc + 0.5)].contains(.saturated) { saturated[o] = true }
                 }
-                for j in rows {
-                    let nj = (j - box.rows.lowerBound) / step, fy = Double((j - box.rows.lowerBound) % step) / Double(step)
-                    let span = columnsOfRow(j)
-                    var i = span.lowerBound
-                    while i < span.upperBound {
-                        // Within one node cell the mapping is linear along the row: step through it.
-                        let ni = (i - box.columns.lowerBound) / step
-                        let cellStart = box.columns.lowerBound + ni * step, cellEnd = min(span.upperBound, cellStart + step)
-                        if let a = nodesCopy[nj * nodeColumns + ni], let b = nodesCopy[nj * nodeColumns + ni + 1],
-                           let c = nodesCopy[(nj + 1) * nodeColumns + ni], let d = nodesCopy[(nj + 1) * nodeColumns + ni + 1] {
-                            let left = (a.sample + (c.sample - a.sample) * fy, a.line + (c.line - a.line) * fy)
-                            let right = (b.sample + (d.sample - b.sample) * fy, b.line + (d.line - b.line) * fy)
-                            let ds = (right.0 - left.0) / Double(step), dl = (right.1 - left.1) / Double(step)
-                            var sample = left.0 + ds * Double(i - cellStart), line = left.1 + dl * Double(i - cellStart)
-                            for ii in i..<cellEnd {
-                                resample(ii, j, sample, line)
-                                sample += ds
-                                line += dl
+                // The strip in blocks of columns, each block's rows in turn: the framelet samples a
+                // block reads (a tilted framelet's row crosses all its lines) stay in the cache
+                // from one row to the next.
+                let spans = rows.map(columnsOfRow)
+                let stripColumns = spans.reduce(Int.max) { min($0, $1.lowerBound) }..<spans.reduce(Int.min) { max($0, $1.upperBound) }
+                guard !stripColumns.isEmpty else { return }
+                for blockStart in Swift.stride(from: stripColumns.lowerBound, to: stripColumns.upperBound, by: Self.blockColumns) {
+                    let blockEnd = min(stripColumns.upperBound, blockStart + Self.blockColumns)
+                    for (row, j) in rows.enumerated() {
+                        let nj = (j - box.rows.lowerBound) / step, fy = Double((j - box.rows.lowerBound) % step) / Double(step)
+                        let spanEnd = min(spans[row].upperBound, blockEnd)
+                        var i = max(spans[row].lowerBound, blockStart)
+                        while i < spanEnd {
+                            // Within one node cell the mapping is linear along the row: step through it.
+                            let ni = (i - box.columns.lowerBound) / step
+                            let cellStart = box.columns.lowerBound + ni * step, cellEnd = min(spanEnd, cellStart + step)
+                            if let a = nodesCopy[nj * nodeColumns + ni], let b = nodesCopy[nj * nodeColumns + ni + 1],
+                               let c = nodesCopy[(nj + 1) * nodeColumns + ni], let d = nodesCopy[(nj + 1) * nodeColumns + ni + 1] {
+                                let left = (a.sample + (c.sample - a.sample) * fy, a.line + (c.line - a.line) * fy)
+                                let right = (b.sample + (d.sample - b.sample) * fy, b.line + (d.line - b.line) * fy)
+                                let ds = (right.0 - left.0) / Double(step), dl = (right.1 - left.1) / Double(step)
+                                var sample = left.0 + ds * Double(i - cellStart), line = left.1 + dl * Double(i - cellStart)
+                                for ii in i..<cellEnd {
+                                    resample(ii, j, sample, line)
+                                    sample += ds
+                                    line += dl
+                                }
+                            } else {
+                                for ii in i..<cellEnd {
+                                    if let (sample, line) = Self.exactSample(grid, camera, ii, j) { resample(ii, j, sample, line) }
+                                }
                             }
-                        } else {
-                            for ii in i..<cellEnd {
-                                if let (sample, line) = Self.exactSample(grid, camera, ii, j) { resample(ii, j, sample, line) }
-                            }
+                            i = cellEnd
                         }
-                        i = cellEnd
                     }
                 }
             }

@@ -73,12 +73,17 @@ extension ObservationProcessor {
         let browse = request.format != .dat
         var quality = ProductQuality()
         var floats: [[Float]] = [], planes: [[UInt8]] = []
-        var saturated = [Bool](repeating: false, count: pixels)
+        // Made only when a band has saturated pixels (rare): a grid of falses is 50 MB at 4 m.
+        var saturated: [Bool]? = nil
         var scratch: MosaicScratch? = nil
         for band in request.bands {
             let mosaic = try await measuredMosaic(
                 band, request: request, framelets: framelets, grid: grid, quality: &quality, scratch: scratch.take(), payload: payload)
-            if mosaic.saturatedPixels > 0 { for k in 0..<pixels where mosaic.saturated[k] { saturated[k] = true } }
+            if mosaic.saturatedPixels > 0 {
+                var mask = saturated.take() ?? [Bool](repeating: false, count: pixels)
+                for k in 0..<pixels where mosaic.saturated[k] { mask[k] = true }
+                saturated = mask
+            }
             if browse {
                 planes.append(ProductRaster.stretch8(mosaic.iof))
                 // The floats are done with: their buffers serve the next band.
@@ -117,7 +122,7 @@ extension ObservationProcessor {
             }
         }
         quality.missingFraction = 1 - Double(covered) / Double(max(1, pixels))
-        quality.saturatedFraction = covered == 0 ? 0 : Double(saturated.count { $0 }) / Double(covered)
+        quality.saturatedFraction = covered == 0 ? 0 : Double(saturated?.count { $0 } ?? 0) / Double(covered)
         let raster = browse
             ? ProductRaster(width: grid.width, height: grid.height, bands: [], saturated: saturated, grid: grid, unit: "I/F", planes8: planes)
             : ProductRaster(width: grid.width, height: grid.height, bands: floats, saturated: saturated, grid: grid, unit: "I/F")

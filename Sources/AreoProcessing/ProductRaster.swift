@@ -1,3 +1,4 @@
+import AreoCompute
 import AreoCodecs
 import AreoGeometry
 
@@ -66,7 +67,7 @@ public struct ProductRaster: Sendable {
     public static func stretch8(_ band: [Float]) -> [UInt8] {
         let (low, high) = percentiles(band, 0.005, 0.995)
         let scale = 254 / max(high - low, Float.ulpOfOne)
-        return [UInt8](unsafeUninitializedCapacity: band.count) { out, count in
+        return LargeBuffers.array(count: band.count) { (out: UnsafeMutableBufferPointer<UInt8>) in
             band.withUnsafeBufferPointer { values in
                 nonisolated(unsafe) let (values, out) = (values, out)
                 ParallelChunks.forEach(values.count) { range in
@@ -76,7 +77,6 @@ public struct ProductRaster: Sendable {
                     }
                 }
             }
-            count = band.count
         }
     }
 

@@ -177,25 +177,15 @@ public struct GeometryRefinementService: Sendable {
     /// skipped. Returns how many were refined (accepted or refused).
     public func refineCandidates(touchedSince since: Date, page: Int = 20) async throws -> Int {
         let repository = GeometryRefinementRepository(database: database, logger: logger)
-        var after = 0, done = 0
-        while true {
-            let ids = try await repository.candidates(touchedSince: since, after: after, limit: page)
-            for id in ids {
-                try Task.checkCancellation()
-                after = id
-                do {
-                    let plan = try await plan(observationID: id)
-                    if plan.map == nil && plan.observations.isEmpty { continue }
-                    if try await repository.tried(observationID: id, baseKernelSHA256: plan.base.sha256, controls: plan.controlNames) { continue }
-                    _ = try await refine(observationID: id, trigger: .automatic)
-                    done += 1
-                } catch is CancellationError {
-                    throw CancellationError()
-                } catch {
-                    logger.warning("automatic refinement failed", metadata: ["observation": "\(id)", "error": "\(error)"])
-                }
-            }
-            if ids.count < page { return done }
+        return try await ObservationPass.run(
+            page: page, logger: logger, failure: "automatic refinement failed",
+            fetch: { try await repository.candidates(touchedSince: since, after: $0, limit: $1) }
+        ) { id in
+            let plan = try await plan(observationID: id)
+            if plan.map == nil && plan.observations.isEmpty { return false }
+            if try await repository.tried(observationID: id, baseKernelSHA256: plan.base.sha256, controls: plan.controlNames) { return false }
+            _ = try await refine(observationID: id, trigger: .automatic)
+            return true
         }
     }
 }

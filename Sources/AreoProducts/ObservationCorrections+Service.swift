@@ -1,4 +1,5 @@
 import AreoArchive
+import AreoCompute
 import AreoProcessing
 import AreoTelemetry
 import Foundation
@@ -60,6 +61,24 @@ extension ProductService {
             return task
         }
         return try await task.value
+    }
+
+    /// Estimates the corrections of the complete observations touched since `since` that have
+    /// none for the inputs that apply to them now — what a server does as soon as an observation
+    /// completes (or its kernel, calibration or terrain changes), so its first product does not
+    /// wait for the estimate. One observation at a time, on the compute threads; an observation
+    /// that cannot be processed is logged and skipped. Returns the observations that now have
+    /// corrections for their inputs (estimated in this pass or found stored).
+    public func estimateCorrections(touchedSince since: Date, page: Int = 50) async throws -> Int {
+        let catalog = ObservationCatalog(database: database, logger: logger)
+        return try await ObservationPass.run(
+            page: page, logger: logger, failure: "corrections not estimated",
+            fetch: { try await catalog.processable(touchedSince: since, after: $0, limit: $1) }
+        ) { id in
+            // Resolving the inputs estimates the corrections when none are stored for them.
+            _ = try await withTaskExecutorPreference(ComputeThreads.shared) { try await inputs(observationID: id) }
+            return true
+        }
     }
 
     /// Estimates running now, by observation and inputs.

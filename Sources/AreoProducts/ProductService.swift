@@ -76,15 +76,16 @@ public struct ProductService: Sendable {
         let archive = InputRepository(database: database, logger: logger)
         async let loadedKernel = archive.kernel(kernelID)
         async let loadedInstrument = archive.latestInstrument()
-        async let loadedEntry = ObservationCatalog(database: database, logger: logger).entry(observationID: observationID)
+        // The catalogue entry names the shape models; they are read (and, the first time, parsed)
+        // while the fragments and the calibration rows are.
+        async let loadedTerrain = terrain(observationID: observationID, pinned: pinned?.shapeModels)
         var framelets = try await FragmentRepository(database: database, logger: logger).completeFramelets(observationID: observationID)
             .filter { $0.isProcessable() }
         let calibration = try await archive.calibration(calibrationID, rows: Self.calibrationRows(of: framelets))
-        let (kernel, instrument, entry) = try await (loadedKernel, loadedInstrument, loadedEntry)
+        let (kernel, instrument) = try await (loadedKernel, loadedInstrument)
         framelets = framelets.filter { $0.isProcessable(on: instrument) }
         guard !framelets.isEmpty else { throw ProcessingError(.noCompleteFragment, "observation \(observationID) has no complete fragment yet") }
-        let shapeModelIDs = pinned?.shapeModels ?? entry?.shapeModelIDs ?? []
-        let terrain = shapeModelIDs.isEmpty ? nil : Terrain(models: try await ShapeModelRepository(database: database, logger: logger).models(shapeModelIDs))
+        let (entry, shapeModelIDs, terrain) = try await loadedTerrain
         let base = ObservationProcessor(instrument: instrument, kernel: kernel, calibration: calibration, terrain: terrain)
         var provenance = ProductProvenance(kernelID: kernelID, calibrationID: calibrationID, shapeModels: shapeModelIDs)
         let inputsKey = [kernelID, calibrationID, shapeModelIDs.joined(separator: ","), entry?.inputsDigest ?? "", entry?.dataStamp ?? "", areoVersion]
@@ -99,6 +100,15 @@ public struct ProductService: Sendable {
         }
         provenance.corrections = corrections
         return Inputs(processor: base.with(corrections), provenance: provenance, framelets: framelets)
+    }
+
+    /// The observation's catalogue entry, the shape models that apply to it (`pinned`, else those
+    /// the catalogue resolved) and the terrain they make (nil without any).
+    private func terrain(observationID: Int, pinned: [String]?) async throws -> (ObservationCatalog.Entry?, [String], Terrain?) {
+        let entry = try await ObservationCatalog(database: database, logger: logger).entry(observationID: observationID)
+        let ids = pinned ?? entry?.shapeModelIDs ?? []
+        let terrain = ids.isEmpty ? nil : Terrain(models: try await ShapeModelRepository(database: database, logger: logger).models(ids))
+        return (entry, ids, terrain)
     }
 
     /// Renders and encodes `request`.

@@ -3,15 +3,15 @@ import AreoTelemetry
 /// A framelet in I/F (ICD §9), with a quality flag per sample.
 public struct CalibratedFramelet: Sendable {
     /// Per-sample quality bits.
-    public struct Flags: OptionSet, Sendable, Hashable {
+    @frozen public struct Flags: OptionSet, Sendable, Hashable {
         public let rawValue: UInt8
-        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        @inlinable public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// A bad detector pixel in the bin; the value is interpolated from valid neighbours.
-        public static let interpolated = Flags(rawValue: 1)
+        @inlinable public static var interpolated: Flags { Flags(rawValue: 1) }
         /// The DN was at the top of its range (`2^bits − 1`): the value is a lower bound.
-        public static let saturated = Flags(rawValue: 2)
+        @inlinable public static var saturated: Flags { Flags(rawValue: 2) }
         /// No valid value (bad with no valid neighbour).
-        public static let missing = Flags(rawValue: 4)
+        @inlinable public static var missing: Flags { Flags(rawValue: 4) }
     }
 
     public let lines: Int
@@ -83,23 +83,26 @@ public struct RadiometricCalibrator: Sendable {
         let pattern = straylight > 0 || keepStraylight ? arrays.straylight : nil
         // DN of straylight per unit of pattern in this exposure.
         let strayDN = Float(straylight * exposureSeconds)
-        var removed: [Float]? = keepStraylight && pattern != nil ? [Float](repeating: 0, count: count) : nil
+        var removed: [Float] = keepStraylight && pattern != nil ? [Float](repeating: 0, count: count) : []
         let emptyPattern: [Float] = []
         var removedSum = 0.0
         var flags = [CalibratedFramelet.Flags](repeating: [], count: count)
+        let exposure = Float(exposureSeconds)
         var iof = [Float](unsafeUninitializedCapacity: count) { iof, initialized in
             dn.withUnsafeBufferPointer { dn in
             arrays.bias.withUnsafeBufferPointer { biasArray in
             arrays.flat.withUnsafeBufferPointer { flatArray in
             arrays.bad.withUnsafeBufferPointer { badArray in
             (pattern ?? emptyPattern).withUnsafeBufferPointer { strayArray in
+            removed.withUnsafeMutableBufferPointer { removed in
             flags.withUnsafeMutableBufferPointer { flags in
+                let hasPattern = !strayArray.isEmpty, keep = !removed.isEmpty
                 for r in 0..<lines {
                     let detectorRow = firstRow + r * binning - held.lowerBound
+                    var rowRemoved: Float = 0
                     for c in 0..<samples {
                         let index = r * samples + c
                         var bias: Float = 0, flat: Float = 0, bad: UInt8 = 0, stray: Float = 0
-                        let hasPattern = !strayArray.isEmpty
                         if binning == 1 {
                             let at = detectorRow * cols + firstCol + c
                             (bias, flat, bad) = (biasArray[at], flatArray[at], badArray[at])
@@ -116,11 +119,15 @@ public struct RadiometricCalibrator: Sendable {
                             }
                             (bias, flat, stray) = (bias / binArea, flat / binArea, stray / binArea)
                         }
+                        // I/F per DN' at this sample (one division).
+                        let scale = gain / flat
                         if hasPattern {
                             // What unit amplitude adds, in I/F (for the estimator), and what is removed.
-                            if removed != nil, flat > 0 { removed![index] = stray * Float(exposureSeconds) / flat * gain }
+                            if flat > 0 {
+                                if keep { removed[index] = stray * exposure * scale }
+                                rowRemoved += strayDN * stray * scale
+                            }
                             bias += strayDN * stray
-                            if flat > 0 { removedSum += Double(strayDN * stray / flat * gain) }
                         }
                         if bad != 0 {
                             flags[index] = .interpolated
@@ -129,9 +136,11 @@ public struct RadiometricCalibrator: Sendable {
                         }
                         let value = dn[index]
                         if value >= saturation { flags[index] = .saturated }
-                        iof[index] = (Float(value) - bias) / flat * gain
+                        iof[index] = (Float(value) - bias) * scale
                     }
+                    removedSum += Double(rowRemoved)
                 }
+            }
             }
             }
             }
@@ -156,6 +165,6 @@ public struct RadiometricCalibrator: Sendable {
             }
         }
         return CalibratedFramelet(
-            lines: lines, samples: samples, iof: iof, flags: flags, straylightIoF: removed, straylightRemoved: removedSum / Double(max(1, count)))
+            lines: lines, samples: samples, iof: iof, flags: flags, straylightIoF: removed.isEmpty ? nil : removed, straylightRemoved: removedSum / Double(max(1, count)))
     }
 }

@@ -12,7 +12,8 @@ import ServiceLifecycle
 public enum AreoServer {
     /// The application with its services: the database pool (runs first, stops last), the
     /// render worker pool, the catalogue watcher that regenerates products after loads, and
-    /// (unless turned off) the scheduler of automatic geometry refinements.
+    /// (unless turned off) the followers that estimate corrections and refine geometry as
+    /// observations complete.
     ///
     /// - Parameters:
     ///   - configuration: where to listen, the cache, the worker pool.
@@ -28,10 +29,13 @@ public enum AreoServer {
         let delivery = try await makeDelivery(configuration: configuration, database: database, logger: logger)
         let router = makeRouter(configuration: configuration, database: database, delivery: delivery, migrations: migrations)
         var services: [any Service] = [database, delivery.scheduler, CatalogueWatcher(delivery: delivery, logger: logger, interval: configuration.catalogPollInterval)]
+        let products = ProductService(database: database, logger: logger, corrections: configuration.corrections)
+        if configuration.automaticCorrections {
+            services.append(CatalogueFollower.corrections(products: products, database: database, logger: logger, interval: configuration.catalogPollInterval))
+        }
         if configuration.automaticRefinement {
-            let refinement = GeometryRefinementService(
-                products: ProductService(database: database, logger: logger, corrections: configuration.corrections), logger: logger)
-            services.append(RefinementScheduler(service: refinement, database: database, logger: logger, interval: configuration.catalogPollInterval))
+            let refinement = GeometryRefinementService(products: products, logger: logger)
+            services.append(CatalogueFollower.refinement(service: refinement, database: database, logger: logger, interval: configuration.catalogPollInterval))
         }
         var app = Application(
             router: router,

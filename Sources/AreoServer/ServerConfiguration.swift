@@ -44,6 +44,9 @@ public struct ServerConfiguration: Sendable {
     /// Whether geometry is refined automatically after observations complete and control arrives
     /// (`--no-automatic-refinement` turns it off; on request it always runs).
     public var automaticRefinement = true
+    /// Whether an observation's corrections are estimated in the background as soon as it is
+    /// complete or its inputs change (`--no-automatic-corrections`: at its first product instead).
+    public var automaticCorrections = true
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumUploadBytes: Int = 4 << 30,

@@ -305,6 +305,21 @@ public struct ObservationCatalog: Sendable {
         return ids
     }
 
+    /// Complete observations with a geometry kernel and a calibration set whose row changed after
+    /// `since` (they became processable, or what applies to them changed), by id after `after`,
+    /// at most `limit` (indexed by `changed_at`).
+    public func processable(touchedSince since: Date, after: Int, limit: Int) async throws -> [Int] {
+        var ids: [Int] = []
+        for try await id in try await database.client.query(
+            """
+            SELECT observation_id FROM observation_catalog
+            WHERE changed_at > \(since) AND observation_id > \(after) AND status = 'complete'
+              AND kernel_id IS NOT NULL AND calibration_id IS NOT NULL
+            ORDER BY observation_id LIMIT \(max(1, min(limit, 10_000)))
+            """, logger: logger).decode(Int.self) { ids.append(id) }
+        return ids
+    }
+
     // MARK: Scopes
 
     /// The observations a pass can affect: those with a fragment that holds a packet received in it.

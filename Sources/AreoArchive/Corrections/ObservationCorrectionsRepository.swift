@@ -42,6 +42,15 @@ public struct ObservationCorrectionsRepository: Sendable {
         try await records("WHERE observation_id = \(observationID) AND inputs_key = \(inputsKey)").first
     }
 
+    /// The database's clock now, and when the newest estimate was made (where a scheduler
+    /// starting up resumes).
+    public func clock() async throws -> (now: Date, lastEstimate: Date?) {
+        for try await (now, last) in try await database.client.query(
+            "SELECT now(), (SELECT max(estimated_at) FROM observation_corrections)", logger: logger
+        ).decode((Date, Date?).self) { return (now, last) }
+        throw StoreError(.queryFailed, "no time from the database")
+    }
+
     /// Stores `record` unless one with its key is there (two renders estimating at once store
     /// one); returns the one stored.
     @discardableResult

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The geometry of one framelet: the camera at the exposure's mid-time (ICD §8: every pixel of
 /// a framelet is seen at `start + duration/2`) looking through its window.
 public struct FrameletCamera: Sendable {
@@ -12,7 +18,11 @@ public struct FrameletCamera: Sendable {
     public let samples: Int
     /// The shape models the rays meet (nil: the ellipsoid, ICD §7).
     public let terrain: Terrain?
-    private let bodyToInstrument: Quaternion
+    /// Rows of the rotation from the body-fixed frame to the camera frame at θ (the attitude's
+    /// inverse, then the mechanism's turn), so a point is projected with nine products.
+    private let toCamera: (Vector3, Vector3, Vector3)
+    /// 1/a², 1/a², 1/b² of the ellipsoid: its (unnormalised) normal at p is p scaled by these.
+    private let normalScale: Vector3
 
     public init(state: Trajectory.State, camera: CameraModel, ellipsoid: Ellipsoid = .mars, terrain: Terrain? = nil, rotationDegrees: Double,
                 firstRow: Int, firstColumn: Int, binning: Int, lines: Int, samples: Int) {
@@ -22,7 +32,16 @@ public struct FrameletCamera: Sendable {
         self.terrain = terrain.flatMap { $0.models.isEmpty ? nil : $0 }
         self.rotationDegrees = rotationDegrees
         (self.firstRow, self.firstColumn, self.binning, self.lines, self.samples) = (firstRow, firstColumn, binning, lines, samples)
-        bodyToInstrument = state.attitude.conjugate
+        let bodyToInstrument = state.attitude.conjugate
+        // Columns of the body → instrument rotation, then the turn by −θ about +Z (the inverse of
+        // CameraModel.lookDirection's), as rows.
+        let (ex, ey, ez) = (bodyToInstrument.rotate(Vector3(1, 0, 0)), bodyToInstrument.rotate(Vector3(0, 1, 0)), bodyToInstrument.rotate(Vector3(0, 0, 1)))
+        let rows = (Vector3(ex.x, ey.x, ez.x), Vector3(ex.y, ey.y, ez.y), Vector3(ex.z, ey.z, ez.z))
+        let theta = (rotationDegrees + camera.mechanismOffsetDegrees) * .pi / 180
+        let (c, s) = (cos(theta), sin(theta))
+        toCamera = (c * rows.0 + s * rows.1, -s * rows.0 + c * rows.1, rows.2)
+        let (a2, b2) = (ellipsoid.equatorialRadius * ellipsoid.equatorialRadius, ellipsoid.polarRadius * ellipsoid.polarRadius)
+        normalScale = Vector3(1 / a2, 1 / a2, 1 / b2)
     }
 
     /// What sample (c, r) — continuous, the centre of sample (0, 0) is (0, 0) — sees.
@@ -44,7 +63,12 @@ public struct FrameletCamera: Sendable {
 
     /// The surface point above (`latitude`, `longitude`): on the terrain when there is one.
     @inline(__always) public func surfacePoint(latitude: Double, longitude: Double) -> Vector3 {
-        terrain?.surfacePoint(latitude: latitude, longitude: longitude) ?? ellipsoid.surfacePoint(latitude: latitude, longitude: longitude)
+        surfacePoint(latitude: latitude, longitude: longitude, direction: Ellipsoid.direction(latitude: latitude, longitude: longitude))
+    }
+
+    /// The same, given the unit planetocentric `direction` of (`latitude`, `longitude`).
+    @inline(__always) public func surfacePoint(latitude: Double, longitude: Double, direction: Vector3) -> Vector3 {
+        terrain?.surfacePoint(latitude: latitude, longitude: longitude, direction: direction) ?? ellipsoid.surfacePoint(direction: direction)
     }
 
     /// The boresight in the body-fixed frame (the rotation about +Z leaves it in place).
@@ -55,10 +79,15 @@ public struct FrameletCamera: Sendable {
 
     /// The continuous sample coordinates (c, r) at which body-fixed surface point `p` is seen,
     /// or nil when it faces away from the camera or is behind it.
-    public func sampleCoordinates(of p: Vector3) -> (sample: Double, line: Double)? {
+    /// (CameraModel.detectorPoint(looking:rotationDegrees:) of the line of sight in the
+    /// instrument frame, with the rotation folded into one matrix.)
+    @inline(__always) public func sampleCoordinates(of p: Vector3) -> (sample: Double, line: Double)? {
         let line = p - state.position
-        guard line.dot(ellipsoid.normal(at: p)) < 0 else { return nil }  // the far side
-        guard let (x, y) = camera.detectorPoint(looking: bodyToInstrument.rotate(line), rotationDegrees: rotationDegrees) else { return nil }
+        guard line.dot(p * normalScale) < 0 else { return nil }  // the far side
+        let z = toCamera.2.dot(line)
+        guard z > 0 else { return nil }
+        let scale = camera.focalLengthMM / z / camera.pixelPitchMM
+        let x = camera.principalPoint.x + toCamera.0.dot(line) * scale, y = camera.principalPoint.y + toCamera.1.dot(line) * scale
         let b = Double(binning)
         return ((x - Double(firstColumn)) / b - 0.5, (y - Double(firstRow)) / b - 0.5)
     }

@@ -47,12 +47,21 @@ public struct Ellipsoid: Sendable, Equatable {
 
     /// The surface point at planetocentric latitude and east longitude (degrees).
     public func surfacePoint(latitude: Double, longitude: Double) -> Vector3 {
-        let phi = latitude * .pi / 180, lambda = longitude * .pi / 180
-        let u = Vector3(cos(phi) * cos(lambda), cos(phi) * sin(lambda), sin(phi))
+        surfacePoint(direction: Self.direction(latitude: latitude, longitude: longitude))
+    }
+
+    /// The surface point along the unit planetocentric direction `u`.
+    @inlinable public func surfacePoint(direction u: Vector3) -> Vector3 {
         // r(φ) for a direction u on the ellipsoid: 1/r² = (ux²+uy²)/a² + uz²/b².
         let a = equatorialRadius, b = polarRadius
         let r = 1 / ((u.x * u.x + u.y * u.y) / (a * a) + u.z * u.z / (b * b)).squareRoot()
         return r * u
+    }
+
+    /// The unit vector from the centre towards planetocentric latitude and east longitude (degrees).
+    @inlinable public static func direction(latitude: Double, longitude: Double) -> Vector3 {
+        let phi = latitude * .pi / 180, lambda = longitude * .pi / 180
+        return Vector3(cos(phi) * cos(lambda), cos(phi) * sin(lambda), sin(phi))
     }
 }
 

@@ -66,6 +66,13 @@ public enum MapProjection: Sendable, Equatable, Hashable {
         }
     }
 
+    /// Whether latitude depends on y alone and longitude on x alone (equirectangular): a grid's
+    /// rows then share a latitude and its columns a longitude.
+    public var isSeparable: Bool {
+        if case .equirectangular = self { return true }
+        return false
+    }
+
     /// `Δλ` into (−180, 180].
     static func wrap(_ degrees: Double) -> Double {
         var d = degrees.truncatingRemainder(dividingBy: 360)

@@ -63,9 +63,14 @@ public struct Terrain: Sendable {
     /// The surface point above (`latitude`, `longitude`), body-fixed km: the applicable model's
     /// radius along the planetocentric direction, or the ellipsoid's point where none applies.
     public func surfacePoint(latitude: Double, longitude: Double) -> Vector3 {
-        let onEllipsoid = ellipsoid.surfacePoint(latitude: latitude, longitude: longitude)
-        guard let (_, radius) = applicable(latitude: latitude, longitude: longitude) else { return onEllipsoid }
-        return radius / 1000 / onEllipsoid.length * onEllipsoid
+        surfacePoint(latitude: latitude, longitude: longitude, direction: Ellipsoid.direction(latitude: latitude, longitude: longitude))
+    }
+
+    /// The same, given the unit planetocentric `direction` of (`latitude`, `longitude`) (its
+    /// trigonometry done once by a caller that walks a grid).
+    @inline(__always) public func surfacePoint(latitude: Double, longitude: Double, direction u: Vector3) -> Vector3 {
+        guard let (_, radius) = applicable(latitude: latitude, longitude: longitude) else { return ellipsoid.surfacePoint(direction: u) }
+        return radius / 1000 * u
     }
 
     /// The outward unit normal of the terrain at surface point `p` (ICD §11: `i` is measured on

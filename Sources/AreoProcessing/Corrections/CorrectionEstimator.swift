@@ -78,13 +78,17 @@ extension ObservationProcessor {
         straylight.amplitude = amplitudes.isEmpty ? 0 : amplitudes[amplitudes.count / 2]
         // The fraction removed: the nominal straylight's I/F against the signal left, over the exposed framelets held.
         var removed = 0.0, signal = 0.0
-        for (reference, framelet) in calibrated where exposure[reference] != nil {
-            guard let unit = framelet.straylightIoF else { continue }
-            let amplitude = exposure[reference]! * (1 + (epsilon ?? 0))
+        for (reference, framelet) in calibrated {
+            guard let nominal = exposure[reference], let unit = framelet.straylightIoF else { continue }
+            let amplitude = nominal * (1 + (epsilon ?? 0))
+            var removedHere = 0.0, signalHere = 0.0
             for k in framelet.iof.indices where framelet.iof[k].isFinite {
-                removed += Double(unit[k]) * amplitude
-                signal += Double(framelet.iof[k]) - Double(unit[k]) * (amplitude - exposure[reference]!)
+                removedHere += Double(unit[k])
+                signalHere += Double(framelet.iof[k])
             }
+            // Σ iof − Σ unit·(amplitude − nominal): the signal with ε's share of the straylight removed too.
+            removed += removedHere * amplitude
+            signal += signalHere - removedHere * (amplitude - nominal)
         }
         straylight.removedFraction = signal > 0 ? removed / signal : 0
         return CorrectionEstimate(
