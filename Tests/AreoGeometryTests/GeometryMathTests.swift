@@ -106,3 +106,34 @@ import Testing
         #expect(CameraModel.detectorPoint(sample: 0, line: 0, firstColumn: 10, firstRow: 20, binning: 2) == (11, 21))
     }
 }
+
+/// The framelet camera's projection (one matrix: the attitude's inverse and the mechanism's turn)
+/// inverts its rays (the look direction rotated by the attitude), for any rotation angle and
+/// mechanism offset; a point behind the camera or on the far side is not seen.
+@Suite struct FrameletCameraTests {
+    @Test(arguments: [0.0, 13.5, -90, 181.2])
+    func projectionInvertsTheRays(rotationDegrees: Double) throws {
+        let detector = InstrumentDescription.Detector(rows: 2048, cols: 2048, pixelPitchMM: 0.01, focalLengthMM: 880, principalPoint: [1023.5, 1023.5])
+        var model = CameraModel(instrument: InstrumentDescription(name: "t", detector: detector, bands: []))
+        model.mechanismOffsetDegrees = 0.27
+        let sun = 2.2e8 * Vector3(1, 0.2, 0)
+        // 400 km above (5°N, 135°E).
+        let ground = Ellipsoid.mars.surfacePoint(latitude: 5, longitude: 135)
+        let position = ground + 400 * ground.normalized
+        // An attitude whose boresight points down: turn +Z of the instrument onto −position.
+        let down = (-1 * position).normalized, z = Vector3(0, 0, 1)
+        let axis = z.cross(down), angle = atan2(axis.length, z.dot(down))
+        let pointing = Quaternion(axis: axis.normalized, angle: angle) * Quaternion(axis: z, angle: 0.4)
+        let state = Trajectory.State(t: 0, position: position, velocity: Vector3(0, 3.4, 0), attitude: pointing, sun: sun)
+        let camera = FrameletCamera(state: state, camera: model, rotationDegrees: rotationDegrees, firstRow: 900, firstColumn: 0,
+                                    binning: 2, lines: 128, samples: 1024)
+        for (c, r) in [(0.0, 0.0), (511.5, 63.5), (1023.0, 127.0), (-3.2, 140.7)] {
+            let seen = try #require(camera.ground(sample: c, line: r))
+            let back = try #require(camera.sampleCoordinates(of: seen))
+            #expect(abs(back.sample - c) < 1e-6 && abs(back.line - r) < 1e-6, "(\(c), \(r)) → \(back)")
+        }
+        // The far side of the planet and a point behind the camera are not seen.
+        #expect(camera.sampleCoordinates(of: -1 * ground) == nil)
+        #expect(camera.sampleCoordinates(of: position + 10 * position.normalized) == nil)
+    }
+}
