@@ -25,6 +25,12 @@ import Testing
         #expect(model.radius(latitude: 18, longitude: 15) == nil)
         #expect(model.radius(latitude: .nan, longitude: 12) == nil)
         #expect(model.radius(latitude: 18, longitude: 372.5) != nil, "longitudes wrap")
+        #expect(abs((model.radius(latitude: 18, longitude: 12.7 - 3600) ?? 0) - (model.radius(latitude: 18, longitude: 12.7) ?? 1)) < 1e-3, "ten turns west")
+        // A huge finite longitude is answered at once (round the planet in one step, not turn by turn).
+        for far in [1e300, -1e300, 1e17] {
+            let radius = model.radius(latitude: 18, longitude: far)
+            #expect(radius == nil || (3_390_000...3_400_000).contains(radius!), "\(far): \(String(describing: radius))")
+        }
         // A no-data neighbour: no radius there, a radius elsewhere.
         let holed = try Self.plane(hole: 5)
         #expect(holed.radius(latitude: 18.6, longitude: 11.2) == nil)

@@ -19,8 +19,13 @@ public struct GeographicGrid: Sendable, Equatable {
     public func bilinear(_ values: [Float], latitude: Double, longitude: Double) -> Double? {
         guard latitude.isFinite, longitude.isFinite, width > 1, height > 1 else { return nil }
         var lon = longitude
-        while lon < west { lon += 360 }
-        while lon >= west + 360 { lon -= 360 }
+        if !(lon >= west && lon < west + 360) {
+            // Round the planet in one step (a loop of ±360 would never end for a huge longitude).
+            lon = (lon - west).truncatingRemainder(dividingBy: 360)
+            if lon < 0 { lon += 360 }
+            lon += west
+            if lon >= west + 360 { lon -= 360 }
+        }
         // Continuous pixel coordinates with pixel centres at integers.
         let x = (lon - west) / pixelWidth - 0.5, y = (north - latitude) / pixelHeight - 0.5
         guard x >= 0, y >= 0, x <= Double(width - 1), y <= Double(height - 1) else { return nil }
