@@ -45,7 +45,9 @@ public struct CatalogueFollower: Service {
                         let clock = try await self.clock()
                         let from = since ?? clock.resumeFrom?.addingTimeInterval(-Self.commitMargin) ?? .distantPast
                         let pass = self.pass
-                        let done = try await Task(priority: .background) { try await pass(from) }.value
+                        // At background priority; a shutdown cancels the pass too (not just the wait for it).
+                        let work = Task(priority: .background) { try await pass(from) }
+                        let done = try await withTaskCancellationHandler { try await work.value } onCancel: { work.cancel() }
                         // The next pass looks at what changes from shortly before this one's start on:
                         // a row's `changed_at` (a map's `loaded_at`) is its transaction's start, which
                         // may precede this pass while committing after it.

@@ -5,6 +5,7 @@ import AreoProducts
 import AreoTestSupport
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 /// The corrections follower estimates an observation's corrections as soon as it is complete,
@@ -52,4 +53,35 @@ import Testing
             }
         }
     }
+
+    /// Shutting down cancels a pass under way, not just the wait for it: the follower returns at
+    /// once though its pass would take a minute.
+    @Test func shutdownCancelsAPassUnderWay() async throws {
+        try await TestDatabase.withFreshDatabase { database in
+            let logger = TestDatabase.logger
+            try await SampleArchive.load(kernel: "reconstructed", into: database)
+            let started = Started()
+            let follower = CatalogueFollower(
+                name: "slow", database: database, logger: logger, interval: .milliseconds(50),
+                clock: { (Date(), nil) },
+                pass: { _ in
+                    started.mark()
+                    try await Task.sleep(for: .seconds(60))
+                    return 0
+                })
+            let runner = Task { try await follower.run() }
+            while !started.isMarked { try await Task.sleep(for: .milliseconds(20)) }
+            let cancelled = ContinuousClock.now
+            runner.cancel()
+            _ = await runner.result
+            #expect(ContinuousClock.now - cancelled < .seconds(10), "the pass was cancelled with the follower")
+        }
+    }
+}
+
+/// Set once from the pass (another task), read by the test.
+private final class Started: Sendable {
+    private let flag = Mutex(false)
+    func mark() { flag.withLock { $0 = true } }
+    var isMarked: Bool { flag.withLock { $0 } }
 }
