@@ -107,9 +107,9 @@ extension BenchCommand {
             try await BenchCommand.withCassisArchive(common, hkDictionary: hkDictionary, logger: logger, terrain: terrain) { mission, location, observationID in
 
                 // The product, made by a child `areo product` so its peak memory is its own. First
-                // with the corrections estimated inline (an observation nobody estimated yet: a
-                // server with `--no-automatic-corrections`), then cold again with them stored, as a
-                // server has them once its corrections follower saw the observation complete.
+                // with the corrections estimated inline (an observation nobody estimated yet), then
+                // cold again with them stored, as after `areo observation corrections` or a server
+                // with `--automatic-corrections` that saw the observation complete.
                 let output = mission.appendingPathComponent("composite.png")
                 func product() throws -> Double {
                     let started = ContinuousClock.now
@@ -137,7 +137,7 @@ extension BenchCommand {
                 }
                 let areoRate = Double(resampled) / resampleSeconds / 1e6
                 print("composite NIR-PAN-BLU PNG at 4 m/pixel: \(width) × \(height) = \(String(format: "%.1f", Double(width * height) / 1e6)) MP")
-                print("areo product, cold (corrections stored when the observation completed): \(String(format: "%.2f", seconds)) s (goal ≤ \(terrain ? "3.5 s with the corrections" : "3 s"); ratio to goal \(String(format: "%.2f", seconds / (terrain ? 3.5 : 3)))), peak memory \(String(format: "%.0f", peakMiB)) MiB (goal ≤ 1536 MiB)")
+                print("areo product, cold (corrections stored beforehand): \(String(format: "%.2f", seconds)) s (goal ≤ \(terrain ? "3.5 s with the corrections" : "3 s"); ratio to goal \(String(format: "%.2f", seconds / (terrain ? 3.5 : 3)))), peak memory \(String(format: "%.0f", peakMiB)) MiB (goal ≤ 1536 MiB)")
                 print("areo product, cold, corrections estimated inline (first product of an observation not yet estimated): \(String(format: "%.2f", inline)) s")
                 if terrain { try await Self.printCorrections(mission: mission, location: location, observationID: observationID, logger: logger) }
                 print("areo resampling (bilinear, inverse mapping, one band): \(String(format: "%.1f", areoRate)) MP/s")

@@ -42,8 +42,8 @@ struct ServeCommand: AsyncParsableCommand {
     var mechanismOffsetLimit: Double = 0.3
     @Flag(inversion: .prefixedNo, help: "Refine predicted geometry automatically, at low priority, when observations complete and reference maps arrive (ICD §12; default yes).")
     var automaticRefinement = true
-    @Flag(inversion: .prefixedNo, help: "Estimate each observation's corrections (mechanism offset, straylight) in the background as soon as it is complete or its inputs change, so its first product need not wait (default yes).")
-    var automaticCorrections = true
+    @Flag(inversion: .prefixedNo, help: "Estimate each observation's corrections (mechanism offset, straylight) in the background as soon as it is complete or its inputs change, so its first product need not wait (default no: the estimates share the compute threads with renders).")
+    var automaticCorrections = false
 
     func run() async throws {
         LoggingSetup.once

@@ -45,8 +45,10 @@ public struct ServerConfiguration: Sendable {
     /// (`--no-automatic-refinement` turns it off; on request it always runs).
     public var automaticRefinement = true
     /// Whether an observation's corrections are estimated in the background as soon as it is
-    /// complete or its inputs change (`--no-automatic-corrections`: at its first product instead).
-    public var automaticCorrections = true
+    /// complete or its inputs change (`--automatic-corrections`); off by default: on a machine whose
+    /// compute pool has one thread the estimates queue ahead of users' renders (measured: a render
+    /// request timed out behind them), so by default the first product estimates.
+    public var automaticCorrections = false
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, maximumUploadBytes: Int = 4 << 30,
